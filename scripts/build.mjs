@@ -1,0 +1,43 @@
+// Bundles the gateway CLI and the VS Code extension with esbuild.
+// Usage: node scripts/build.mjs [--if-needed] [--watch]
+import { build } from 'esbuild';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = new Set(process.argv.slice(2));
+
+/** Newest mtime (ms) of any file under dir. */
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+if (args.has('--if-needed')) {
+  const out = join(root, 'dist/cli.js');
+  if (existsSync(out) && statSync(out).mtimeMs > newest(join(root, 'src'))) process.exit(0);
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  minifySyntax: true,
+};
+
+const entries = [{ entryPoints: [join(root, 'src/gateway/cli.ts')], outfile: join(root, 'dist/cli.js') }];
+if (existsSync(join(root, 'src/extension/extension.ts'))) {
+  entries.push({
+    entryPoints: [join(root, 'src/extension/extension.ts')],
+    outfile: join(root, 'dist/extension.js'),
+    external: ['vscode'],
+  });
+}
+await Promise.all(entries.map((e) => build({ ...common, ...e })));
