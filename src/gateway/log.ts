@@ -1,0 +1,124 @@
+/**
+ * Logging for the gateway: leveled lines, one summary line per request, never prompt text or keys.
+ *
+ * Writing is off the hot path: lines are queued and flushed in one write on the next macrotask
+ * (`setImmediate`), because `process.stderr.write` is synchronous for pipes and files on Linux
+ * (Node docs, "A note on process I/O").
+ */
+import type { LogLevel } from './types';
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/** Where finished log lines go. The CLI writes to stderr; the VS Code extension to a LogOutputChannel. */
+export type LogSink = (level: Exclude<LogLevel, 'silent'>, line: string) => void;
+
+/**
+ * One line per proxied request (the issue's log contract). Latency in ms, tokens as reported by the
+ * upstream's usage (undefined when it sent none).
+ */
+export interface RequestLogRecord {
+  /** Route, e.g. `/v1/responses`. */
+  route: string;
+  /** Alias the client asked for. */
+  alias: string;
+  /** Deployment id that served (or last failed). */
+  deployment?: string;
+  /** Upstream wire used (`responses`, `chat`, `messages`). */
+  wire?: string;
+  /** Status sent to the client (200 also for streams that later ended in `response.failed`). */
+  status: number;
+  /** Total latency in ms, request received to last byte sent. */
+  latencyMs: number;
+  /** Time to first byte sent to the client, in ms. */
+  ttfbMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Retries inside model groups. */
+  retries: number;
+  /** Alias originally asked for when a fallback alias served. */
+  fallbackFrom?: string;
+  /** Whether the response was streamed. */
+  stream: boolean;
+  /** Short safe error text (no keys, no prompt), when the request failed. */
+  error?: string;
+}
+
+/** Leveled logger; cheap when a level is disabled (a number comparison). */
+export class Logger {
+  private readonly threshold: number;
+  private queue: Array<[Exclude<LogLevel, 'silent'>, string]> = [];
+  private scheduled = false;
+  /** Listeners for request records (e.g. the settings panel's live view). */
+  private readonly recordListeners = new Set<(r: RequestLogRecord) => void>();
+
+  /**
+   * @param level Minimum level written.
+   * @param sink Destination; defaults to stderr with an ISO timestamp prefix.
+   */
+  constructor(
+    level: LogLevel = 'info',
+    private readonly sink: LogSink = stderrSink,
+  ) {
+    this.threshold = LEVELS[level];
+  }
+
+  /** True when lines of `level` are written. */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean {
+    return LEVELS[level] >= this.threshold;
+  }
+
+  debug(msg: string): void {
+    if (LEVELS.debug >= this.threshold) this.enqueue('debug', msg);
+  }
+  info(msg: string): void {
+    if (LEVELS.info >= this.threshold) this.enqueue('info', msg);
+  }
+  warn(msg: string): void {
+    if (LEVELS.warn >= this.threshold) this.enqueue('warn', msg);
+  }
+  error(msg: string): void {
+    if (LEVELS.error >= this.threshold) this.enqueue('error', msg);
+  }
+
+  /** Subscribes to request records; returns an unsubscribe function. */
+  onRequest(listener: (r: RequestLogRecord) => void): () => void {
+    this.recordListeners.add(listener);
+    return () => this.recordListeners.delete(listener);
+  }
+
+  /** Logs the one summary line of a finished request (info, or warn when status >= 400). */
+  request(r: RequestLogRecord): void {
+    for (const l of this.recordListeners) l(r);
+    const level = r.status >= 400 || r.error ? 'warn' : 'info';
+    if (LEVELS[level] < this.threshold) return;
+    let line =
+      `${r.route} alias=${r.alias} deployment=${r.deployment ?? '-'} wire=${r.wire ?? '-'} status=${r.status}` +
+      ` latency_ms=${r.latencyMs.toFixed(1)}`;
+    if (r.ttfbMs !== undefined) line += ` ttfb_ms=${r.ttfbMs.toFixed(1)}`;
+    line += ` tokens_in=${r.inputTokens ?? '-'} tokens_out=${r.outputTokens ?? '-'} retries=${r.retries}`;
+    line += ` fallback=${r.fallbackFrom ? `${r.fallbackFrom}->${r.alias}` : '-'} stream=${r.stream}`;
+    if (r.error) line += ` error=${JSON.stringify(r.error)}`;
+    this.enqueue(level, line);
+  }
+
+  /** Writes everything queued now (used at shutdown). */
+  flush(): void {
+    const q = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    for (const [level, line] of q) this.sink(level, line);
+  }
+
+  private enqueue(level: Exclude<LogLevel, 'silent'>, line: string): void {
+    this.queue.push([level, line]);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+}
+
+/** Default sink: `2026-01-01T00:00:00.000Z INFO message` lines on stderr. */
+export const stderrSink: LogSink = (level, line) => {
+  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${line}\n`);
+};

@@ -1,0 +1,281 @@
+/**
+ * Upstream HTTP: one undici dispatcher with keep-alive pools (and `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`
+ * support through undici's EnvHttpProxyAgent), per-deployment request targets computed once, provider key
+ * resolution, and classification of upstream failures into {@link UpstreamError}s for the router.
+ */
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+import { UpstreamError } from './errors';
+import type { Deployment, SecretResolver } from './types';
+
+/** Connection and idle timeouts of the shared dispatcher, in ms. */
+export interface UpstreamTimeouts {
+  /** TCP + TLS connect timeout [10000]. */
+  connectMs: number;
+  /** Max idle time between two body chunks of an upstream response [300000, Codex's stream idle default]. */
+  bodyIdleMs: number;
+  /** Keep-alive time of an idle pooled socket [30000]. */
+  keepAliveMs: number;
+}
+
+const DEFAULT_TIMEOUTS: UpstreamTimeouts = { connectMs: 10_000, bodyIdleMs: 300_000, keepAliveMs: 30_000 };
+
+/**
+ * Creates the dispatcher every upstream request goes through. EnvHttpProxyAgent honours `HTTPS_PROXY`,
+ * `HTTP_PROXY` and `NO_PROXY` (lower-case too) and behaves as a plain keep-alive Agent when none is set.
+ */
+export function createDispatcher(t: Partial<UpstreamTimeouts> = {}): Dispatcher {
+  const o = { ...DEFAULT_TIMEOUTS, ...t };
+  return new EnvHttpProxyAgent({
+    connect: { timeout: o.connectMs },
+    keepAliveTimeout: o.keepAliveMs,
+    keepAliveMaxTimeout: Math.max(o.keepAliveMs, 60_000),
+    bodyTimeout: o.bodyIdleMs,
+    connections: 128,
+    pipelining: 1,
+  });
+}
+
+/** Where and how to call one deployment; computed once per deployment. */
+export interface UpstreamTarget {
+  /** `POST` URL for Chat Completions. */
+  chatUrl: string;
+  /** `POST` URL for the Responses API. */
+  responsesUrl: string;
+  /** `POST` URL for Anthropic Messages. */
+  messagesUrl: string;
+  /** Header that carries the key: `authorization` (Bearer), `api-key` (Azure) or `x-api-key` (Anthropic). */
+  authHeader: 'authorization' | 'api-key' | 'x-api-key';
+  /** Headers sent on every request (content type, extra_headers from the config). */
+  baseHeaders: Record<string, string>;
+}
+
+const targets = new WeakMap<Deployment, UpstreamTarget>();
+
+/**
+ * The request target of a deployment (memoised per Deployment object, so a config reload, which builds
+ * new objects, recomputes it).
+ *
+ * Azure OpenAI: `{api_base}/openai/deployments/{model}/chat/completions?api-version=V` with an `api-key`
+ * header (Azure REST reference, "Chat completions"); `api_version` comes from litellm_params.
+ */
+export function targetFor(d: Deployment): UpstreamTarget {
+  let t = targets.get(d);
+  if (t) return t;
+  const base = d.apiBase.replace(/\/+$/, '');
+  const baseHeaders: Record<string, string> = { 'content-type': 'application/json', ...d.extraHeaders };
+  if (d.provider === 'azure') {
+    const version = String(d.extraBody.api_version ?? '2024-10-21');
+    const root = /\/openai(\/|$)/.test(base) ? base.replace(/\/openai.*$/, '') : base;
+    const q = `?api-version=${encodeURIComponent(version)}`;
+    t = {
+      chatUrl: `${root}/openai/deployments/${encodeURIComponent(d.model)}/chat/completions${q}`,
+      responsesUrl: `${root}/openai/v1/responses`,
+      messagesUrl: `${base}/v1/messages`,
+      authHeader: 'api-key',
+      baseHeaders,
+    };
+  } else if (d.provider === 'anthropic') {
+    t = {
+      chatUrl: `${base}/v1/chat/completions`,
+      responsesUrl: `${base}/v1/responses`,
+      messagesUrl: `${base.replace(/\/v1$/, '')}/v1/messages`,
+      authHeader: 'x-api-key',
+      baseHeaders: { ...baseHeaders, 'anthropic-version': '2023-06-01' },
+    };
+  } else {
+    t = {
+      chatUrl: `${base}/chat/completions`,
+      responsesUrl: `${base}/responses`,
+      messagesUrl: `${base}/messages`,
+      authHeader: 'authorization',
+      baseHeaders,
+    };
+  }
+  targets.set(d, t);
+  return t;
+}
+
+/** Body params that configure the transport, not the model; never forwarded in a request body. */
+export const TRANSPORT_PARAMS: ReadonlySet<string> = new Set(['api_version', 'api_key', 'api_base', 'timeout', 'stream_timeout']);
+
+/**
+ * How to tell the user to provide a key. The CLI says to export the variable; the VS Code extension
+ * points at its "Set Provider Key" command.
+ */
+export type KeyHint = (keyName: string) => string;
+
+/** Default hint for the standalone CLI. */
+export const cliKeyHint: KeyHint = (name) =>
+  `export ${name}=... in the gateway's environment (or run 'Codex Gateway: Set Provider Key' in VS Code) and retry`;
+
+/**
+ * Resolves a deployment's provider key.
+ * @returns the key, or undefined when the deployment needs none.
+ * @throws UpstreamError kind `auth`, code `missing_key`, whose message names the variable and the fix
+ *   (e.g. "DEEPSEEK_API_KEY is not set: ..."), when a referenced key is not set.
+ */
+export function resolveKey(d: Deployment, secrets: SecretResolver, hint: KeyHint, keyRequired: boolean): string | undefined {
+  const ref = d.apiKey;
+  if (ref.kind === 'literal') return ref.value;
+  if (ref.kind === 'env') {
+    const v = secrets(ref.name);
+    if (v) return v;
+    throw new UpstreamError('auth', `${ref.name} is not set: ${hint(ref.name)}`, 0, undefined, 'missing_key');
+  }
+  if (keyRequired) {
+    throw new UpstreamError(
+      'auth',
+      `model_list[${d.index}] (alias "${d.alias}") has no api_key for provider ${d.provider}: add api_key: os.environ/NAME to its litellm_params`,
+      0,
+      undefined,
+      'missing_key',
+    );
+  }
+  return undefined;
+}
+
+/** The successful start of an upstream response: status 2xx, headers, and the body still streaming. */
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable & { text(): Promise<string>; json(): Promise<unknown> };
+}
+
+/**
+ * Sends one JSON POST upstream and waits for the response headers.
+ *
+ * @param url target URL.
+ * @param headers request headers (auth included).
+ * @param body serialised JSON body.
+ * @param signal aborts the request (client disconnect); the upstream socket is closed at once.
+ * @param headersTimeoutMs time allowed until response headers arrive (the deployment's `timeout`).
+ * @returns the response when the status is 2xx.
+ * @throws UpstreamError: classified HTTP failures (see {@link classifyHttpFailure}), `timeout` when no
+ *   headers came in time, `connection` on network errors. An abort rethrows the abort reason.
+ */
+export async function postJson(
+  dispatcher: Dispatcher,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  headersTimeoutMs: number,
+  redact: string | undefined,
+): Promise<UpstreamResponse> {
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(url, { method: 'POST', headers, body, signal, dispatcher, headersTimeout: headersTimeoutMs });
+  } catch (e) {
+    if (signal.aborted) throw signal.reason ?? e;
+    throw networkError(e, url);
+  }
+  if (res.statusCode >= 200 && res.statusCode < 300) return res as unknown as UpstreamResponse;
+  let text = '';
+  try {
+    text = await readLimited(res.body, 64 * 1024);
+  } catch {
+    /* the status is enough */
+  }
+  throw classifyHttpFailure(res.statusCode, res.headers, text, redact);
+}
+
+/** Reads at most `limit` bytes of a body as text, discarding the rest. */
+async function readLimited(body: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    if (n < limit) {
+      chunks.push(c as Buffer);
+      n += (c as Buffer).length;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+/** Maps a network-level undici error to a retryable UpstreamError naming only the host. */
+function networkError(e: unknown, url: string): UpstreamError {
+  const err = e as { code?: string; name?: string; message?: string };
+  let host = url;
+  try {
+    host = new URL(url).host;
+  } catch {
+    /* keep url */
+  }
+  if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_CONNECT_TIMEOUT' || err.name === 'TimeoutError') {
+    return new UpstreamError('timeout', `${host} did not answer in time (${err.code ?? err.name})`);
+  }
+  return new UpstreamError('connection', `could not reach ${host} (${err.code ?? err.message ?? 'network error'})`);
+}
+
+const CONTEXT_RE = /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|input is too long|reduce the length|exceeds the (model'?s )?(max|context)/i;
+
+/**
+ * Parses a `Retry-After` header: delay-seconds or an HTTP-date (RFC 9110 §10.2.3); also the
+ * non-standard `retry-after-ms` that OpenAI sends.
+ * @returns the delay in ms, or undefined.
+ */
+export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+  const ms = headers['retry-after-ms'];
+  if (typeof ms === 'string' && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.round(Number(ms));
+  const v = headers['retry-after'];
+  if (typeof v !== 'string' || !v.trim()) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/**
+ * Turns a non-2xx upstream answer into an UpstreamError.
+ * 429 -> rate_limit (with Retry-After; `insufficient_quota` kept as upstreamCode); 401/403 -> auth;
+ * 404 -> not_found; 408 -> timeout; a context-length message or code on 400/413/422 -> context_window;
+ * other 4xx -> bad_request; 5xx -> server.
+ * @param redact a provider key to scrub from the upstream's message (some upstreams echo part of it).
+ */
+export function classifyHttpFailure(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  bodyText: string,
+  redact?: string,
+): UpstreamError {
+  let message = '';
+  let code: string | undefined;
+  try {
+    let j = JSON.parse(bodyText) as any;
+    if (Array.isArray(j)) j = j[0];
+    const e = j?.error ?? j;
+    if (typeof e === 'string') message = e;
+    else {
+      message = String(e?.message ?? j?.message ?? j?.detail ?? '');
+      const c = e?.code ?? e?.type ?? e?.status;
+      if (c !== undefined && c !== null) code = String(c);
+    }
+  } catch {
+    message = bodyText.slice(0, 500);
+  }
+  message = scrubSecrets(message.trim(), redact);
+  const retryAfterMs = parseRetryAfter(headers);
+  const summary = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
+  if (status === 429) return new UpstreamError('rate_limit', summary, status, retryAfterMs, code);
+  if (status === 401 || status === 403) return new UpstreamError('auth', summary, status, undefined, code);
+  if (status === 404) return new UpstreamError('not_found', summary, status, undefined, code);
+  if (status === 408) return new UpstreamError('timeout', summary, status, retryAfterMs, code);
+  if (status >= 500) return new UpstreamError('server', summary, status, retryAfterMs, code);
+  if (code === 'context_length_exceeded' || CONTEXT_RE.test(message)) {
+    return new UpstreamError('context_window', summary, status, undefined, code ?? 'context_length_exceeded');
+  }
+  return new UpstreamError('bad_request', summary, status, undefined, code);
+}
+
+/**
+ * Removes secrets from text that came from an upstream: the exact key, and anything shaped like a
+ * provider key (`sk-...`, `sk-ant-...`, `AIza...`, long bearer-ish tokens after "key").
+ */
+export function scrubSecrets(text: string, key?: string): string {
+  let t = text;
+  if (key && key.length >= 6) t = t.split(key).join('[redacted]');
+  return t
+    .replace(/\b(sk|rk|pk)-[A-Za-z0-9_\-*]{8,}/g, '[redacted]')
+    .replace(/\bAIza[0-9A-Za-z_\-]{20,}/g, '[redacted]')
+    .replace(/\bgsk_[A-Za-z0-9]{20,}/g, '[redacted]');
+}
