@@ -71,6 +71,11 @@ export interface Deployment {
   wireExplicit: boolean;
   /** Whole-request timeout in ms (`litellm_params.timeout`, else router/litellm default). */
   timeoutMs: number;
+  /**
+   * Timeout in ms for streaming requests (`litellm_params.stream_timeout`, LiteLLM semantics); absent
+   * means `timeoutMs` applies to streams too.
+   */
+  streamTimeoutMs?: number;
   /** Load-balancing weight for `simple-shuffle` (default 1). */
   weight: number;
   /** Requests per minute limit, informational / used as weight when `weight` is absent. */

@@ -1,0 +1,337 @@
+/**
+ * The providers a `model_list[].litellm_params.model` prefix may name (`<provider>/<model>`, LiteLLM's
+ * convention), with the defaults the config loader fills in: base URL, upstream wire, the environment
+ * variable holding the key, and the parameters the provider is known to reject (used by `drop_params`).
+ *
+ * Provider ids follow LiteLLM's names (`openai`, `azure`, `deepseek`, `dashscope`, `openrouter`, `gemini`,
+ * `ollama`, `groq`, `mistral`, `xai`, `anthropic`, `hosted_vllm`, `lm_studio`, `together_ai`, ...), so a
+ * LiteLLM config keeps working. `openai_compatible` is our own name for "any OpenAI-compatible server".
+ */
+
+import type { WireApi } from '../types';
+
+/**
+ * How the provider expects its key:
+ * - `authorization`: `Authorization: Bearer <key>` (OpenAI and every OpenAI-compatible API).
+ * - `api-key`: an `api-key: <key>` header (Azure OpenAI, "Authentication" in Azure's REST reference).
+ * - `x-api-key`: an `x-api-key: <key>` header (Anthropic Messages API).
+ */
+export type AuthHeaderStyle = 'authorization' | 'api-key' | 'x-api-key';
+
+/** Static facts about one provider id. Built once at module load; never mutated. */
+export interface ProviderSpec {
+  /** Provider id as written before the first `/` of `litellm_params.model`, e.g. `deepseek`. */
+  id: string;
+  /** Human-readable name for messages and the UI, e.g. `DeepSeek`. */
+  displayName: string;
+  /**
+   * Base URL used when `litellm_params.api_base` is absent, without trailing slash. Empty string when the
+   * provider has no public default (then `api_base` is required, see {@link apiBaseRequired}).
+   */
+  defaultApiBase: string;
+  /** Upstream wire when `litellm_params.wire_api` is absent. */
+  defaultWire: WireApi;
+  /** Environment variable read for the key when `litellm_params.api_key` is absent (LiteLLM's names). */
+  defaultKeyEnv?: string;
+  /**
+   * Whether a request needs a key. False for local servers (Ollama, LM Studio, generic OpenAI-compatible
+   * servers); such deployments get no key unless `api_key` is written.
+   */
+  keyRequired: boolean;
+  /**
+   * Chat Completions body parameters this provider rejects (400) on all or some of its models. Removed
+   * before sending when `litellm_settings.drop_params` is true; kept small, each list names its source.
+   */
+  unsupportedParams: string[];
+  /** Header that carries the key; absent means `authorization` (Bearer). */
+  authHeader?: AuthHeaderStyle;
+  /** True when `api_base` must be given (no public default). */
+  apiBaseRequired?: boolean;
+  /** Environment variable LiteLLM reads for the base URL when `api_base` is absent (e.g. `AZURE_API_BASE`). */
+  apiBaseEnv?: string;
+  /**
+   * Path appended to an `api_base` that has no path of its own (e.g. Ollama's OpenAI-compatible API lives
+   * under `/v1`, while LiteLLM users write `http://localhost:11434`).
+   */
+  apiBasePathIfBare?: string;
+  /** Example base URL for error messages when `api_base` is required. */
+  apiBaseExample?: string;
+}
+
+/** Parameters only OpenAI's own API accepts; Google's OpenAI layer rejects unknown fields with 400. */
+const OPENAI_ONLY_PARAMS = ['store', 'metadata', 'prompt_cache_key', 'service_tier', 'logit_bias'];
+
+const SPECS: ProviderSpec[] = [
+  {
+    id: 'openai',
+    displayName: 'OpenAI',
+    defaultApiBase: 'https://api.openai.com/v1',
+    defaultWire: 'responses',
+    defaultKeyEnv: 'OPENAI_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'azure',
+    displayName: 'Azure OpenAI',
+    defaultApiBase: '',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'AZURE_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+    authHeader: 'api-key',
+    apiBaseRequired: true,
+    apiBaseEnv: 'AZURE_API_BASE',
+    apiBaseExample: 'https://my-resource.openai.azure.com',
+  },
+  {
+    id: 'deepseek',
+    displayName: 'DeepSeek',
+    defaultApiBase: 'https://api.deepseek.com/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'DEEPSEEK_API_KEY',
+    keyRequired: true,
+    // DeepSeek API docs, "Reasoning Model": logprobs/top_logprobs return an error in thinking mode.
+    unsupportedParams: ['logprobs', 'top_logprobs'],
+  },
+  {
+    id: 'dashscope',
+    displayName: 'Qwen (Alibaba Cloud DashScope)',
+    defaultApiBase: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'DASHSCOPE_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'openrouter',
+    displayName: 'OpenRouter',
+    defaultApiBase: 'https://openrouter.ai/api/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'OPENROUTER_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'gemini',
+    displayName: 'Google Gemini',
+    defaultApiBase: 'https://generativelanguage.googleapis.com/v1beta/openai',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'GEMINI_API_KEY',
+    keyRequired: true,
+    // The OpenAI-compatibility layer rejects fields it does not know ("Invalid JSON payload received.
+    // Unknown name ...", 400); these are the OpenAI-only fields a translated request may carry.
+    unsupportedParams: [...OPENAI_ONLY_PARAMS],
+  },
+  {
+    id: 'ollama',
+    displayName: 'Ollama',
+    defaultApiBase: 'http://localhost:11434/v1',
+    defaultWire: 'chat',
+    keyRequired: false,
+    unsupportedParams: [],
+    apiBasePathIfBare: '/v1',
+  },
+  {
+    id: 'groq',
+    displayName: 'Groq',
+    defaultApiBase: 'https://api.groq.com/openai/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'GROQ_API_KEY',
+    keyRequired: true,
+    // Groq docs, "OpenAI Compatibility": these fields "will result in a 400 error".
+    unsupportedParams: ['logprobs', 'logit_bias', 'top_logprobs'],
+  },
+  {
+    id: 'mistral',
+    displayName: 'Mistral AI',
+    defaultApiBase: 'https://api.mistral.ai/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'MISTRAL_API_KEY',
+    keyRequired: true,
+    // Mistral's chat schema forbids extra fields (422 "extra_forbidden"); these OpenAI fields are not in it.
+    unsupportedParams: ['logit_bias', 'logprobs', 'top_logprobs', 'store', 'service_tier', 'prompt_cache_key', 'user'],
+    apiBasePathIfBare: '/v1',
+  },
+  {
+    id: 'xai',
+    displayName: 'xAI',
+    defaultApiBase: 'https://api.x.ai/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'XAI_API_KEY',
+    keyRequired: true,
+    // xAI docs, "Reasoning": reasoning models return an error for these.
+    unsupportedParams: ['presence_penalty', 'frequency_penalty', 'stop'],
+  },
+  {
+    id: 'anthropic',
+    displayName: 'Anthropic',
+    defaultApiBase: 'https://api.anthropic.com',
+    defaultWire: 'messages',
+    defaultKeyEnv: 'ANTHROPIC_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+    authHeader: 'x-api-key',
+  },
+  {
+    id: 'openai_compatible',
+    displayName: 'OpenAI-compatible server',
+    defaultApiBase: '',
+    defaultWire: 'chat',
+    keyRequired: false,
+    unsupportedParams: [],
+    apiBaseRequired: true,
+    apiBaseExample: 'http://127.0.0.1:8000/v1',
+  },
+  {
+    id: 'custom_openai',
+    displayName: 'OpenAI-compatible server',
+    defaultApiBase: '',
+    defaultWire: 'chat',
+    keyRequired: false,
+    unsupportedParams: [],
+    apiBaseRequired: true,
+    apiBaseExample: 'http://127.0.0.1:8000/v1',
+  },
+  {
+    id: 'hosted_vllm',
+    displayName: 'vLLM',
+    defaultApiBase: '',
+    defaultWire: 'chat',
+    keyRequired: false,
+    unsupportedParams: [],
+    apiBaseRequired: true,
+    apiBaseEnv: 'HOSTED_VLLM_API_BASE',
+    apiBaseExample: 'http://127.0.0.1:8000/v1',
+  },
+  {
+    id: 'lm_studio',
+    displayName: 'LM Studio',
+    defaultApiBase: 'http://localhost:1234/v1',
+    defaultWire: 'chat',
+    keyRequired: false,
+    unsupportedParams: [],
+    apiBasePathIfBare: '/v1',
+  },
+  {
+    id: 'together_ai',
+    displayName: 'Together AI',
+    defaultApiBase: 'https://api.together.xyz/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'TOGETHERAI_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'fireworks_ai',
+    displayName: 'Fireworks AI',
+    defaultApiBase: 'https://api.fireworks.ai/inference/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'FIREWORKS_AI_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'deepinfra',
+    displayName: 'DeepInfra',
+    defaultApiBase: 'https://api.deepinfra.com/v1/openai',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'DEEPINFRA_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'cerebras',
+    displayName: 'Cerebras',
+    defaultApiBase: 'https://api.cerebras.ai/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'CEREBRAS_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'moonshot',
+    displayName: 'Moonshot AI (Kimi)',
+    defaultApiBase: 'https://api.moonshot.ai/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'MOONSHOT_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+  {
+    id: 'nvidia_nim',
+    displayName: 'NVIDIA NIM',
+    defaultApiBase: 'https://integrate.api.nvidia.com/v1',
+    defaultWire: 'chat',
+    defaultKeyEnv: 'NVIDIA_NIM_API_KEY',
+    keyRequired: true,
+    unsupportedParams: [],
+  },
+];
+
+/** Other spellings LiteLLM accepts for the same provider: alias -> canonical id. */
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ['ollama_chat', 'ollama'],
+  ['lmstudio', 'lm_studio'],
+  ['vllm', 'hosted_vllm'],
+  ['togetherai', 'together_ai'],
+  ['fireworks', 'fireworks_ai'],
+  ['qwen', 'dashscope'],
+]);
+
+/** Every provider, by canonical id and by alias (an alias maps to its canonical spec). Frozen. */
+export const PROVIDERS: ReadonlyMap<string, ProviderSpec> = (() => {
+  const m = new Map<string, ProviderSpec>();
+  for (const s of SPECS) m.set(s.id, Object.freeze({ ...s, unsupportedParams: Object.freeze([...s.unsupportedParams]) as string[] }));
+  for (const [alias, id] of ALIASES) m.set(alias, m.get(id)!);
+  return m;
+})();
+
+/**
+ * Looks up a provider by id or alias (case-sensitive, as LiteLLM matches them).
+ * @returns the spec (its `id` is the canonical id, e.g. `ollama` for `ollama_chat`), or undefined.
+ */
+export function providerFor(id: string): ProviderSpec | undefined {
+  return PROVIDERS.get(id);
+}
+
+/**
+ * Providers LiteLLM supports that Codex Gateway does not (yet): named in the "unknown provider" error so
+ * the user knows it is not a typo. Not exhaustive.
+ */
+export const LITELLM_ONLY_PROVIDERS: ReadonlySet<string> = new Set([
+  'bedrock',
+  'bedrock_converse',
+  'sagemaker',
+  'vertex_ai',
+  'vertex_ai_beta',
+  'azure_ai',
+  'azure_text',
+  'cohere',
+  'cohere_chat',
+  'huggingface',
+  'replicate',
+  'watsonx',
+  'databricks',
+  'predibase',
+  'ai21',
+  'cloudflare',
+  'clarifai',
+  'triton',
+  'palm',
+  'perplexity',
+  'text-completion-openai',
+  'text-completion-codestral',
+  'codestral',
+  'github',
+  'voyage',
+  'friendliai',
+  'nlp_cloud',
+  'aleph_alpha',
+  'petals',
+  'baseten',
+  'sambanova',
+  'snowflake',
+  'oci',
+  'litellm_proxy',
+]);
