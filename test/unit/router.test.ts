@@ -75,11 +75,11 @@ describe('Router', () => {
       assert.deepEqual(new Router(cfg).aliases(), ['b', 'a', 'c']);
     });
 
-    it('answers 404 model_not_found with the known aliases and a did-you-mean, without any attempt', async () => {
+    it('answers 400 model_not_found with the known aliases and a did-you-mean, without any attempt', async () => {
       const r = new Router(makeConfig([dep('gpt-5', { id: 'g' }), dep('deepseek-chat', { id: 'd' })]));
       const s = scripted();
       const e = await gatewayRejection(r.run('gpt5', s.attempt));
-      assert.equal(e.status, 404);
+      assert.equal(e.status, 400);
       assert.equal(e.code, 'model_not_found');
       assert.equal(e.param, 'model');
       assert.match(e.message, /Did you mean 'gpt-5'\?/);
@@ -319,7 +319,7 @@ describe('Router', () => {
       assert.deepEqual(clock.sleeps, []);
     });
 
-    it('tries each deployment at most once on auth, then answers 401 naming the key variable', async () => {
+    it('tries each deployment at most once on auth, then answers 400 naming the key variable', async () => {
       const clock = new ManualClock();
       const r = new Router(
         makeConfig([
@@ -330,7 +330,7 @@ describe('Router', () => {
       );
       const s = scripted({ a1: () => err.auth(), a2: () => err.auth() });
       const e = await gatewayRejection(r.run('m', s.attempt));
-      assert.equal(e.status, 401);
+      assert.equal(e.status, 400);
       assert.equal(e.type, 'authentication_error');
       assert.deepEqual([...s.ids()].sort(), ['a1', 'a2']);
       const lastKey = s.ids()[1] === 'a1' ? 'FIRST_KEY' : 'SECOND_KEY';

@@ -118,8 +118,11 @@ export const CLIENT_ERROR_TABLE: Readonly<Record<FailureKind, ClientErrorRule>> 
     message: (p) =>
       `Could not reach ${hostOf(p.deployment)} for ${p.who}: ${p.upstream} Check that the server is running and that api_base in ${p.entry} is right (and any proxy or network settings).`,
   },
+  // 400, not 401: Codex treats 401 as "refresh your own token and retry" (it re-runs its auth command and
+  // retries five times, which then cools the deployment down and ends in a confusing 429); a 400 is
+  // fatal at once and Codex shows its message (verified with Codex 0.169, test/e2e/codex.test.ts).
   auth: {
-    status: 401,
+    status: 400,
     type: 'authentication_error',
     code: 'invalid_api_key',
     param: null,
@@ -127,8 +130,9 @@ export const CLIENT_ERROR_TABLE: Readonly<Record<FailureKind, ClientErrorRule>> 
     // The upstream's own text is left out on purpose: auth errors often echo (part of) the key.
     message: (p) => `${p.provider} rejected the API key for ${p.who}${p.status ? ` (HTTP ${p.status})` : ''}. ${keyAdvice(p)}`,
   },
+  // 400 for the same reason: Codex retries a 404.
   not_found: {
-    status: 404,
+    status: 400,
     type: 'invalid_request_error',
     code: 'model_not_found',
     param: 'model',
@@ -181,7 +185,7 @@ export const INSUFFICIENT_QUOTA_RULE: ClientErrorRule = {
  * adapter already says which variable and how to set it; it contains no secret.
  */
 export const MISSING_KEY_RULE: ClientErrorRule = {
-  status: 401,
+  status: 400,
   type: 'authentication_error',
   code: 'missing_api_key',
   param: null,
@@ -299,7 +303,7 @@ function levenshtein(a: string, b: string, limit: number): number {
 const LISTED_ALIASES = 30;
 
 /**
- * The 404 for a model name no model group serves (OpenAI's `model_not_found`, param `model`). The message
+ * The error (HTTP 400) for a model name no model group serves (OpenAI's `model_not_found`, param `model`). The message
  * lists the known aliases (up to 30) and a did-you-mean, and says how to add the alias.
  */
 export function unknownAliasError(alias: string, known: readonly string[]): GatewayError {
@@ -315,5 +319,6 @@ export function unknownAliasError(alias: string, known: readonly string[]): Gate
       (guess !== undefined ? ` Did you mean '${guess}'?` : '') +
       ` Known models: ${list}. Pick one of them (codex -m NAME, or the model picker), or add a model_list entry with model_name: ${shown} to config.yaml.`;
   }
-  return new GatewayError(404, msg, 'invalid_request_error', 'model_not_found', 'model');
+  // 400 rather than OpenAI's 404: Codex retries a 404 but stops at once on a 400 and shows the message.
+  return new GatewayError(400, msg, 'invalid_request_error', 'model_not_found', 'model');
 }

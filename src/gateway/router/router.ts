@@ -329,7 +329,7 @@ export class Router {
    * is rethrown as is). It should honour `signal` itself: the router does not abandon a pending attempt.
    * Aborting `signal` stops at once: no more attempts, backoff sleeps interrupted, rejects with an
    * AbortError (the signal's reason when that is an AbortError).
-   * @throws GatewayError 404 `model_not_found` for an unknown alias (lists known aliases, did-you-mean);
+   * @throws GatewayError 400 `model_not_found` for an unknown alias (lists known aliases, did-you-mean);
    *   otherwise the final failure through {@link toClientError}.
    */
   async run<T>(

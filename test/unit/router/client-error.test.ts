@@ -16,8 +16,8 @@ describe('toClientError', () => {
     server: { status: 502, type: 'server_error', code: 'upstream_error' },
     timeout: { status: 504, type: 'timeout_error', code: 'upstream_timeout' },
     connection: { status: 502, type: 'server_error', code: 'upstream_unreachable' },
-    auth: { status: 401, type: 'authentication_error', code: 'invalid_api_key' },
-    not_found: { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
+    auth: { status: 400, type: 'authentication_error', code: 'invalid_api_key' },
+    not_found: { status: 400, type: 'invalid_request_error', code: 'model_not_found' },
     bad_request: { status: 400, type: 'invalid_request_error', code: null },
     context_window: { status: 400, type: 'invalid_request_error', code: 'context_length_exceeded' },
     not_implemented: { status: 501, type: 'server_error', code: 'not_implemented' },
@@ -120,7 +120,7 @@ describe('toClientError', () => {
 describe('unknownAliasError', () => {
   it('says there are no models when model_list is empty', () => {
     const e = unknownAliasError('x', []);
-    assert.equal(e.status, 404);
+    assert.equal(e.status, 400);
     assert.match(e.message, /no models yet/);
   });
 

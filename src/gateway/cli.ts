@@ -1,0 +1,161 @@
+/**
+ * `codex-gateway`: the standalone command line of the gateway engine.
+ *
+ *   codex-gateway serve --config FILE [--host H] [--port N] [--log-level L]
+ *   codex-gateway codex-config [--config FILE] [--port N] [--provider-id ID] [--model ALIAS]
+ *   codex-gateway check --config FILE
+ *
+ * Exit codes: 0 ok, 1 runtime error, 2 usage or config error.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { generateToken, loadOrCreateMasterKey, masterKeyPath, writeMasterKey } from './auth';
+import { codexConfigBlock } from './codex/config-block';
+import { ConfigError, loadConfigFile } from './config';
+import { Logger } from './log';
+import { Gateway } from './server';
+import type { GatewayConfig, LogLevel } from './types';
+
+const USAGE = `Usage:
+  codex-gateway serve --config FILE [--host 127.0.0.1] [--port 4000] [--log-level info]
+      Serves the gateway. Prints "Codex Gateway listening on http://127.0.0.1:PORT" when ready.
+      --port 0 picks a free port. Stops on SIGINT/SIGTERM, letting streams finish.
+  codex-gateway codex-config [--config FILE] [--port N] [--provider-id ID] [--model ALIAS]
+      Prints the ~/.codex/config.toml block that points Codex at this gateway.
+  codex-gateway check --config FILE
+      Validates a config file and prints its aliases.
+`;
+
+function fail(msg: string, code = 2): never {
+  process.stderr.write(`codex-gateway: ${msg}\n`);
+  process.exit(code);
+}
+
+async function load(path: string | undefined): Promise<GatewayConfig> {
+  if (!path) fail(`--config FILE is required.\n\n${USAGE}`);
+  try {
+    return await loadConfigFile(resolve(path), { warn: (m) => process.stderr.write(`codex-gateway: warning: ${m}\n`) });
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`${path} is not a valid config:\n${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail(`config file ${path} does not exist.`);
+    throw e;
+  }
+}
+
+/**
+ * The gateway token: `general_settings.master_key` (literal or `os.environ/NAME`), else the generated
+ * token in the master key file (created 0600 on first run).
+ */
+async function masterKey(config: GatewayConfig): Promise<{ token: string; source: string }> {
+  const mk = config.masterKey;
+  if (mk?.kind === 'literal') return { token: mk.value, source: 'general_settings.master_key' };
+  if (mk?.kind === 'env') {
+    const v = process.env[mk.name];
+    if (!v) fail(`general_settings.master_key reads ${mk.name}, which is not set: export ${mk.name}=<token> or remove master_key to use a generated token.`);
+    return { token: v, source: `$${mk.name}` };
+  }
+  const path = masterKeyPath();
+  const { token, created } = await loadOrCreateMasterKey(path);
+  return { token, source: `${path}${created ? ' (created now)' : ''}` };
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' }, 'log-level': { type: 'string' } },
+  });
+  const config = await load(values.config);
+  const level = (values['log-level'] as LogLevel | undefined) ?? config.server.logLevel;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) fail(`--log-level must be one of debug, info, warn, error, silent.`);
+  const port = values.port !== undefined ? Number(values.port) : config.server.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer from 0 to 65535.`);
+  const { token, source } = await masterKey(config);
+  const logger = new Logger(level);
+  for (const w of config.warnings) logger.warn(w);
+  const gw = new Gateway({ config, masterKey: token, logger });
+  let addr;
+  try {
+    addr = await gw.listen(values.host ?? config.server.host, port);
+  } catch (e) {
+    fail((e as Error).message, 1);
+  }
+  process.stdout.write(`Codex Gateway listening on ${addr.url} (aliases: ${[...config.groups.keys()].join(', ')})\n`);
+  process.stdout.write(`Gateway token: ${source}\n`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info(`${sig}: stopping; letting requests in flight finish (up to ${config.server.shutdownGraceMs} ms)`);
+    gw.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function codexConfig(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'provider-id': { type: 'string' }, model: { type: 'string' } },
+  });
+  const config = values.config ? await load(values.config) : undefined;
+  const port = values.port ?? String(config?.server.port ?? 4000);
+  const host = values.host ?? config?.server.host ?? '127.0.0.1';
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const baseUrl = `http://${shownHost}:${port}/v1`;
+  let tokenFile = masterKeyPath();
+  if (config?.masterKey) {
+    process.stderr.write(
+      'codex-gateway: note: this config sets general_settings.master_key; the block below reads the token from ' +
+        `${tokenFile}, so write the same token there (mode 0600).\n`,
+    );
+  } else {
+    await loadOrCreateMasterKey(tokenFile);
+  }
+  process.stdout.write(
+    codexConfigBlock({
+      baseUrl,
+      providerId: values['provider-id'],
+      model: values.model ?? (config ? [...config.groups.keys()][0] : undefined),
+      tokenFile,
+      catalogUrl: `${baseUrl}/codex/models`,
+    }),
+  );
+}
+
+async function check(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } });
+  const config = await load(values.config);
+  for (const [alias, ds] of config.groups) {
+    process.stdout.write(`${alias}: ${ds.map((d) => `${d.provider}/${d.model} (${d.wire})`).join(', ')}\n`);
+  }
+  process.stdout.write(`OK: ${config.deployments.length} deployments, ${config.groups.size} aliases, ${config.warnings.length} warnings\n`);
+}
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  switch (cmd) {
+    case 'serve':
+      return serve(rest);
+    case 'codex-config':
+      return codexConfig(rest);
+    case 'check':
+      return check(rest);
+    case 'rotate-token':
+      await writeMasterKey(masterKeyPath(), generateToken());
+      process.stdout.write(`New gateway token written to ${masterKeyPath()}\n`);
+      return;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command "${cmd}".\n\n${USAGE}`);
+  }
+}
+
+main().catch((e) => fail((e as Error).stack ?? String(e), 1));

@@ -1,0 +1,582 @@
+/**
+ * The two proxy paths: `POST /v1/responses` (Codex) and `POST /v1/chat/completions` (every other OpenAI
+ * client). Each request is routed by alias through the router (retries, cooldowns, fallbacks happen before
+ * the first byte is sent), then the upstream answer is streamed to the client as it arrives: passed through
+ * for a same-protocol upstream, translated event by event otherwise.
+ *
+ * Responses are written straight to Node's `ServerResponse` (no web-stream conversion on the hot path).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { GatewayError, UpstreamError } from './errors';
+import type { Logger, RequestLogRecord } from './log';
+import type { RouteResult } from './router';
+import type { Runtime } from './runtime';
+import type { Deployment, SecretResolver, WireApi } from './types';
+import { postJson, resolveKey, targetFor, TRANSPORT_PARAMS, type KeyHint, type UpstreamResponse } from './upstream';
+import {
+  ChatToResponsesStream,
+  chatToResponsesResponse,
+  encodeSse,
+  newResponseId,
+  responsesToChatRequest,
+  stripForeignReasoning,
+  type ChatRequestPlan,
+  type ResponseContext,
+} from './translate';
+
+/** What the proxy needs from its host (the Gateway). */
+export interface ProxyDeps {
+  /** The current runtime (read once per request). */
+  runtime(): Runtime;
+  dispatcher: Dispatcher;
+  secrets: SecretResolver;
+  keyHint: KeyHint;
+  logger: Logger;
+  /** Deployment id -> wire learned at run time (a `responses` upstream that answered 404 becomes `chat`). */
+  learnedWire: Map<string, WireApi>;
+  /** Called when a stream starts/ends, for graceful shutdown accounting. */
+  track(delta: 1 | -1): void;
+}
+
+/** A successful upstream start, before anything was sent to the client. */
+type Started =
+  | { wire: 'responses'; res: UpstreamResponse }
+  | { wire: 'chat'; res: UpstreamResponse; plan?: ChatRequestPlan };
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+/**
+ * Reads a JSON request body with a byte limit.
+ * @throws GatewayError 413 when the body is larger than `limit` bytes; 400 when it is not a JSON object.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > limit) throw tooLarge(limit);
+    chunks.push(c as Buffer);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new GatewayError(400, `The request body is not valid JSON (${(e as Error).message}).`, 'invalid_request_error', 'invalid_json');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) {
+    throw new GatewayError(400, 'The request body must be a JSON object.', 'invalid_request_error', 'invalid_json');
+  }
+  return v as Record<string, unknown>;
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    413,
+    `The request body is larger than the gateway's limit of ${limit} bytes; raise gateway_settings.max_body_bytes if this is expected.`,
+    'invalid_request_error',
+    'request_too_large',
+  );
+}
+
+/** Writes an error in the OpenAI shape (if nothing was sent yet). */
+export function sendError(res: ServerResponse, err: GatewayError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = JSON.stringify(err.toBody());
+  res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...err.headers });
+  res.end(body);
+}
+
+/** Builds the request headers for a deployment with its key. */
+function upstreamHeaders(d: Deployment, key: string | undefined, accept: string): Record<string, string> {
+  const t = targetFor(d);
+  const h: Record<string, string> = { ...t.baseHeaders, accept };
+  if (key) h[t.authHeader] = t.authHeader === 'authorization' ? `Bearer ${key}` : key;
+  return h;
+}
+
+/** Adds deployment defaults (`litellm_params` extras) under the client's own values. */
+function withDefaults(d: Deployment, body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in d.extraBody) if (!TRANSPORT_PARAMS.has(k)) out[k] = d.extraBody[k];
+  return Object.assign(out, body);
+}
+
+function aliasOf(body: Record<string, unknown>): string {
+  const m = body.model;
+  if (typeof m !== 'string' || !m) {
+    throw new GatewayError(400, 'The request has no "model": set it to one of the gateway aliases (GET /v1/models lists them).', 'invalid_request_error', 'missing_model', 'model');
+  }
+  return m;
+}
+
+function headerNumber(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** Per-request bookkeeping shared by both routes. */
+class RequestScope {
+  readonly t0 = performance.now();
+  readonly abort = new AbortController();
+  ttfb?: number;
+  constructor(
+    readonly deps: ProxyDeps,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly route: string,
+  ) {
+    // A client that goes away aborts the upstream request at once (and any retry sleep).
+    res.once('close', () => {
+      if (!res.writableFinished) this.abort.abort(new Error('client disconnected'));
+    });
+  }
+  firstByte(): void {
+    if (this.ttfb === undefined) this.ttfb = performance.now() - this.t0;
+  }
+  log(r: Omit<RequestLogRecord, 'route' | 'latencyMs' | 'ttfbMs'>): void {
+    this.deps.logger.request({ ...r, route: this.route, latencyMs: performance.now() - this.t0, ttfbMs: this.ttfb });
+  }
+}
+
+/** Route handler for `POST /v1/responses` (streamed and not). Never throws; errors are written. */
+export async function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const scope = new RequestScope(deps, req, res, '/v1/responses');
+  const rt = deps.runtime();
+  let alias = '?';
+  let stream = false;
+  let routed: RouteResult<Started> | undefined;
+  let body: Record<string, unknown>;
+  try {
+    body = await readJsonBody(req, rt.config.server.maxBodyBytes);
+    alias = aliasOf(body);
+    stream = body.stream === true;
+    routed = await rt.router.run(alias, (d) => startResponses(deps, rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
+  } catch (e) {
+    const err = toGatewayError(e, scope);
+    if (!err) return logAbort(scope, alias, stream);
+    sendError(res, err);
+    scope.log({ alias, status: err.status, retries: 0, stream, error: err.message });
+    return;
+  }
+  const started = routed.value;
+  const d = routed.deployment;
+  const meta = {
+    'x-codex-gateway-deployment': d.id,
+    'x-codex-gateway-retries': String(routed.retries),
+    ...(routed.fallbackFrom ? { 'x-codex-gateway-fallback-from': routed.fallbackFrom } : {}),
+  };
+  deps.track(1);
+  let usage: { input?: number; output?: number } = {};
+  let ok = true;
+  let error: string | undefined;
+  try {
+    if (started.wire === 'responses') {
+      usage = await relayResponses(scope, started.res, stream, meta);
+    } else {
+      const ctx: ResponseContext = {
+        responseId: newResponseId(),
+        alias: routed.alias,
+        createdAt: Math.floor(Date.now() / 1000),
+        tools: started.plan!.tools,
+        request: body as never,
+      };
+      usage = stream ? await streamChatAsResponses(scope, started.res, ctx, meta) : await chatJsonAsResponses(scope, started.res, ctx, meta);
+    }
+  } catch (e) {
+    ok = scope.abort.signal.aborted;
+    error = (e as Error).message;
+  } finally {
+    deps.track(-1);
+    routed.release({ ok });
+  }
+  scope.log({
+    alias: routed.alias,
+    deployment: d.id,
+    wire: started.wire,
+    status: res.statusCode,
+    inputTokens: usage.input,
+    outputTokens: usage.output,
+    retries: routed.retries,
+    fallbackFrom: routed.fallbackFrom,
+    stream,
+    error: scope.abort.signal.aborted ? 'client disconnected' : error,
+  });
+}
+
+/**
+ * One attempt of a Responses request against one deployment: passes the request through to a
+ * `responses` upstream, or translates it for a `chat` one. Resolves once upstream headers arrived.
+ * A `responses` upstream that answers 404 (no `/responses` route) is retried at once as `chat`, and that
+ * is remembered for the deployment, unless the user set `wire_api` explicitly.
+ * @throws UpstreamError for every upstream failure (the router classifies them).
+ */
+async function startResponses(
+  deps: ProxyDeps,
+  rt: Runtime,
+  d: Deployment,
+  body: Record<string, unknown>,
+  stream: boolean,
+  signal: AbortSignal,
+): Promise<Started> {
+  const facts = rt.factsOf(d);
+  const wire = deps.learnedWire.get(d.id) ?? d.wire;
+  if (wire === 'messages') {
+    throw new UpstreamError(
+      'not_implemented',
+      `alias "${d.alias}" points at ${facts.providerName} (Anthropic Messages API), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
+    );
+  }
+  const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
+  const accept = stream ? 'text/event-stream' : 'application/json';
+  if (wire === 'responses') {
+    const up = withDefaults(d, body);
+    up.model = d.model;
+    if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
+    try {
+      const res = await postJson(deps.dispatcher, targetFor(d).responsesUrl, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, d.timeoutMs, key);
+      return { wire: 'responses', res };
+    } catch (e) {
+      if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || d.wireExplicit) throw e;
+      deps.learnedWire.set(d.id, 'chat');
+      deps.logger.warn(`deployment ${d.id} (${d.provider}) has no /responses endpoint (HTTP 404): using Chat Completions for it from now on; set wire_api: chat in its litellm_params to skip this probe`);
+    }
+  }
+  const plan = responsesToChatRequest(body as never, {
+    model: d.model,
+    provider: d.provider,
+    dropParams: rt.config.dropParams,
+    dropParamNames: facts.dropParamNames,
+    maxTokens: d.maxTokens,
+    extraBody: withoutTransport(d.extraBody),
+    stream,
+  });
+  if (plan.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${plan.dropped.join(', ')}`);
+  const res = await postJson(deps.dispatcher, targetFor(d).chatUrl, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, d.timeoutMs, key);
+  return { wire: 'chat', res, plan };
+}
+
+function withoutTransport(extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in extra) if (!TRANSPORT_PARAMS.has(k)) out[k] = extra[k];
+  return out;
+}
+
+/** Writes bytes with backpressure. */
+async function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
+  if (!res.write(chunk)) {
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        res.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        res.off('drain', onDrain);
+        reject(new Error('client disconnected'));
+      };
+      res.once('drain', onDrain);
+      res.once('close', onClose);
+    });
+  }
+}
+
+/**
+ * Passes a Responses upstream answer through byte for byte, watching the SSE events only for usage and
+ * for whether the stream finished (`response.completed` / `.incomplete` / `.failed`). If the upstream
+ * stream breaks before that, a `response.failed` event is appended so Codex sees a clear end.
+ */
+async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<{ input?: number; output?: number }> {
+  const res = scope.res;
+  const usage: { input?: number; output?: number } = {};
+  res.writeHead(200, { ...(stream ? SSE_HEADERS : { 'content-type': String(up.headers['content-type'] ?? 'application/json') }), ...meta });
+  scope.firstByte();
+  if (!stream) {
+    const chunks: Buffer[] = [];
+    for await (const c of up.body) {
+      chunks.push(c as Buffer);
+      await write(res, c as Buffer);
+    }
+    res.end();
+    try {
+      const u = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usage?: Record<string, unknown> }).usage;
+      usage.input = headerNumber(u?.input_tokens);
+      usage.output = headerNumber(u?.output_tokens);
+    } catch {
+      /* not JSON: nothing to count */
+    }
+    return usage;
+  }
+  let finished = false;
+  const parser = createParser({
+    onEvent(ev: EventSourceMessage) {
+      const type = ev.event ?? '';
+      if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed' || (!type && ev.data.includes('"response.completed"'))) {
+        finished = true;
+        try {
+          const u = (JSON.parse(ev.data) as { response?: { usage?: Record<string, unknown> } }).response?.usage;
+          usage.input = headerNumber(u?.input_tokens);
+          usage.output = headerNumber(u?.output_tokens);
+        } catch {
+          /* ignore */
+        }
+      }
+    },
+  });
+  try {
+    for await (const c of up.body) {
+      parser.feed((c as Buffer).toString('utf8'));
+      await write(res, c as Buffer);
+    }
+  } catch (e) {
+    if (scope.abort.signal.aborted) throw e;
+    if (!finished) res.write(failedEvent('server_error', `The upstream stream broke: ${(e as Error).message}`));
+    res.end();
+    throw e;
+  }
+  if (!finished) res.write(failedEvent('server_error', 'The upstream closed the stream before response.completed.'));
+  res.end();
+  return usage;
+}
+
+/** A minimal `response.failed` event (Responses API streaming events) for a broken pass-through stream. */
+function failedEvent(code: string, message: string): string {
+  return encodeSse({
+    type: 'response.failed',
+    sequence_number: 0,
+    response: { id: newResponseId(), object: 'response', status: 'failed', error: { code, message }, output: [] },
+  } as never);
+}
+
+/**
+ * Translates a streamed Chat Completions answer into Responses API events as chunks arrive
+ * (SSE in, SSE out, one upstream chunk at a time; nothing is held back).
+ * An upstream that breaks mid-stream ends the Responses stream with `response.failed` (code
+ * `server_error`, which Codex retries); see codex-wire.md "Errors as Codex handles them".
+ */
+async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<{ input?: number; output?: number }> {
+  const res = scope.res;
+  const tr = new ChatToResponsesStream(ctx);
+  res.writeHead(200, { ...SSE_HEADERS, ...meta });
+  let out = '';
+  for (const ev of tr.start()) out += encodeSse(ev);
+  res.write(out);
+  scope.firstByte();
+  let done = false;
+  let parseError: Error | undefined;
+  const parser = createParser({
+    onEvent(ev: EventSourceMessage) {
+      if (done || parseError) return;
+      const data = ev.data;
+      if (data === '[DONE]') {
+        done = true;
+        for (const e of tr.end()) out += encodeSse(e);
+        return;
+      }
+      let chunk: any;
+      try {
+        chunk = JSON.parse(data);
+      } catch {
+        return; // keep-alive comments or junk lines: ignore
+      }
+      if (chunk && chunk.error) {
+        parseError = new Error(String(chunk.error.message ?? 'upstream error'));
+        return;
+      }
+      for (const e of tr.push(chunk)) out += encodeSse(e);
+    },
+  });
+  try {
+    for await (const c of up.body) {
+      out = '';
+      parser.feed((c as Buffer).toString('utf8'));
+      if (parseError) {
+        for (const e of tr.fail('server_error', `The upstream reported an error mid-stream: ${parseError.message}`)) out += encodeSse(e);
+        await write(res, out);
+        res.end();
+        throw parseError;
+      }
+      if (out) await write(res, out);
+      if (done) break;
+    }
+  } catch (e) {
+    if (scope.abort.signal.aborted || parseError) throw e;
+    out = '';
+    for (const ev of tr.fail('server_error', `The upstream stream broke: ${(e as Error).message}`)) out += encodeSse(ev);
+    res.end(out);
+    throw e;
+  }
+  if (!done) {
+    // Some OpenAI-compatible servers end without `data: [DONE]`; a finish_reason was enough then.
+    out = '';
+    for (const e of tr.end()) out += encodeSse(e);
+    res.write(out);
+  }
+  res.end();
+  const u = tr.usage;
+  return { input: u?.input_tokens, output: u?.output_tokens };
+}
+
+/** Non-streamed chat answer -> one Responses `response` object. */
+async function chatJsonAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<{ input?: number; output?: number }> {
+  const chat = (await up.body.json()) as never;
+  const r = chatToResponsesResponse(chat, ctx) as { usage?: { input_tokens?: number; output_tokens?: number } };
+  const body = JSON.stringify(r);
+  scope.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...meta });
+  scope.firstByte();
+  scope.res.end(body);
+  return { input: r.usage?.input_tokens, output: r.usage?.output_tokens };
+}
+
+/** Route handler for `POST /v1/chat/completions` (streamed and not), passed through to a chat upstream. */
+export async function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const scope = new RequestScope(deps, req, res, '/v1/chat/completions');
+  const rt = deps.runtime();
+  let alias = '?';
+  let stream = false;
+  let routed: RouteResult<UpstreamResponse> | undefined;
+  try {
+    const body = await readJsonBody(req, rt.config.server.maxBodyBytes);
+    alias = aliasOf(body);
+    stream = body.stream === true;
+    routed = await rt.router.run(alias, (d) => startChat(deps, rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
+  } catch (e) {
+    const err = toGatewayError(e, scope);
+    if (!err) return logAbort(scope, alias, stream);
+    sendError(res, err);
+    scope.log({ alias, status: err.status, retries: 0, stream, error: err.message });
+    return;
+  }
+  const up = routed.value;
+  const d = routed.deployment;
+  deps.track(1);
+  const usage: { input?: number; output?: number } = {};
+  let ok = true;
+  let error: string | undefined;
+  try {
+    res.writeHead(200, {
+      ...(stream ? SSE_HEADERS : { 'content-type': String(up.headers['content-type'] ?? 'application/json') }),
+      'x-codex-gateway-deployment': d.id,
+      'x-codex-gateway-retries': String(routed.retries),
+      ...(routed.fallbackFrom ? { 'x-codex-gateway-fallback-from': routed.fallbackFrom } : {}),
+    });
+    scope.firstByte();
+    // Usage is read from the stream without holding it: only chunks that mention "usage" are parsed.
+    const parser = stream
+      ? createParser({
+          onEvent(ev) {
+            if (!ev.data.includes('"usage"')) return;
+            try {
+              const u = (JSON.parse(ev.data) as { usage?: Record<string, unknown> }).usage;
+              if (u) {
+                usage.input = headerNumber(u.prompt_tokens);
+                usage.output = headerNumber(u.completion_tokens);
+              }
+            } catch {
+              /* ignore */
+            }
+          },
+        })
+      : undefined;
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of up.body) {
+        if (parser) parser.feed((c as Buffer).toString('utf8'));
+        else chunks.push(c as Buffer);
+        await write(res, c as Buffer);
+      }
+    } catch (e) {
+      if (!scope.abort.signal.aborted && stream) {
+        res.write(`data: ${JSON.stringify({ error: { message: `The upstream stream broke: ${(e as Error).message}`, type: 'upstream_error', code: 'server_error' } })}\n\n`);
+      }
+      throw e;
+    }
+    res.end();
+    if (!parser) {
+      try {
+        const u = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usage?: Record<string, unknown> }).usage;
+        usage.input = headerNumber(u?.prompt_tokens);
+        usage.output = headerNumber(u?.completion_tokens);
+      } catch {
+        /* ignore */
+      }
+    }
+  } catch (e) {
+    ok = scope.abort.signal.aborted;
+    error = (e as Error).message;
+    if (!res.writableEnded) res.end();
+  } finally {
+    deps.track(-1);
+    routed.release({ ok });
+  }
+  scope.log({
+    alias: routed.alias,
+    deployment: d.id,
+    wire: 'chat',
+    status: res.statusCode,
+    inputTokens: usage.input,
+    outputTokens: usage.output,
+    retries: routed.retries,
+    fallbackFrom: routed.fallbackFrom,
+    stream,
+    error: scope.abort.signal.aborted ? 'client disconnected' : error,
+  });
+}
+
+/**
+ * One attempt of a chat request: the client's body with the upstream model name, deployment defaults
+ * under the client's values, and rejected params dropped when `drop_params` is on.
+ * @throws UpstreamError on upstream failure; GatewayError 400 when a rejected param is present and
+ *   `drop_params` is off.
+ */
+async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal): Promise<UpstreamResponse> {
+  const facts = rt.factsOf(d);
+  if ((deps.learnedWire.get(d.id) ?? d.wire) === 'messages') {
+    throw new UpstreamError(
+      'not_implemented',
+      `alias "${d.alias}" points at ${facts.providerName} (Anthropic Messages API), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
+    );
+  }
+  const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
+  const up = withDefaults(d, body);
+  up.model = d.model;
+  for (const p of facts.dropParamNames) {
+    if (!(p in up)) continue;
+    if (rt.config.dropParams) delete up[p];
+    else {
+      throw new GatewayError(
+        400,
+        `"${p}" is not supported by ${facts.providerName} (alias "${d.alias}"): remove it from the request, or set litellm_settings.drop_params: true to drop it automatically.`,
+        'invalid_request_error',
+        'unsupported_parameter',
+        p,
+      );
+    }
+  }
+  if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) up.max_tokens = d.maxTokens;
+  return postJson(deps.dispatcher, targetFor(d).chatUrl, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, d.timeoutMs, key);
+}
+
+/** Converts a thrown error into what the client gets; null when the client is gone (abort). */
+function toGatewayError(e: unknown, scope: RequestScope): GatewayError | null {
+  if (scope.abort.signal.aborted) return null;
+  if (e instanceof GatewayError) return e;
+  if (e instanceof UpstreamError) return new GatewayError(502, e.message, 'upstream_error', e.upstreamCode ?? null);
+  scope.deps.logger.error(`internal error on ${scope.route}: ${(e as Error)?.stack ?? String(e)}`);
+  return new GatewayError(500, `Codex Gateway hit an internal error (${(e as Error)?.message ?? 'unknown'}); see the gateway log.`, 'server_error', 'internal_error');
+}
+
+function logAbort(scope: RequestScope, alias: string, stream: boolean): void {
+  if (!scope.res.writableEnded) scope.res.destroy();
+  scope.log({ alias, status: 499, retries: 0, stream, error: 'client disconnected' });
+}

@@ -1,0 +1,290 @@
+/**
+ * The gateway's HTTP server: Hono routes on Node's http server, bound to 127.0.0.1 by default.
+ *
+ * Routes (all JSON errors in the OpenAI error shape):
+ * - `GET /health/liveliness`, `GET /health/readiness`: no auth, no upstream calls (LiteLLM's names).
+ * - `POST /v1/responses`, `POST /v1/chat/completions` (also without the `/v1` prefix): the proxy.
+ * - `GET /v1/models`: OpenAI list shape; `GET /v1/codex/models`: the Codex model catalog
+ *   (`{"models":[...]}`, for `model_catalog_url`).
+ * - `GET /v1/health`: per-deployment router state and key status (no tokens spent);
+ *   `GET /v1/health?probe=1` also sends a one-token request to every deployment (spends tokens).
+ *
+ * Every route except the two health probes needs `Authorization: Bearer <master key>`. Every route
+ * refuses a non-loopback `Host` or a non-loopback web `Origin` (DNS rebinding, drive-by pages).
+ */
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono, type Context } from 'hono';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { BearerCheck, checkHostAndOrigin } from './auth';
+import { codexModelsResponse } from './codex/catalog';
+import { errorBody, GatewayError } from './errors';
+import { Logger } from './log';
+import { handleChat, handleResponses, sendError, type ProxyDeps } from './proxy';
+import type { RouterOptions } from './router';
+import { Runtime } from './runtime';
+import type { GatewayConfig, SecretResolver, WireApi } from './types';
+import { cliKeyHint, createDispatcher, postJson, resolveKey, targetFor, type KeyHint } from './upstream';
+
+/** Options of a {@link Gateway}. */
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** The bearer token clients must send. */
+  masterKey: string;
+  /** Resolves provider keys by name (env var name). Default: `process.env`. */
+  secrets?: SecretResolver;
+  /** How to tell a user to set a missing key. */
+  keyHint?: KeyHint;
+  logger?: Logger;
+  /** Router test hooks (clock, random). */
+  routerOptions?: RouterOptions;
+  /** Dispatcher for upstream calls (default: keep-alive pool with proxy env support). */
+  dispatcher?: Dispatcher;
+}
+
+type Env = { Bindings: HttpBindings };
+
+/**
+ * One gateway: configuration runtime, upstream pool and HTTP app. `listen()` starts serving;
+ * `reload()` swaps the configuration without dropping requests in flight; `close()` stops.
+ */
+export class Gateway {
+  readonly logger: Logger;
+  readonly app: Hono<Env>;
+  private runtime: Runtime;
+  private bearer: BearerCheck;
+  private readonly dispatcher: Dispatcher;
+  private readonly deps: ProxyDeps;
+  private server?: Server;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private bindHost = '127.0.0.1';
+  private readonly secrets: SecretResolver;
+  private readonly keyHint: KeyHint;
+  private readonly routerOptions: RouterOptions;
+
+  constructor(opts: GatewayOptions) {
+    this.logger = opts.logger ?? new Logger(opts.config.server.logLevel);
+    this.routerOptions = {
+      ...opts.routerOptions,
+      onEvent: opts.routerOptions?.onEvent ?? ((e) => this.logger.debug(`router: ${JSON.stringify(e)}`)),
+    };
+    this.runtime = new Runtime(opts.config, this.routerOptions);
+    this.bearer = new BearerCheck(opts.masterKey);
+    this.dispatcher = opts.dispatcher ?? createDispatcher();
+    this.secrets = opts.secrets ?? ((name) => process.env[name]);
+    this.keyHint = opts.keyHint ?? cliKeyHint;
+    const learnedWire = new Map<string, WireApi>();
+    this.deps = {
+      runtime: () => this.runtime,
+      dispatcher: this.dispatcher,
+      secrets: this.secrets,
+      keyHint: this.keyHint,
+      logger: this.logger,
+      learnedWire,
+      track: (delta) => {
+        this.inFlight += delta;
+        if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      },
+    };
+    this.app = this.buildApp();
+  }
+
+  /** The configuration in force. */
+  get config(): GatewayConfig {
+    return this.runtime.config;
+  }
+
+  /** Router of the configuration in force (health view, tests). */
+  get router() {
+    return this.runtime.router;
+  }
+
+  /**
+   * Replaces the configuration. Requests in flight finish on the old one; new requests use the new one.
+   * Router state (cooldowns, latency) starts fresh for the new deployments.
+   */
+  reload(config: GatewayConfig): void {
+    this.runtime = new Runtime(config, this.routerOptions);
+    this.deps.learnedWire.clear();
+  }
+
+  /** Replaces the master key (token rotation); takes effect for the next request. */
+  setMasterKey(token: string): void {
+    this.bearer = new BearerCheck(token);
+  }
+
+  private buildApp(): Hono<Env> {
+    const app = new Hono<Env>();
+    app.onError((err, c) => {
+      const g = err instanceof GatewayError ? err : undefined;
+      if (!g) this.logger.error(`internal error: ${err.stack ?? err.message}`);
+      const e = g ?? new GatewayError(500, `Codex Gateway hit an internal error (${err.message}); see the gateway log.`, 'server_error', 'internal_error');
+      return c.json(e.toBody(), e.status as 500, e.headers);
+    });
+    app.notFound((c) =>
+      c.json(errorBody(`No route for ${c.req.method} ${c.req.path}. The gateway serves POST /v1/responses, POST /v1/chat/completions and GET /v1/models.`, 'invalid_request_error', 'not_found'), 404),
+    );
+    // Host / Origin first, for every route: a rebinding page must not even learn that we are here.
+    app.use('*', async (c, next) => {
+      const why = checkHostAndOrigin(c.req.header('host'), c.req.header('origin'), this.bindHost);
+      if (why) return c.json(errorBody(`Refused: ${why}.`, 'permission_error', 'forbidden_host'), 403);
+      await next();
+    });
+    app.get('/health/liveliness', (c) => c.json("I'm alive!"));
+    app.get('/health/readiness', (c) =>
+      c.json({ status: 'healthy', aliases: this.runtime.config.groups.size, deployments: this.runtime.config.deployments.length, in_flight: this.inFlight }),
+    );
+    app.use('*', async (c, next) => {
+      if (!this.bearer.verify(c.req.header('authorization'))) {
+        return c.json(
+          errorBody(
+            'Missing or wrong gateway token: send "Authorization: Bearer <master key>" (the key is in general_settings.master_key, or in the file `codex-gateway serve` printed at start).',
+            'authentication_error',
+            'invalid_api_key',
+          ),
+          401,
+        );
+      }
+      await next();
+    });
+    const responses = async (c: Context<Env>) => {
+      await handleResponses(this.deps, c.env.incoming, c.env.outgoing);
+      return RESPONSE_ALREADY_SENT;
+    };
+    const chat = async (c: Context<Env>) => {
+      await handleChat(this.deps, c.env.incoming, c.env.outgoing);
+      return RESPONSE_ALREADY_SENT;
+    };
+    app.post('/v1/responses', responses);
+    app.post('/responses', responses);
+    app.post('/v1/chat/completions', chat);
+    app.post('/chat/completions', chat);
+    const models = (c: Context<Env>) => {
+      // Codex asks `GET {base_url}/models?client_version=X` and wants its catalog shape.
+      const body = c.req.query('client_version') !== undefined ? this.runtime.catalogJson : this.runtime.modelsJson;
+      return c.body(body, 200, { 'content-type': 'application/json' });
+    };
+    app.get('/v1/models', models);
+    app.get('/models', models);
+    app.get('/v1/codex/models', (c) => c.body(this.runtime.catalogJson, 200, { 'content-type': 'application/json' }));
+    app.get('/v1/health', async (c) => c.json(await this.health(c.req.query('probe') === '1' || c.req.query('probe') === 'true')));
+    return app;
+  }
+
+  /**
+   * Per-deployment health: router state (in flight, cooldown, recent failures, latency) and key status
+   * (`set`, `missing` or `not_required`; never the value). With `probe`, each deployment also gets a
+   * one-token chat request (this spends tokens) and its result or error is reported.
+   */
+  async health(probe: boolean): Promise<{ deployments: Array<Record<string, unknown>> }> {
+    const rt = this.runtime;
+    const byId = new Map(rt.router.health().map((h) => [h.id, h]));
+    const out: Array<Record<string, unknown>> = [];
+    await Promise.all(
+      rt.config.deployments.map(async (d, i) => {
+        const facts = rt.factsOf(d);
+        let key: 'set' | 'missing' | 'not_required' = 'not_required';
+        if (d.apiKey.kind === 'literal') key = 'set';
+        else if (d.apiKey.kind === 'env') key = this.secrets(d.apiKey.name) ? 'set' : 'missing';
+        else if (facts.keyRequired) key = 'missing';
+        const entry: Record<string, unknown> = {
+          ...byId.get(d.id),
+          id: d.id,
+          alias: d.alias,
+          provider: d.provider,
+          model: d.model,
+          api_base: d.apiBase,
+          wire_api: this.deps.learnedWire.get(d.id) ?? d.wire,
+          key_name: d.apiKey.kind === 'env' ? d.apiKey.name : undefined,
+          key,
+        };
+        if (probe) entry.probe = await this.probe(d);
+        out[i] = entry;
+      }),
+    );
+    return { deployments: out };
+  }
+
+  /** Sends a minimal chat request (max 1 token) to one deployment; reports ok + latency or the error. */
+  private async probe(d: GatewayConfig['deployments'][number]): Promise<Record<string, unknown>> {
+    const t0 = performance.now();
+    try {
+      const facts = this.runtime.factsOf(d);
+      if (d.wire === 'messages') return { ok: false, error: 'the Anthropic adapter is not built yet' };
+      const key = resolveKey(d, this.secrets, this.keyHint, facts.keyRequired);
+      const t = targetFor(d);
+      const headers: Record<string, string> = { ...t.baseHeaders };
+      if (key) headers[t.authHeader] = t.authHeader === 'authorization' ? `Bearer ${key}` : key;
+      const res = await postJson(
+        this.dispatcher,
+        t.chatUrl,
+        headers,
+        JSON.stringify({ model: d.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }),
+        AbortSignal.timeout(Math.min(d.timeoutMs, 30_000)),
+        Math.min(d.timeoutMs, 30_000),
+        key,
+      );
+      for await (const _ of res.body) { /* drain */ }
+      return { ok: true, latency_ms: Math.round(performance.now() - t0) };
+    } catch (e) {
+      return { ok: false, latency_ms: Math.round(performance.now() - t0), error: (e as Error).message };
+    }
+  }
+
+  /**
+   * Starts listening.
+   * @param host bind address (default: the config's, 127.0.0.1).
+   * @param port port (default: the config's; 0 picks a free one).
+   * @returns the bound address and the base URL (`http://127.0.0.1:PORT`).
+   * @throws the listen error (e.g. EADDRINUSE) with a message that says what to do.
+   */
+  async listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<{ host: string; port: number; url: string }> {
+    this.bindHost = host;
+    const server = createAdaptorServer({ fetch: this.app.fetch, hostname: host }) as Server;
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    // Long streams are normal (Codex turns can take minutes); idle sockets are bounded by keepAliveTimeout.
+    server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') {
+          reject(new Error(`Port ${port} on ${host} is already in use: stop the other process, or choose another port with --port N (or gateway_settings.port).`));
+        } else reject(e);
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    this.server = server;
+    const addr = server.address() as AddressInfo;
+    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return { host: addr.address, port: addr.port, url: `http://${shown}:${addr.port}` };
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight responses finish for up to `graceMs`, then closes every
+   * socket and the upstream pool.
+   */
+  async close(graceMs = this.runtime.config.server.shutdownGraceMs): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      if (this.inFlight > 0) {
+        await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), new Promise<void>((r) => setTimeout(r, graceMs).unref())]);
+      }
+      server.closeAllConnections();
+      await closed;
+    }
+    await this.dispatcher.close().catch(() => undefined);
+    this.logger.flush();
+  }
+}
+
+export { sendError };

@@ -1,0 +1,152 @@
+/**
+ * Chat Completion -> Responses output, shared by the non-streamed ({@link chatToResponsesResponse}) and
+ * streamed ({@link ChatToResponsesStream}) paths: the response context, usage mapping, finish reasons,
+ * and turning an upstream tool call back into the item Codex expects.
+ */
+import { randomIds, type IdGenerator } from './ids';
+import type { ToolNameMap, ToolTarget } from './tools';
+import type {
+  ChatCompletion,
+  ChatFinishReason,
+  ChatUsage,
+  ResponsesOutputItem,
+  ResponsesRequest,
+  ResponsesResponse,
+  ResponsesUsage,
+} from './types';
+
+/** Everything the answer's translation needs besides the upstream answer itself. */
+export interface ResponseContext {
+  /** `resp_…` id of this response (see {@link newResponseId}). */
+  responseId: string;
+  /** The public alias the client asked for; reported as `model`. */
+  alias: string;
+  /** Creation time, unix seconds. */
+  createdAt: number;
+  /** The name map from {@link responsesToChatRequest}'s plan. */
+  tools: ToolNameMap;
+  /** The client's request (echoes `tool_choice`, `parallel_tool_calls`, `temperature`, ...). */
+  request: ResponsesRequest;
+  /** Item id generator; random by default. Tests inject {@link sequentialIds} for stable output. */
+  ids?: IdGenerator;
+}
+
+/**
+ * Maps Chat usage to Responses usage (tokens): prompt -> input, completion -> output, cached prompt
+ * tokens (`prompt_tokens_details.cached_tokens`, or DeepSeek's `prompt_cache_hit_tokens`) and
+ * `completion_tokens_details.reasoning_tokens` into the details. `total_tokens` defaults to the sum.
+ */
+export function mapUsage(u: ChatUsage): ResponsesUsage {
+  const input = num(u.prompt_tokens);
+  const output = num(u.completion_tokens);
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: num(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens) },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: num(u.completion_tokens_details?.reasoning_tokens) },
+    total_tokens: typeof u.total_tokens === 'number' ? u.total_tokens : input + output,
+  };
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** Final status for a Chat `finish_reason`: length -> incomplete (max_output_tokens), content_filter -> incomplete, else completed. */
+export function statusFor(finish: ChatFinishReason | undefined): Pick<ResponsesResponse, 'status' | 'incomplete_details'> {
+  if (finish === 'length') return { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } };
+  if (finish === 'content_filter') return { status: 'incomplete', incomplete_details: { reason: 'content_filter' } };
+  return { status: 'completed', incomplete_details: null };
+}
+
+/** A `response` object with no output yet, echoing the request's tool settings. */
+export function baseResponse(ctx: ResponseContext, status: ResponsesResponse['status']): ResponsesResponse {
+  const r: ResponsesResponse = {
+    id: ctx.responseId,
+    object: 'response',
+    created_at: ctx.createdAt,
+    status,
+    error: null,
+    incomplete_details: null,
+    model: ctx.alias,
+    output: [],
+  };
+  const req = ctx.request ?? ({} as ResponsesRequest);
+  r.parallel_tool_calls = typeof req.parallel_tool_calls === 'boolean' ? req.parallel_tool_calls : true;
+  r.tool_choice = req.tool_choice ?? 'auto';
+  if (typeof req.temperature === 'number') r.temperature = req.temperature;
+  if (typeof req.top_p === 'number') r.top_p = req.top_p;
+  if (typeof req.max_output_tokens === 'number') r.max_output_tokens = req.max_output_tokens;
+  return r;
+}
+
+/** The generator of a context (random ids unless one was injected). */
+export function idsOf(ctx: ResponseContext): IdGenerator {
+  return ctx.ids ?? randomIds;
+}
+
+/** What an upstream function name stands for; unknown names are plain functions under that name. */
+export function targetOf(tools: ToolNameMap | undefined, upstreamName: string): ToolTarget {
+  return tools?.byUpstream.get(upstreamName) ?? { kind: 'function', name: upstreamName };
+}
+
+/**
+ * The raw input of a custom tool call from its function-form arguments (`{"input": "..."}`). Lenient for
+ * models that stray: a JSON object with exactly one string property gives that string, a JSON string gives
+ * itself, and arguments that are not JSON at all are taken verbatim (a model writing the patch directly).
+ * `streamed` is the text a streaming decoder already recovered, used when the JSON is cut short.
+ */
+export function customInputOf(args: string, streamed?: string): string {
+  let v: unknown;
+  try {
+    v = JSON.parse(args);
+  } catch {
+    return streamed !== undefined ? streamed : args;
+  }
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if (typeof o.input === 'string') return o.input;
+    const strings = Object.values(o).filter((x): x is string => typeof x === 'string');
+    if (strings.length === 1 && Object.keys(o).length === 1) return strings[0];
+  }
+  return args;
+}
+
+/** The `arguments` object of a tool_search call from its JSON text (`{}` when empty or not an object). */
+export function toolSearchArgumentsOf(args: string): unknown {
+  try {
+    const v = JSON.parse(args);
+    return typeof v === 'object' && v !== null ? v : {};
+  } catch {
+    return args.trim() ? { query: args } : {};
+  }
+}
+
+/** Function arguments as Codex needs them: a JSON text; empty becomes `{}`, an object is serialised. */
+export function functionArgumentsOf(args: unknown): string {
+  if (typeof args === 'string') return args.trim() ? args : '{}';
+  if (args === undefined || args === null) return '{}';
+  return JSON.stringify(args);
+}
+
+/** Builds the output item for one completed upstream tool call. */
+export function toolCallItem(ids: IdGenerator, target: ToolTarget, callId: string, args: string, streamed?: string): ResponsesOutputItem {
+  switch (target.kind) {
+    case 'custom': {
+      const item: ResponsesOutputItem = { type: 'custom_tool_call', id: ids('ctc'), call_id: callId, name: target.name, input: customInputOf(args, streamed), status: 'completed' };
+      if (target.namespace) item.namespace = target.namespace;
+      return item;
+    }
+    case 'tool_search':
+      return { type: 'tool_search_call', id: ids('tsc'), call_id: callId, execution: 'client', arguments: toolSearchArgumentsOf(args), status: 'completed' };
+    default: {
+      const item: ResponsesOutputItem = { type: 'function_call', id: ids('fc'), call_id: callId, name: target.name, arguments: functionArgumentsOf(args), status: 'completed' };
+      if (target.namespace) item.namespace = target.namespace;
+      return item;
+    }
+  }
+}
+
+/** Types re-exported for the module's users. */
+export type { ChatCompletion };
