@@ -31,6 +31,8 @@ import {
 export interface ProxyDeps {
   /** The current runtime (read once per request). */
   runtime(): Runtime;
+  /** The alias the virtual alias `default` routes to (may change between requests). */
+  defaultModel(): string | undefined;
   dispatcher: Dispatcher;
   secrets: SecretResolver;
   keyHint: KeyHint;
@@ -160,7 +162,7 @@ export async function handleResponses(deps: ProxyDeps, req: IncomingMessage, res
   let body: Record<string, unknown>;
   try {
     body = await readJsonBody(req, rt.config.server.maxBodyBytes);
-    alias = aliasOf(body);
+    alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
     stream = body.stream === true;
     routed = await rt.router.run(alias, (d) => startResponses(deps, rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
   } catch (e) {
@@ -447,7 +449,7 @@ export async function handleChat(deps: ProxyDeps, req: IncomingMessage, res: Ser
   let routed: RouteResult<UpstreamResponse> | undefined;
   try {
     const body = await readJsonBody(req, rt.config.server.maxBodyBytes);
-    alias = aliasOf(body);
+    alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
     stream = body.stream === true;
     routed = await rt.router.run(alias, (d) => startChat(deps, rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
   } catch (e) {

@@ -3,10 +3,17 @@
  * facts per deployment, the pre-serialised model list and the Codex model catalog. A config reload builds
  * a new Runtime and swaps it in; requests in flight keep the one they started with.
  */
-import { buildCodexCatalog } from './codex/catalog';
+import { buildCodexCatalog, codexModelsResponse, type OpenAIModelList } from './codex/catalog';
 import { providerFor } from './config';
 import { Router, type RouterOptions } from './router';
 import type { Deployment, GatewayConfig } from './types';
+
+/**
+ * The virtual alias that always means "the model selected as default" (status bar / `setDefaultModel`).
+ * Codex's config.toml names it, so switching the default changes the very next request without
+ * restarting Codex. A real alias of the same name in model_list takes precedence.
+ */
+export const DEFAULT_ALIAS = 'default';
 
 /** Per-deployment facts used on every request (computed at config load). */
 export interface DeploymentFacts {
@@ -23,9 +30,9 @@ export class Runtime {
   readonly router: Router;
   /** `GET /v1/models` body (OpenAI list shape), serialised once. */
   readonly modelsJson: string;
-  /** Codex model catalog body (`{"models":[...]}`) for `model_catalog_url`, serialised once. */
-  readonly catalogJson: string;
   private readonly facts = new Map<Deployment, DeploymentFacts>();
+  private catalogCache?: { alias: string | undefined; catalog: string; combined: string };
+  private readonly modelsList: OpenAIModelList;
 
   /**
    * @param config the resolved configuration.
@@ -41,7 +48,7 @@ export class Runtime {
       const d = config.groups.get(alias)![0];
       return {
         id: alias,
-        object: 'model',
+        object: 'model' as const,
         created,
         owned_by: 'codex-gateway',
         // Not part of OpenAI's shape; handy for clients that show it (LiteLLM's /model/info has the same facts).
@@ -50,8 +57,8 @@ export class Runtime {
         context_window: d.modelInfo.contextWindow,
       };
     });
-    this.modelsJson = JSON.stringify({ object: 'list', data });
-    this.catalogJson = JSON.stringify(buildCodexCatalog(config));
+    this.modelsList = { object: 'list', data };
+    this.modelsJson = JSON.stringify(this.modelsList);
     for (const d of config.deployments) {
       const spec = providerFor(d.provider);
       const drop = new Set<string>(spec?.unsupportedParams ?? []);
@@ -62,6 +69,44 @@ export class Runtime {
         providerName: spec?.displayName ?? d.provider,
       });
     }
+  }
+
+  /**
+   * The alias a request's `model` names: `default` maps to `defaultModel` (or the first alias) unless the
+   * config defines an alias called `default` itself.
+   */
+  resolveAlias(model: string, defaultModel: string | undefined): string {
+    if (model !== DEFAULT_ALIAS || this.config.groups.has(DEFAULT_ALIAS)) return model;
+    return this.defaultTarget(defaultModel) ?? model;
+  }
+
+  /** The alias `default` stands for: `defaultModel` when it exists in this config, else the first alias. */
+  defaultTarget(defaultModel: string | undefined): string | undefined {
+    if (defaultModel !== undefined && this.config.groups.has(defaultModel)) return defaultModel;
+    return this.config.groups.keys().next().value;
+  }
+
+  /** Codex model catalog body (`{"models":[...]}`) for `model_catalog_url`; serialised once per default. */
+  catalogJson(defaultModel: string | undefined): string {
+    return this.catalogs(defaultModel).catalog;
+  }
+
+  /**
+   * `GET /models?client_version=…` body: OpenAI's list plus Codex's `models` (Codex reads only `models`;
+   * see codexModelsResponse). Serialised once per default.
+   */
+  combinedModelsJson(defaultModel: string | undefined): string {
+    return this.catalogs(defaultModel).combined;
+  }
+
+  private catalogs(defaultModel: string | undefined): { catalog: string; combined: string } {
+    const alias = this.defaultTarget(defaultModel);
+    let c = this.catalogCache;
+    if (!c || c.alias !== alias) {
+      const catalog = buildCodexCatalog(this.config, alias);
+      c = this.catalogCache = { alias, catalog: JSON.stringify(catalog), combined: JSON.stringify(codexModelsResponse(catalog, this.modelsList)) };
+    }
+    return c;
   }
 
   /** Facts of a deployment of this runtime's config. */

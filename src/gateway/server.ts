@@ -19,7 +19,6 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BearerCheck, checkHostAndOrigin } from './auth';
-import { codexModelsResponse } from './codex/catalog';
 import { errorBody, GatewayError } from './errors';
 import { Logger } from './log';
 import { handleChat, handleResponses, sendError, type ProxyDeps } from './proxy';
@@ -38,6 +37,8 @@ export interface GatewayOptions {
   /** How to tell a user to set a missing key. */
   keyHint?: KeyHint;
   logger?: Logger;
+  /** Alias that the virtual alias `default` stands for (default: the first alias). */
+  defaultModel?: string;
   /** Router test hooks (clock, random). */
   routerOptions?: RouterOptions;
   /** Dispatcher for upstream calls (default: keep-alive pool with proxy env support). */
@@ -64,6 +65,7 @@ export class Gateway {
   private readonly secrets: SecretResolver;
   private readonly keyHint: KeyHint;
   private readonly routerOptions: RouterOptions;
+  private defaultModel: string | undefined;
 
   constructor(opts: GatewayOptions) {
     this.logger = opts.logger ?? new Logger(opts.config.server.logLevel);
@@ -72,6 +74,7 @@ export class Gateway {
       onEvent: opts.routerOptions?.onEvent ?? ((e) => this.logger.debug(`router: ${JSON.stringify(e)}`)),
     };
     this.runtime = new Runtime(opts.config, this.routerOptions);
+    this.defaultModel = opts.defaultModel;
     this.bearer = new BearerCheck(opts.masterKey);
     this.dispatcher = opts.dispatcher ?? createDispatcher();
     this.secrets = opts.secrets ?? ((name) => process.env[name]);
@@ -79,6 +82,7 @@ export class Gateway {
     const learnedWire = new Map<string, WireApi>();
     this.deps = {
       runtime: () => this.runtime,
+      defaultModel: () => this.defaultModel,
       dispatcher: this.dispatcher,
       secrets: this.secrets,
       keyHint: this.keyHint,
@@ -109,6 +113,19 @@ export class Gateway {
   reload(config: GatewayConfig): void {
     this.runtime = new Runtime(config, this.routerOptions);
     this.deps.learnedWire.clear();
+  }
+
+  /**
+   * Sets the alias that the virtual alias `default` routes to, effective for the next request (no reload).
+   * @param alias an alias of the config, or undefined for the first alias.
+   */
+  setDefaultModel(alias: string | undefined): void {
+    this.defaultModel = alias;
+  }
+
+  /** The alias `default` currently routes to. */
+  get currentDefault(): string | undefined {
+    return this.runtime.defaultTarget(this.defaultModel);
   }
 
   /** Replaces the master key (token rotation); takes effect for the next request. */
@@ -164,12 +181,12 @@ export class Gateway {
     app.post('/chat/completions', chat);
     const models = (c: Context<Env>) => {
       // Codex asks `GET {base_url}/models?client_version=X` and wants its catalog shape.
-      const body = c.req.query('client_version') !== undefined ? this.runtime.catalogJson : this.runtime.modelsJson;
+      const body = c.req.query('client_version') !== undefined ? this.runtime.combinedModelsJson(this.defaultModel) : this.runtime.modelsJson;
       return c.body(body, 200, { 'content-type': 'application/json' });
     };
     app.get('/v1/models', models);
     app.get('/models', models);
-    app.get('/v1/codex/models', (c) => c.body(this.runtime.catalogJson, 200, { 'content-type': 'application/json' }));
+    app.get('/v1/codex/models', (c) => c.body(this.runtime.catalogJson(this.defaultModel), 200, { 'content-type': 'application/json' }));
     app.get('/v1/health', async (c) => c.json(await this.health(c.req.query('probe') === '1' || c.req.query('probe') === 'true')));
     return app;
   }

@@ -152,8 +152,25 @@ gateway_settings:
       assert.ok(Array.isArray(cat.models));
       assert.deepEqual(
         cat.models.map((m: any) => m.slug),
-        ['ds', 'gpt', 'backup', 'nokey', 'claude'],
+        ['default', 'ds', 'gpt', 'backup', 'nokey', 'claude'],
       );
+      assert.equal(cat.models[0].display_name, 'Default (ds)');
+    });
+
+    it('routes the virtual alias "default" to the selected model, switching without a reload', async () => {
+      chatUp.enqueue(chatText('from ds'));
+      const r1 = await client(g).responses.create({ model: 'default', input: 'hi' });
+      assert.equal(r1.output_text, 'from ds');
+      g.gw.setDefaultModel('backup');
+      try {
+        backupUp.enqueue(chatText('from backup'));
+        const r2 = await client(g).responses.create({ model: 'default', input: 'hi' });
+        assert.equal(r2.output_text, 'from backup');
+        const cat = JSON.parse((await raw(g.url, { path: '/v1/codex/models', headers: { authorization: `Bearer ${g.token}` } })).body);
+        assert.equal(cat.models[0].display_name, 'Default (backup)');
+      } finally {
+        g.gw.setDefaultModel(undefined);
+      }
     });
   });
 

@@ -206,11 +206,22 @@ function entryFor(alias: string, group: Deployment[], priority: number): CodexMo
  * Builds the Codex model catalog: one entry per alias (model group) in model_list order, from the first
  * deployment's model_info. Aliases containing `*` (LiteLLM wildcard routes) are left out: Codex needs
  * concrete model names. Pure and deterministic; call once per configuration and serialise the result.
+ * @param defaultAlias when given (and the config has no alias named `default`), a first entry `default`
+ *   describes the virtual alias that follows the selected default model.
  * @returns `{ models: [...] }`, the shape Codex decodes from `model_catalog_url`.
  */
-export function buildCodexCatalog(config: GatewayConfig): CodexCatalog {
+export function buildCodexCatalog(config: GatewayConfig, defaultAlias?: string): CodexCatalog {
   const models: CodexModelInfo[] = [];
   let priority = 0;
+  // The virtual alias `default` (see DEFAULT_ALIAS in runtime.ts) follows the model chosen in the status
+  // bar; it is listed first with the metadata of the alias it points at.
+  const target = defaultAlias !== undefined && !config.groups.has('default') ? config.groups.get(defaultAlias) : undefined;
+  if (target && target.length > 0) {
+    const e = entryFor('default', target, priority++);
+    e.display_name = `Default (${defaultAlias})`;
+    e.description = `Whatever model is selected in Codex Gateway; now ${defaultAlias}`;
+    models.push(e);
+  }
   for (const [alias, group] of config.groups) {
     if (alias.includes('*') || group.length === 0) continue;
     models.push(entryFor(alias, group, priority++));

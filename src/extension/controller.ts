@@ -1,0 +1,331 @@
+/**
+ * The extension's coordinator: reads settings, keeps the last good config, feeds the gateway host (worker),
+ * the status bar, the terminal environment and Codex's config.toml, and reacts to settings and secret
+ * changes. Built once by the composition root (`extension.ts`); everything it creates is disposed with it.
+ */
+import * as vscode from 'vscode';
+import { masterKeyPath } from '../gateway/auth';
+import { codexHome } from '../gateway/codex/config-toml';
+import type { ConfigIssue } from '../gateway/config';
+import type { RequestLogRecord } from '../gateway/log';
+import { applyCodexWiring, decideCodexAction, readSelection, PROVIDER_ID } from './codex-wiring';
+import { Disposable } from './disposable';
+import { GatewayHost, type HostState } from './gateway-host';
+import type { WorkerLogLevel } from './messages';
+import { SecretCache } from './secrets';
+import { chooseDefaultAlias, keyNamesOf, readSettings, resolveSettingsConfig, SECTION, envReferences, prepareRawConfig, type ResolvedSettingsConfig, type Settings } from './settings';
+import { StatusBar } from './status-bar';
+import { aliasInfos, type AliasInfo, type StatusInput } from './status-model';
+import { TerminalEnvSync } from './terminal-sync';
+
+/** globalState key: the `model_provider` value the user chose to keep when asked (`''` = none). */
+const DECLINED_KEY = 'codexGateway.declinedProvider';
+
+/** A snapshot of the extension's state, returned by the extension's API (`exports.status()`) for tests and tools. */
+export interface ExtensionStatus {
+  phase: HostState['phase'];
+  port: number;
+  /** `http://127.0.0.1:PORT/v1` */
+  baseUrl: string;
+  defaultAlias?: string;
+  aliases: AliasInfo[];
+  error?: string;
+  configIssues: string[];
+  codexHome: string;
+  tokenFile: string;
+}
+
+/** Everything the extension runs, wired together. */
+export class Controller extends Disposable {
+  readonly secrets: SecretCache;
+  readonly host: GatewayHost;
+  private readonly status: StatusBar;
+  private readonly terminal: TerminalEnvSync;
+  /** Current settings. */
+  settings: Settings;
+  /** The last config that resolved (kept running when the settings become invalid). */
+  good?: ResolvedSettingsConfig;
+  /** Issues of the current settings' config, if they do not resolve. */
+  issues?: ConfigIssue[];
+  private defaultAlias?: string;
+  private hostState: HostState;
+  private lastRequestError?: string;
+  private configJson = '';
+  private askOpen = false;
+  private readonly readyPromise: Promise<void>;
+  private markReady!: () => void;
+  readonly codexHome: string;
+  readonly tokenFile: string;
+
+  /**
+   * @param context the extension context.
+   * @param log the "Codex Gateway" LogOutputChannel.
+   */
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+    this.readyPromise = new Promise((r) => (this.markReady = r));
+    this.codexHome = codexHome(process.env);
+    this.tokenFile = masterKeyPath(process.env);
+    this.settings = readSettings(this.getter());
+    this.secrets = this.register(new SecretCache(context.secrets, context.globalState));
+    this.status = this.register(new StatusBar());
+    this.terminal = new TerminalEnvSync(context.environmentVariableCollection);
+    this.hostState = { phase: 'starting', port: this.settings.port };
+    this.host = this.register(
+      new GatewayHost({
+        workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'gateway-worker.js').fsPath,
+        tokenFile: this.tokenFile,
+        port: this.settings.port,
+        log: (level, line) => this.writeLog(level, line),
+        onState: (s) => this.onHostState(s),
+        onRequestFailed: (r) => this.onRequestFailed(r),
+      }),
+    );
+    this.register(this.secrets.onChange(() => this.onSecretsChanged()));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(SECTION)) void this.onSettingsChanged();
+      }),
+    );
+  }
+
+  private getter() {
+    const cfg = vscode.workspace.getConfiguration(SECTION);
+    return <T>(key: string, def: T): T => cfg.get<T>(key, def);
+  }
+
+  /** Resolves once the first start attempt finished (running, attached or error). */
+  whenReady(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  /** Writes a line to the log channel at its level. */
+  writeLog(level: WorkerLogLevel, line: string): void {
+    switch (level) {
+      case 'debug':
+        this.log.debug(line);
+        break;
+      case 'info':
+        this.log.info(line);
+        break;
+      case 'warn':
+        this.log.warn(line);
+        break;
+      default:
+        this.log.error(line);
+    }
+  }
+
+  /** Loads settings and secrets, starts or attaches to the gateway, writes terminal env and config.toml. */
+  async start(): Promise<void> {
+    try {
+      this.host.setLogLevel(this.settings.logLevel);
+      await this.loadConfig(true);
+      await this.host.start();
+      this.updateTerminal();
+      await this.syncCodexConfig(false);
+    } catch (e) {
+      this.log.error(`Codex Gateway could not start: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`Codex Gateway could not start: ${(e as Error).message}`, 'Show Log').then((b) => {
+        if (b) this.log.show();
+      });
+    } finally {
+      this.markReady();
+      this.render();
+    }
+  }
+
+  /**
+   * Re-reads `codexGateway.config`, loads the secrets it references and resolves it. A valid config goes to
+   * the gateway; an invalid one is reported with its paths and the last good one keeps running.
+   */
+  private async loadConfig(initial: boolean): Promise<void> {
+    const raw = this.settings.config;
+    this.configJson = JSON.stringify(raw);
+    const refs = envReferences(prepareRawConfig(raw).raw);
+    await this.secrets.setNames([...refs.keyNames, ...refs.otherNames]);
+    const r = resolveSettingsConfig(raw, (n) => this.secrets.get(n));
+    if (r.ok) {
+      // Keys the engine reads by a provider's default name (no api_key written) are secrets too.
+      const names = [...new Set([...refs.keyNames, ...refs.otherNames, ...keyNamesOf(r.config)])];
+      if (names.length !== this.secrets.referenced().length) await this.secrets.setNames(names);
+      this.good = r;
+      this.issues = undefined;
+      for (const w of r.warnings) this.log.warn(w);
+      this.host.setSecrets(this.secrets.map());
+      this.host.setConfig(r.raw);
+      this.applyDefaultAlias();
+      if (!initial) this.log.info(`Settings changed: serving aliases ${[...r.config.groups.keys()].join(', ')}`);
+    } else {
+      this.issues = r.issues;
+      const lines = r.issues.map((i) => `${i.path}: ${i.message}`);
+      this.log.error(`codexGateway.config has ${r.issues.length} problem(s)${this.good ? '; the last good config keeps running' : ''}:\n  ${lines.join('\n  ')}`);
+      void vscode.window
+        .showErrorMessage(
+          `Codex Gateway: codexGateway.config is not valid (${lines[0]}${lines.length > 1 ? `, and ${lines.length - 1} more` : ''}).${this.good ? ' The last good config keeps running.' : ''}`,
+          'Open Settings',
+          'Show Log',
+        )
+        .then((b) => {
+          if (b === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettingsJson');
+          else if (b === 'Show Log') this.log.show();
+        });
+    }
+    this.render();
+  }
+
+  /** The alias behind `default`, per `codexGateway.defaultModel` and the config in force. */
+  private applyDefaultAlias(): void {
+    if (!this.good) return;
+    const { alias, warning } = chooseDefaultAlias([...this.good.config.groups.keys()], this.settings.defaultModel);
+    if (warning) this.log.warn(warning);
+    if (alias !== this.defaultAlias) {
+      this.defaultAlias = alias;
+      this.host.setDefaultModel(alias);
+      if (alias) this.log.info(`Default model: ${alias}`);
+    }
+  }
+
+  private async onSettingsChanged(): Promise<void> {
+    const before = this.settings;
+    this.settings = readSettings(this.getter());
+    const s = this.settings;
+    if (s.logLevel !== before.logLevel) this.host.setLogLevel(s.logLevel);
+    if (JSON.stringify(s.config) !== this.configJson) await this.loadConfig(false);
+    else if (s.defaultModel !== before.defaultModel) this.applyDefaultAlias();
+    if (s.port !== before.port) {
+      this.log.info(`Port changed from ${before.port} to ${s.port}: moving the gateway.`);
+      await this.host.setPort(s.port);
+    }
+    if (s.port !== before.port || s.exportOpenAIEnv !== before.exportOpenAIEnv) this.updateTerminal();
+    if (s.port !== before.port || s.codexConfig !== before.codexConfig || JSON.stringify(s.config) !== JSON.stringify(before.config)) {
+      await this.syncCodexConfig(false);
+    }
+    this.render();
+  }
+
+  private onSecretsChanged(): void {
+    this.host.setSecrets(this.secrets.map());
+    // A secret used by api_base or a header can turn an invalid config valid.
+    if (!this.good || this.issues) void this.loadConfig(false);
+    this.render();
+  }
+
+  private onHostState(s: HostState): void {
+    const was = this.hostState.phase;
+    this.hostState = s;
+    if (s.phase === 'running' && was !== 'running') this.updateTerminal();
+    this.render();
+  }
+
+  private onRequestFailed(r: RequestLogRecord): void {
+    const what = r.error ?? `HTTP ${r.status}`;
+    this.lastRequestError = `${new Date().toLocaleTimeString()} ${r.alias}: ${what}`;
+    this.render();
+  }
+
+  /** Re-applies the terminal environment (only changed variables are touched). */
+  updateTerminal(): void {
+    const token = this.host.gatewayToken;
+    if (!token) return;
+    const changed = this.terminal.update(this.settings.port, token, this.settings.exportOpenAIEnv);
+    if (changed.length > 0) this.log.info(`Terminal environment updated: ${changed.join(', ')}`);
+  }
+
+  /**
+   * Points Codex's config.toml at the gateway according to `codexGateway.codexConfig` (auto / ask / off).
+   * @param explicit true when the user ran "Point Codex at the Gateway": writes even when the mode is `off` or
+   *   the user declined before.
+   */
+  async syncCodexConfig(explicit: boolean): Promise<void> {
+    try {
+      const sel = await readSelection(this.codexHome);
+      const aliases = this.good ? [...this.good.config.groups.keys()] : [];
+      const declined = this.context.globalState.get<string>(DECLINED_KEY);
+      let action = decideCodexAction(explicit ? 'auto' : this.settings.codexConfig, sel, aliases, explicit ? undefined : declined);
+      if (action.kind === 'skip') return;
+      if (action.kind === 'ask') {
+        if (this.askOpen) return;
+        this.askOpen = true;
+        const current = action.current ?? '';
+        const label = action.current ? `the provider "${action.current}"` : "OpenAI (Codex's default provider)";
+        const choice = await vscode.window.showInformationMessage(
+          `Codex is set to use ${label}. Point Codex (CLI and IDE) at Codex Gateway? Your current choice is saved and "Codex Gateway: Restore Codex Config" puts it back.`,
+          'Use Codex Gateway',
+          'Keep Current',
+          'Never Ask',
+        );
+        this.askOpen = false;
+        if (choice === 'Keep Current') await this.context.globalState.update(DECLINED_KEY, current);
+        if (choice === 'Never Ask') await vscode.workspace.getConfiguration(SECTION).update('codexConfig', 'off', vscode.ConfigurationTarget.Global);
+        if (choice !== 'Use Codex Gateway') return;
+        action = decideCodexAction('auto', await readSelection(this.codexHome), aliases);
+        if (action.kind !== 'write') return;
+      }
+      await this.context.globalState.update(DECLINED_KEY, undefined);
+      const res = await applyCodexWiring({ codexHome: this.codexHome, port: this.settings.port, tokenFile: this.tokenFile, ...(action.model !== undefined ? { model: action.model } : {}) });
+      if (res.changed) {
+        this.log.info(`Codex config ${res.path} now points at the gateway (provider ${PROVIDER_ID}).${res.backupPath ? ` Original saved as ${res.backupPath}.` : ''}`);
+        if (action.replaces !== undefined) {
+          void vscode.window.showInformationMessage(
+            `Codex Gateway set Codex's model_provider to "${PROVIDER_ID}" (it was "${action.replaces}"). Run "Codex Gateway: Restore Codex Config" to go back, or set codexGateway.codexConfig to "ask" to be asked first.`,
+          );
+        }
+      }
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.log.error(`Could not update Codex's config.toml: ${msg}`);
+      void vscode.window.showErrorMessage(`Codex Gateway could not update Codex's config.toml: ${msg}`, 'Open config.toml').then((b) => {
+        if (b) void vscode.window.showTextDocument(vscode.Uri.file(`${this.codexHome}/config.toml`));
+      });
+    }
+  }
+
+  /** The per-alias view of the config in force. */
+  aliasInfos(): AliasInfo[] {
+    return this.good ? aliasInfos(this.good.config, (n) => this.secrets.has(n)) : [];
+  }
+
+  /** The alias behind `default` now. */
+  get currentDefault(): string | undefined {
+    return this.defaultAlias;
+  }
+
+  /** Makes `alias` the default model now and saves it in `codexGateway.defaultModel` (user settings). */
+  async selectDefault(alias: string): Promise<void> {
+    this.settings = { ...this.settings, defaultModel: alias };
+    this.applyDefaultAlias();
+    this.render();
+    await vscode.workspace.getConfiguration(SECTION).update('defaultModel', alias, vscode.ConfigurationTarget.Global);
+  }
+
+  /** A snapshot for the extension API and tests. */
+  snapshot(): ExtensionStatus {
+    return {
+      phase: this.hostState.phase,
+      port: this.hostState.port,
+      baseUrl: `http://127.0.0.1:${this.hostState.port}/v1`,
+      ...(this.defaultAlias !== undefined ? { defaultAlias: this.defaultAlias } : {}),
+      aliases: this.aliasInfos(),
+      ...(this.hostState.error !== undefined ? { error: this.hostState.error } : {}),
+      configIssues: (this.issues ?? []).map((i) => `${i.path}: ${i.message}`),
+      codexHome: this.codexHome,
+      tokenFile: this.tokenFile,
+    };
+  }
+
+  private render(): void {
+    const input: StatusInput = {
+      phase: this.hostState.phase,
+      port: this.hostState.port,
+      ...(this.defaultAlias !== undefined ? { defaultAlias: this.defaultAlias } : {}),
+      aliases: this.aliasInfos(),
+      ...(this.hostState.error ?? this.lastRequestError ? { lastError: this.hostState.error ?? this.lastRequestError } : {}),
+      ...(this.issues ? { configIssues: this.issues.map((i) => `${i.path}: ${i.message}`) } : {}),
+    };
+    this.status.update(input);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Codex Gateway for VS Code: the composition root. Creates the log channel, the controller (settings,
+ * secrets, gateway worker, status bar, terminal environment, Codex config.toml) and the commands, and ties
+ * their lifetime to the extension's. Activation: `onStartupFinished` (the gateway should be up before the
+ * user opens Codex, without slowing window startup).
+ */
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Controller, type ExtensionStatus } from './controller';
+
+/** What `activate` returns (`vscode.extensions.getExtension('codex-gateway.codex-gateway').exports`). */
+export interface CodexGatewayApi {
+  /** A snapshot of the gateway state (no secrets). */
+  status(): ExtensionStatus;
+  /** Resolves when the first start attempt finished (running, attached to another window, or error). */
+  whenReady(): Promise<void>;
+}
+
+let controller: Controller | undefined;
+
+/**
+ * Starts the extension. Never throws for a bad config or a busy port: those are shown in the status bar,
+ * the log and a notification.
+ */
+export function activate(context: vscode.ExtensionContext): CodexGatewayApi {
+  const log = vscode.window.createOutputChannel('Codex Gateway', { log: true });
+  context.subscriptions.push(log);
+  const c = new Controller(context, log);
+  controller = c;
+  context.subscriptions.push(c, ...registerCommands(c));
+  log.info(`Codex Gateway ${String((context.extension.packageJSON as { version?: unknown }).version)} activating (port ${c.settings.port}, CODEX_HOME ${c.codexHome}).`);
+  void c.start();
+  return { status: () => c.snapshot(), whenReady: () => c.whenReady() };
+}
+
+/**
+ * Stops the gateway when this window serves it (streams in flight get 3 s); another window takes over
+ * within a few seconds. Codex's config.toml is left pointing at the gateway (see the README, "Disabling").
+ */
+export async function deactivate(): Promise<void> {
+  const c = controller;
+  controller = undefined;
+  if (c) await c.host.stop();
+}

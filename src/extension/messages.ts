@@ -1,0 +1,150 @@
+/**
+ * The typed messages between the extension host and the gateway worker thread (`dist/gateway-worker.js`).
+ *
+ * The gateway engine runs in a `worker_threads` Worker so that proxying (JSON parsing, SSE translation,
+ * socket I/O) never blocks the extension host's event loop, which also runs every other extension of the
+ * window. Messages travel by `postMessage` (structured clone); every message has a `type` discriminator.
+ *
+ * Ownership of data:
+ * - The host reads settings and SecretStorage and sends the worker the raw config object (LiteLLM shape),
+ *   the map of provider keys the config references, the default alias, the gateway token and the log level.
+ * - The worker owns the HTTP server and reports status, log lines and request records back.
+ * Provider keys travel only host -> worker, in memory; the worker never echoes them.
+ *
+ * This module imports neither `vscode` nor the engine's runtime code: only types.
+ */
+import type { ConfigIssue } from '../gateway/config';
+import type { RequestLogRecord } from '../gateway/log';
+import type { LogLevel } from '../gateway/types';
+
+/** A log level the worker's logger can write at (the engine's levels without `silent`). */
+export type WorkerLogLevel = Exclude<LogLevel, 'silent'>;
+
+/** Provider keys by name (`DEEPSEEK_API_KEY` -> value). Only names the config references are sent. */
+export type SecretsMap = Record<string, string>;
+
+/**
+ * First message: build the gateway and listen. The worker answers {@link ListeningMessage} or
+ * {@link ListenErrorMessage} (or {@link ConfigErrorMessage} when the config does not resolve).
+ */
+export interface StartMessage {
+  type: 'start';
+  /** Bind address; always loopback (`127.0.0.1`) in the extension. */
+  host: string;
+  /** TCP port (`codexGateway.port`). */
+  port: number;
+  /** The raw config object (`codexGateway.config`, LiteLLM shape), resolved by the worker with the engine. */
+  raw: unknown;
+  secrets: SecretsMap;
+  /** Alias the virtual `default` model resolves to; undefined = the first alias of model_list. */
+  defaultModel?: string;
+  /** The bearer token clients must send (the shared master key file's content). */
+  masterKey: string;
+  logLevel: LogLevel;
+}
+
+/** Replace the configuration (hot reload: streams in flight finish on the old one). */
+export interface ReloadMessage {
+  type: 'reload';
+  raw: unknown;
+}
+
+/** Replace the provider keys map (after a SecretStorage change). */
+export interface SecretsMessage {
+  type: 'secrets';
+  secrets: SecretsMap;
+}
+
+/** Change the alias behind the virtual `default` model, effective for the next request. */
+export interface DefaultModelMessage {
+  type: 'defaultModel';
+  /** An alias of the current config, or undefined for the first alias. */
+  alias?: string;
+}
+
+/** Replace the gateway token (rotation). */
+export interface MasterKeyMessage {
+  type: 'masterKey';
+  token: string;
+}
+
+/** Change the log threshold (`codexGateway.logLevel`). */
+export interface LogLevelMessage {
+  type: 'logLevel';
+  level: LogLevel;
+}
+
+/** Stop listening; in-flight responses get up to `graceMs` ms. The worker answers {@link StoppedMessage}. */
+export interface StopMessage {
+  type: 'stop';
+  graceMs: number;
+}
+
+/** Every message the host sends to the worker. */
+export type HostToWorker = StartMessage | ReloadMessage | SecretsMessage | DefaultModelMessage | MasterKeyMessage | LogLevelMessage | StopMessage;
+
+/** The gateway listens. */
+export interface ListeningMessage {
+  type: 'listening';
+  port: number;
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** Aliases of the config in force, in model_list order. */
+  aliases: string[];
+}
+
+/** `listen()` failed; `inUse` when the port is taken (EADDRINUSE). */
+export interface ListenErrorMessage {
+  type: 'listenError';
+  inUse: boolean;
+  message: string;
+}
+
+/** A config sent by `start` or `reload` did not resolve; the previous one (if any) stays in force. */
+export interface ConfigErrorMessage {
+  type: 'configError';
+  issues: ConfigIssue[];
+}
+
+/** A `reload` took effect. */
+export interface ReloadedMessage {
+  type: 'reloaded';
+  aliases: string[];
+  /** Load warnings (unknown keys, ...), phrased for the user. */
+  warnings: string[];
+}
+
+/** One log line of the engine (already formatted, no timestamp: the LogOutputChannel adds one). */
+export interface LogMessage {
+  type: 'log';
+  level: WorkerLogLevel;
+  line: string;
+}
+
+/** A finished proxied request (the engine's request record: alias, status, latency ms, tokens). */
+export interface RequestMessage {
+  type: 'request';
+  record: RequestLogRecord;
+}
+
+/** Answer to {@link StopMessage}: the server is closed. */
+export interface StoppedMessage {
+  type: 'stopped';
+}
+
+/** An unexpected error in the worker (the host shows it and may restart the worker). */
+export interface FatalMessage {
+  type: 'fatal';
+  message: string;
+}
+
+/** Every message the worker sends to the host. */
+export type WorkerToHost =
+  | ListeningMessage
+  | ListenErrorMessage
+  | ConfigErrorMessage
+  | ReloadedMessage
+  | LogMessage
+  | RequestMessage
+  | StoppedMessage
+  | FatalMessage;

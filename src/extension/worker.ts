@@ -1,0 +1,199 @@
+/**
+ * The gateway worker thread (bundled to `dist/gateway-worker.js`): runs the engine's {@link Gateway} off the
+ * extension host's event loop and talks to the host only through the typed messages of `messages.ts`.
+ * No `vscode` import (a worker cannot use the VS Code API).
+ *
+ * Secrets: provider keys come from the host's map (SecretStorage), then from this thread's `process.env`
+ * (a copy of the extension host's environment), in that order, looked up when a request needs them.
+ *
+ * Messages to the host are few on the hot path: one `log` message per log line the configured level lets
+ * through, and one `request` message per failed request (status >= 400 or an error), for the status bar.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ConfigError, resolveConfig } from '../gateway/config';
+import { Logger, type LogSink, type RequestLogRecord } from '../gateway/log';
+import { Gateway } from '../gateway/server';
+import type { GatewayConfig, LogLevel } from '../gateway/types';
+import type { HostToWorker, SecretsMap, WorkerToHost } from './messages';
+import { envReferences } from './settings';
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/** How a missing provider key is explained in errors Codex shows: point at the VS Code command. */
+export function vscodeKeyHint(name: string): string {
+  return `run "Codex Gateway: Set Provider Key" in VS Code (Command Palette) and enter ${name}, then retry`;
+}
+
+/**
+ * A Logger whose threshold can change at run time (`codexGateway.logLevel`), and which hands every request
+ * record to `onRecord` before filtering.
+ */
+export class AdjustableLogger extends Logger {
+  private min: number;
+
+  /**
+   * @param level initial threshold.
+   * @param sink where lines go.
+   * @param onRecord receives every request record (even when its line is filtered out).
+   */
+  constructor(
+    level: LogLevel,
+    sink: LogSink,
+    private readonly onRecord: (r: RequestLogRecord) => void,
+  ) {
+    super('debug', sink);
+    this.min = LEVELS[level];
+  }
+
+  /** Changes the threshold for lines logged from now on. */
+  setLevel(level: LogLevel): void {
+    this.min = LEVELS[level];
+  }
+
+  override enabled(level: Exclude<LogLevel, 'silent'>): boolean {
+    return LEVELS[level] >= this.min;
+  }
+  override debug(msg: string): void {
+    if (LEVELS.debug >= this.min) super.debug(msg);
+  }
+  override info(msg: string): void {
+    if (LEVELS.info >= this.min) super.info(msg);
+  }
+  override warn(msg: string): void {
+    if (LEVELS.warn >= this.min) super.warn(msg);
+  }
+  override error(msg: string): void {
+    if (LEVELS.error >= this.min) super.error(msg);
+  }
+  override request(r: RequestLogRecord): void {
+    this.onRecord(r);
+    if (LEVELS[r.status >= 400 || r.error ? 'warn' : 'info'] >= this.min) super.request(r);
+  }
+}
+
+type DefaultSetter = { setDefaultModel?: (alias: string | undefined) => void };
+
+/** The worker's state machine; one per thread. Exported for tests that run it in-process with a fake port. */
+export class WorkerMain {
+  private gw?: Gateway;
+  private secrets: SecretsMap = {};
+  private logger: AdjustableLogger;
+  private raw: unknown;
+  private defaultModel?: string;
+  private nonKeyNames = new Set<string>();
+
+  /** @param post sends a message to the host. */
+  constructor(private readonly post: (m: WorkerToHost) => void) {
+    this.logger = new AdjustableLogger(
+      'info',
+      (level, line) => this.post({ type: 'log', level, line }),
+      (record) => {
+        if (record.status >= 400 || record.error) this.post({ type: 'request', record });
+      },
+    );
+  }
+
+  private readonly env = (name: string): string | undefined => this.secrets[name] || process.env[name] || undefined;
+
+  private resolve(raw: unknown): GatewayConfig | undefined {
+    try {
+      const config = resolveConfig(raw, { env: this.env });
+      this.raw = raw;
+      this.nonKeyNames = new Set(envReferences(raw).otherNames);
+      return config;
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        this.post({ type: 'configError', issues: e.issues });
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
+  private applyDefault(): void {
+    const setter = (this.gw as unknown as DefaultSetter | undefined)?.setDefaultModel;
+    if (typeof setter === 'function') setter.call(this.gw, this.defaultModel);
+  }
+
+  /** Handles one message from the host. Never throws: unexpected errors become a `fatal` message. */
+  async handle(m: HostToWorker): Promise<void> {
+    try {
+      switch (m.type) {
+        case 'start': {
+          this.secrets = { ...m.secrets };
+          this.logger.setLevel(m.logLevel);
+          this.defaultModel = m.defaultModel;
+          const config = this.resolve(m.raw);
+          if (!config) return;
+          for (const w of config.warnings) this.logger.warn(w);
+          this.gw = new Gateway({ config, masterKey: m.masterKey, secrets: this.env, keyHint: vscodeKeyHint, logger: this.logger });
+          this.applyDefault();
+          try {
+            const addr = await this.gw.listen(m.host, m.port);
+            this.post({ type: 'listening', port: addr.port, url: addr.url, aliases: [...config.groups.keys()] });
+          } catch (e) {
+            const err = e as NodeJS.ErrnoException;
+            const inUse = err.code === 'EADDRINUSE' || /already in use/i.test(err.message);
+            await this.gw.close(0).catch(() => undefined);
+            this.gw = undefined;
+            this.post({ type: 'listenError', inUse, message: err.message });
+          }
+          return;
+        }
+        case 'reload': {
+          const config = this.resolve(m.raw);
+          if (!config || !this.gw) return;
+          this.gw.reload(config);
+          this.applyDefault();
+          this.post({ type: 'reloaded', aliases: [...config.groups.keys()], warnings: config.warnings });
+          return;
+        }
+        case 'secrets': {
+          const before = this.secrets;
+          this.secrets = { ...m.secrets };
+          // api_base and header values are read at load time: reload when one of their names changed.
+          const changed = [...this.nonKeyNames].some((n) => before[n] !== this.secrets[n]);
+          if (changed && this.gw && this.raw !== undefined) {
+            const config = this.resolve(this.raw);
+            if (config) {
+              this.gw.reload(config);
+              this.applyDefault();
+              this.post({ type: 'reloaded', aliases: [...config.groups.keys()], warnings: config.warnings });
+            }
+          }
+          return;
+        }
+        case 'defaultModel':
+          this.defaultModel = m.alias;
+          this.applyDefault();
+          return;
+        case 'masterKey':
+          this.gw?.setMasterKey(m.token);
+          return;
+        case 'logLevel':
+          this.logger.setLevel(m.level);
+          return;
+        case 'stop': {
+          const gw = this.gw;
+          this.gw = undefined;
+          if (gw) await gw.close(m.graceMs);
+          this.logger.flush();
+          this.post({ type: 'stopped' });
+          return;
+        }
+      }
+    } catch (e) {
+      this.post({ type: 'fatal', message: (e as Error).stack ?? String(e) });
+    }
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const main = new WorkerMain((m) => port.postMessage(m));
+  // Messages are handled one at a time, in order (a reload never overtakes the start it follows).
+  let chain = Promise.resolve();
+  port.on('message', (m: HostToWorker) => {
+    chain = chain.then(() => main.handle(m));
+  });
+}
