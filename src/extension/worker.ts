@@ -71,8 +71,6 @@ export class AdjustableLogger extends Logger {
   }
 }
 
-type DefaultSetter = { setDefaultModel?: (alias: string | undefined) => void };
-
 /** The worker's state machine; one per thread. Exported for tests that run it in-process with a fake port. */
 export class WorkerMain {
   private gw?: Gateway;
@@ -111,8 +109,7 @@ export class WorkerMain {
   }
 
   private applyDefault(): void {
-    const setter = (this.gw as unknown as DefaultSetter | undefined)?.setDefaultModel;
-    if (typeof setter === 'function') setter.call(this.gw, this.defaultModel);
+    this.gw?.setDefaultModel(this.defaultModel);
   }
 
   /** Handles one message from the host. Never throws: unexpected errors become a `fatal` message. */
@@ -126,8 +123,7 @@ export class WorkerMain {
           const config = this.resolve(m.raw);
           if (!config) return;
           for (const w of config.warnings) this.logger.warn(w);
-          this.gw = new Gateway({ config, masterKey: m.masterKey, secrets: this.env, keyHint: vscodeKeyHint, logger: this.logger });
-          this.applyDefault();
+          this.gw = new Gateway({ config, masterKey: m.masterKey, secrets: this.env, keyHint: vscodeKeyHint, logger: this.logger, defaultModel: this.defaultModel });
           try {
             const addr = await this.gw.listen(m.host, m.port);
             this.post({ type: 'listening', port: addr.port, url: addr.url, aliases: [...config.groups.keys()] });

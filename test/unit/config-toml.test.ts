@@ -215,6 +215,14 @@ describe('config-toml: fixture corpus', () => {
     assert.ok(out.startsWith('model = "fast"   # literal string on purpose\nmodel_provider = "codex-gateway"\n'));
   });
 
+  it('re-applies over a file that ends in a one-digit number without a final newline', () => {
+    // Found by the idempotence property: the AST parser used to end such a number's range one byte early.
+    const wiring: CodexWiring = { ...WIRING, provider: { ...WIRING.provider, request_max_retries: 0 } };
+    const once = applyCodexWiring('[t_a]', wiring);
+    assert.ok(once.endsWith('request_max_retries = 0'), once);
+    assert.equal(applyCodexWiring(once, wiring), once);
+  });
+
   it('bom.toml: keeps the byte order mark', () => {
     const out = applyCodexWiring(fixture('bom.toml'), WIRING);
     assert.ok(out.startsWith('\uFEFF# saved by an editor'));

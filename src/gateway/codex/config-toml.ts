@@ -155,7 +155,9 @@ function parseStrict(text: string, label: string): Parsed {
 /** AST with source ranges (toml-eslint-parser); syntax errors become `invalid_toml`. */
 function parseAst(text: string, label: string): AST.TOMLProgram {
   try {
-    return tomlAst.parseTOML(text);
+    // toml-eslint-parser 1.0.3 ends the range of a one-digit number at end of file one character early
+    // ("a = 0" -> range ends before "0"); a final newline avoids that, and every range stays within `text`.
+    return tomlAst.parseTOML(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   } catch (e) {
     const err = e as { lineNumber?: unknown; column?: unknown; message?: unknown };
     if (typeof err.lineNumber === 'number' && typeof err.column === 'number') {

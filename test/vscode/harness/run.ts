@@ -86,7 +86,9 @@ const EXTENSIONS_GALLERY = JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gall
 export interface VsCodeOptions {
   /**
    * Folder of the extension under test (the one holding its package.json), loaded as a development extension
-   * (it wins over an installed copy with the same id). Omit it to test only what `vsixPath` installed.
+   * (it wins over an installed copy with the same id). Omit it to test only what `vsixPath` installed: the
+   * workbench runs `extensionTestsPath` only in an extension development window, so the harness then loads an
+   * empty stand-in extension (`vscode-test-harness.test-host`) as the development extension.
    */
   extensionDevelopmentPath?: string;
   /**
@@ -285,7 +287,9 @@ export async function withVsCode<T>(options: VsCodeOptions, fn: (session: VsCode
       log('workbench', `${String(type)}: ${Array.isArray(args) ? format(...args) : format(args)}`);
     }));
 
-    const url = workbenchUrl(port, options);
+    let developmentPath = options.extensionDevelopmentPath;
+    if (!developmentPath && options.extensionTestsPath) developmentPath = await writeStandInExtension(tmp);
+    const url = workbenchUrl(port, { ...options, extensionDevelopmentPath: developmentPath });
     log('harness', `opening ${url}`);
     await race(page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 }));
     await race(page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs }));
@@ -347,6 +351,26 @@ async function prepareProfile(tmp: string, userDataDir: string, extensionsDir: s
   await writeFile(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...BASE_USER_SETTINGS, ...userSettings }, null, 2));
   // Without --config, code-server reads (and creates) ~/.config/code-server/config.yaml.
   await writeFile(join(tmp, 'config.yaml'), 'auth: none\n');
+}
+
+/**
+ * Writes an extension with no code and no contributions, `vscode-test-harness.test-host`, to `<tmp>/test-host`.
+ * Loading it as the development extension turns the window into an extension development window (which
+ * is what makes the workbench run `extensionTestsPath`) without shadowing the installed extension under test.
+ * @returns its folder.
+ */
+async function writeStandInExtension(tmp: string): Promise<string> {
+  const dir = join(tmp, 'test-host');
+  await mkdir(dir, { recursive: true });
+  const manifest = {
+    name: 'test-host',
+    publisher: 'vscode-test-harness',
+    displayName: 'Test host (stand-in development extension of the VS Code test harness)',
+    version: '0.0.0',
+    engines: { vscode: '*' },
+  };
+  await writeFile(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
+  return dir;
 }
 
 /**

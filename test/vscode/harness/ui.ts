@@ -33,9 +33,12 @@ export function quickPickRows(page: Page): Locator {
   return page.locator('.quick-input-widget .monaco-list-row');
 }
 
-/** The notification toasts whose text contains `text`. */
+/**
+ * The notification toasts whose text contains `text`, once fully shown: the workbench marks a toast's container
+ * `notification-fade-in-done` when its slide-in transition ended (wait for that before a screenshot).
+ */
 export function notificationToast(page: Page, text: string | RegExp): Locator {
-  return page.locator('.notifications-toasts .notification-toast').filter({ hasText: text });
+  return page.locator('.notifications-toasts .notification-toast-container.notification-fade-in-done').filter({ hasText: text });
 }
 
 /**
