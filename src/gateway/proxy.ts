@@ -247,7 +247,7 @@ async function startResponses(
     up.model = d.model;
     if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
     try {
-      const res = await postJson(deps.dispatcher, targetFor(d).responsesUrl, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, d.timeoutMs, key);
+      const res = await postJson(deps.dispatcher, targetFor(d).responses, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, d.timeoutMs, key);
       return { wire: 'responses', res };
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || d.wireExplicit) throw e;
@@ -265,7 +265,7 @@ async function startResponses(
     stream,
   });
   if (plan.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${plan.dropped.join(', ')}`);
-  const res = await postJson(deps.dispatcher, targetFor(d).chatUrl, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, d.timeoutMs, key);
+  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, d.timeoutMs, key);
   return { wire: 'chat', res, plan };
 }
 
@@ -566,7 +566,7 @@ async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Reco
     }
   }
   if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) up.max_tokens = d.maxTokens;
-  return postJson(deps.dispatcher, targetFor(d).chatUrl, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, d.timeoutMs, key);
+  return postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, d.timeoutMs, key);
 }
 
 /** Converts a thrown error into what the client gets; null when the client is gone (abort). */

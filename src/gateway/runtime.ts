@@ -4,7 +4,7 @@
  * a new Runtime and swaps it in; requests in flight keep the one they started with.
  */
 import { buildCodexCatalog, codexModelsResponse, type OpenAIModelList } from './codex/catalog';
-import { providerFor } from './config';
+import { providerFor } from './config/providers';
 import { Router, type RouterOptions } from './router';
 import type { Deployment, GatewayConfig } from './types';
 

@@ -237,7 +237,7 @@ export class Gateway {
       if (key) headers[t.authHeader] = t.authHeader === 'authorization' ? `Bearer ${key}` : key;
       const res = await postJson(
         this.dispatcher,
-        t.chatUrl,
+        t.chat,
         headers,
         JSON.stringify({ model: d.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }),
         AbortSignal.timeout(Math.min(d.timeoutMs, 30_000)),

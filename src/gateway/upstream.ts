@@ -3,7 +3,12 @@
  * support through undici's EnvHttpProxyAgent), per-deployment request targets computed once, provider key
  * resolution, and classification of upstream failures into {@link UpstreamError}s for the router.
  */
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+// Deep imports on purpose: undici's index also loads fetch, WebSocket, EventSource and the cache API, which
+// cost about 9 MB of RSS in the gateway process and are never used here (undici 7 has no "exports" map,
+// and the version is pinned).
+import EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js');
+import requestOnDispatcher = require('undici/lib/api/api-request.js');
 import type { Readable } from 'node:stream';
 import { UpstreamError } from './errors';
 import type { Deployment, SecretResolver } from './types';
@@ -36,14 +41,30 @@ export function createDispatcher(t: Partial<UpstreamTimeouts> = {}): Dispatcher 
   });
 }
 
+/** An upstream endpoint split for undici's dispatcher API (no URL parsing per request). */
+export interface Endpoint {
+  /** `scheme://host[:port]` */
+  origin: string;
+  /** Path and query, e.g. `/v1/chat/completions`. */
+  path: string;
+  /** The whole URL, for messages. */
+  url: string;
+}
+
+/** Splits a URL into an {@link Endpoint}. @throws TypeError for an invalid URL. */
+export function endpoint(url: string): Endpoint {
+  const u = new URL(url);
+  return { origin: u.origin, path: `${u.pathname}${u.search}`, url };
+}
+
 /** Where and how to call one deployment; computed once per deployment. */
 export interface UpstreamTarget {
-  /** `POST` URL for Chat Completions. */
-  chatUrl: string;
-  /** `POST` URL for the Responses API. */
-  responsesUrl: string;
-  /** `POST` URL for Anthropic Messages. */
-  messagesUrl: string;
+  /** `POST` endpoint for Chat Completions. */
+  chat: Endpoint;
+  /** `POST` endpoint for the Responses API. */
+  responses: Endpoint;
+  /** `POST` endpoint for Anthropic Messages. */
+  messages: Endpoint;
   /** Header that carries the key: `authorization` (Bearer), `api-key` (Azure) or `x-api-key` (Anthropic). */
   authHeader: 'authorization' | 'api-key' | 'x-api-key';
   /** Headers sent on every request (content type, extra_headers from the config). */
@@ -69,25 +90,25 @@ export function targetFor(d: Deployment): UpstreamTarget {
     const root = /\/openai(\/|$)/.test(base) ? base.replace(/\/openai.*$/, '') : base;
     const q = `?api-version=${encodeURIComponent(version)}`;
     t = {
-      chatUrl: `${root}/openai/deployments/${encodeURIComponent(d.model)}/chat/completions${q}`,
-      responsesUrl: `${root}/openai/v1/responses`,
-      messagesUrl: `${base}/v1/messages`,
+      chat: endpoint(`${root}/openai/deployments/${encodeURIComponent(d.model)}/chat/completions${q}`),
+      responses: endpoint(`${root}/openai/v1/responses`),
+      messages: endpoint(`${base}/v1/messages`),
       authHeader: 'api-key',
       baseHeaders,
     };
   } else if (d.provider === 'anthropic') {
     t = {
-      chatUrl: `${base}/v1/chat/completions`,
-      responsesUrl: `${base}/v1/responses`,
-      messagesUrl: `${base.replace(/\/v1$/, '')}/v1/messages`,
+      chat: endpoint(`${base}/v1/chat/completions`),
+      responses: endpoint(`${base}/v1/responses`),
+      messages: endpoint(`${base.replace(/\/v1$/, '')}/v1/messages`),
       authHeader: 'x-api-key',
       baseHeaders: { ...baseHeaders, 'anthropic-version': '2023-06-01' },
     };
   } else {
     t = {
-      chatUrl: `${base}/chat/completions`,
-      responsesUrl: `${base}/responses`,
-      messagesUrl: `${base}/messages`,
+      chat: endpoint(`${base}/chat/completions`),
+      responses: endpoint(`${base}/responses`),
+      messages: endpoint(`${base}/messages`),
       authHeader: 'authorization',
       baseHeaders,
     };
@@ -145,7 +166,7 @@ export interface UpstreamResponse {
 /**
  * Sends one JSON POST upstream and waits for the response headers.
  *
- * @param url target URL.
+ * @param target the endpoint.
  * @param headers request headers (auth included).
  * @param body serialised JSON body.
  * @param signal aborts the request (client disconnect); the upstream socket is closed at once.
@@ -156,7 +177,7 @@ export interface UpstreamResponse {
  */
 export async function postJson(
   dispatcher: Dispatcher,
-  url: string,
+  target: Endpoint,
   headers: Record<string, string>,
   body: string,
   signal: AbortSignal,
@@ -165,10 +186,18 @@ export async function postJson(
 ): Promise<UpstreamResponse> {
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(url, { method: 'POST', headers, body, signal, dispatcher, headersTimeout: headersTimeoutMs });
+    res = await requestOnDispatcher.call(dispatcher, {
+      origin: target.origin,
+      path: target.path,
+      method: 'POST',
+      headers,
+      body,
+      signal,
+      headersTimeout: headersTimeoutMs,
+    });
   } catch (e) {
     if (signal.aborted) throw signal.reason ?? e;
-    throw networkError(e, url);
+    throw networkError(e, target.url);
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return res as unknown as UpstreamResponse;
   let text = '';

@@ -15,13 +15,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleForExtensionHost, buildExtensionTests } from '../harness/build';
 import { GREP_ENV } from '../harness/mocha-host';
 import { REPO_ROOT, runVsCodeTests, withVsCode } from '../harness/run';
 import { TEST_RESULTS_DIR, notificationToast, runCommandFromPalette, screenshot, statusBarItem, statusBarItemById } from '../harness/ui';
+import { FIXTURE_DIR, buildFixture } from './build';
 
-const FIXTURE_DIR = __dirname;
-const OUT_DIR = join(FIXTURE_DIR, 'out');
 const EXTENSION_ID = 'codex-gateway-tests.harness-fixture';
 const VSCE = join(REPO_ROOT, 'node_modules/@vscode/vsce/vsce');
 const SETTINGS = { 'harnessFixture.greeting': 'Hi there' };
@@ -70,14 +68,14 @@ describe('VS Code harness on the fixture extension', function () {
   let workspace: string;
   let testsEntry: string;
   const fixtureEnv = (mode: 'development' | 'installed'): Record<string, string> => ({
+    HARNESS_FIXTURE_HOST: 'remote',
     HARNESS_FIXTURE_MODE: mode,
     HARNESS_FIXTURE_DIR: FIXTURE_DIR,
     HARNESS_FIXTURE_WORKSPACE: workspace,
   });
 
   before(async () => {
-    await bundleForExtensionHost([join(FIXTURE_DIR, 'src/extension.ts')], OUT_DIR);
-    testsEntry = await buildExtensionTests(join(FIXTURE_DIR, 'suite'), join(OUT_DIR, 'suite'));
+    testsEntry = await buildFixture();
     scratch = await mkdtemp(join(tmpdir(), 'harness-fixture-'));
     workspace = join(scratch, 'workspace');
     await mkdir(workspace);

@@ -77,6 +77,9 @@ const BASE_USER_SETTINGS: Record<string, unknown> = {
   'extensions.autoUpdate': false,
   'extensions.ignoreRecommendations': true,
   'security.workspace.trust.enabled': false,
+  // code-server announces every port a process on the machine opens ("Your application running on port N is
+  // available"); such toasts would cover the extension's own notifications.
+  'remote.autoForwardPorts': false,
 };
 
 /** Where the marketplace would be: a closed loopback port, so code-server never reaches a real gallery. */
@@ -348,6 +351,7 @@ async function prepareProfile(tmp: string, userDataDir: string, extensionsDir: s
   await mkdir(extensionsDir, { recursive: true });
   await mkdir(join(tmp, 'xdg-config'), { recursive: true });
   await mkdir(join(tmp, 'xdg-data'), { recursive: true });
+  await mkdir(join(tmp, 'tmp'), { recursive: true });
   await writeFile(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...BASE_USER_SETTINGS, ...userSettings }, null, 2));
   // Without --config, code-server reads (and creates) ~/.config/code-server/config.yaml.
   await writeFile(join(tmp, 'config.yaml'), 'auth: none\n');
@@ -376,7 +380,8 @@ async function writeStandInExtension(tmp: string): Promise<string> {
 /**
  * code-server's environment: the inherited one minus variables that would make it talk to another VS Code
  * (`VSCODE_*`, e.g. `VSCODE_IPC_HOOK_CLI` inside a VS Code terminal turns code-server into a CLI client), with
- * XDG folders in the temp dir (code-server writes logs there), no marketplace, then the caller's `env`.
+ * XDG folders (code-server writes logs there) and TMPDIR (built-in extensions such as git leave sockets in
+ * `os.tmpdir()`) in the session's temp dir, no marketplace, then the caller's `env`.
  */
 function serverEnv(tmp: string, extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -386,6 +391,7 @@ function serverEnv(tmp: string, extra: Record<string, string> | undefined): Node
   Object.assign(env, {
     XDG_CONFIG_HOME: join(tmp, 'xdg-config'),
     XDG_DATA_HOME: join(tmp, 'xdg-data'),
+    TMPDIR: join(tmp, 'tmp'),
     EXTENSIONS_GALLERY,
     ...extra,
   });

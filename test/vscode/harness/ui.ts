@@ -34,11 +34,11 @@ export function quickPickRows(page: Page): Locator {
 }
 
 /**
- * The notification toasts whose text contains `text`, once fully shown: the workbench marks a toast's container
+ * The notification toasts whose text contains `text`, once fully shown: the workbench marks a toast
  * `notification-fade-in-done` when its slide-in transition ended (wait for that before a screenshot).
  */
 export function notificationToast(page: Page, text: string | RegExp): Locator {
-  return page.locator('.notifications-toasts .notification-toast-container.notification-fade-in-done').filter({ hasText: text });
+  return page.locator('.notifications-toasts .notification-toast.notification-fade-in-done').filter({ hasText: text });
 }
 
 /**

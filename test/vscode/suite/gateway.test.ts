@@ -1,0 +1,269 @@
+/**
+ * Runs INSIDE the VS Code extension host (code-server's remote extension host) with the Codex Gateway
+ * extension installed from its .vsix. The outer test (test/vscode/extension.test.ts) passes through the
+ * environment: HOME, CODEX_HOME and CODEX_GATEWAY_HOME (temp folders), CGW_TEST_PORT (the gateway port, also
+ * in user settings), CGW_TEST_WORKSPACE (the opened folder), CGW_TEST_CODEX_BIN (the real Codex CLI) and
+ * CGW_TEST_USER_CONFIG (the config.toml text written into CODEX_HOME before VS Code started).
+ *
+ * The provider is a mock upstream (test/helpers/mock-upstream.ts, OpenAI Chat Completions wire format) started
+ * here on 127.0.0.1; keys are generated per run. Tests run in file order and build on each other (one VS Code
+ * session), the way a user would go: start, configure, set a key, switch models, use Codex, restore.
+ */
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { CodexGatewayApi } from '../../../src/extension/extension';
+import { chatText, MockUpstream } from '../../helpers/mock-upstream';
+
+const EXTENSION_ID = 'codex-gateway.codex-gateway';
+const PORT = Number(process.env.CGW_TEST_PORT);
+const CODEX_HOME = process.env.CODEX_HOME!;
+const WORKSPACE = process.env.CGW_TEST_WORKSPACE!;
+
+/** A fake key per run (never shaped like a real provider key). */
+const fake = (label: string) => `test-${label}-${randomBytes(10).toString('hex')}`;
+
+/** Polls `probe` every 100 ms until it returns a value other than undefined; fails after `timeoutMs`. */
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function api(): Promise<CodexGatewayApi> {
+  const ext = vscode.extensions.getExtension<CodexGatewayApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is not installed in this extension host`);
+  const exports = await waitFor('the extension to activate on startup', () => (ext.isActive ? ext.exports : undefined), 30_000);
+  await exports.whenReady();
+  return exports;
+}
+
+function token(status: ReturnType<CodexGatewayApi['status']>): string {
+  return readFileSync(status.tokenFile, 'utf8').trim();
+}
+
+async function responses(tok: string, model: string, input = 'hello'): Promise<{ status: number; json: any }> {
+  const res = await fetch(`http://127.0.0.1:${PORT}/v1/responses`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, input, stream: false }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+const settings = () => vscode.workspace.getConfiguration('codexGateway');
+
+describe('Codex Gateway inside VS Code', () => {
+  let up: MockUpstream;
+  let scratch: string;
+  const keyA = fake('alpha');
+
+  before(async () => {
+    up = await MockUpstream.start({ name: 'provider' });
+    scratch = await mkdtemp(join(tmpdir(), 'cgw-suite-'));
+  });
+  after(async () => {
+    await up?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('activates on startup in the workspace extension host and answers on loopback', async () => {
+    const gw = await api();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    assert.equal(ext.extensionKind, vscode.ExtensionKind.Workspace);
+    const s = gw.status();
+    assert.equal(s.phase, 'running', JSON.stringify(s));
+    assert.equal(s.port, PORT);
+    assert.equal(s.codexHome, CODEX_HOME);
+    assert.equal(s.defaultAlias, 'gpt-5-mini', 'the default config has one OpenAI alias');
+    assert.deepEqual(s.aliases[0].keys, [{ name: 'OPENAI_API_KEY', state: 'missing' }], 'a missing key is a normal state');
+    const live = await fetch(`http://127.0.0.1:${PORT}/health/liveliness`);
+    assert.equal(live.status, 200);
+    const health = await fetch(`http://127.0.0.1:${PORT}/v1/health`, { headers: { authorization: `Bearer ${token(s)}` } });
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { deployments: unknown[] }).deployments.length, 1);
+    const noAuth = await fetch(`http://127.0.0.1:${PORT}/v1/models`);
+    assert.equal(noAuth.status, 401);
+  });
+
+  it("wrote Codex's config.toml in CODEX_HOME, keeping the user's own file", async () => {
+    const text = await readFile(join(CODEX_HOME, 'config.toml'), 'utf8');
+    const user = process.env.CGW_TEST_USER_CONFIG!;
+    for (const line of user.split('\n')) {
+      if (/^model(_provider)? =/.test(line)) continue;
+      assert.ok(text.includes(line), `kept line: ${line}\n--- file ---\n${text}`);
+    }
+    assert.match(text, /^model_provider = "codex-gateway"/m);
+    assert.match(text, /^model = "default"/m);
+    assert.ok(text.includes(`base_url = "http://127.0.0.1:${PORT}/v1"`), text);
+    assert.ok(text.includes(`model_catalog_url = "http://127.0.0.1:${PORT}/v1/codex/models"`), text);
+    assert.ok(text.includes(`auth = { command = "cat", args = [${JSON.stringify(join(process.env.CODEX_GATEWAY_HOME!, 'master_key'))}] }`), text);
+    assert.ok(existsSync(join(CODEX_HOME, 'config.toml.codex-gateway.bak')), 'original backed up');
+    assert.equal(readFileSync(join(CODEX_HOME, 'config.toml.codex-gateway.bak'), 'utf8'), user);
+  });
+
+  it('hot-reloads a settings change; a key set through the command reaches the upstream', async () => {
+    const gw = await api();
+    await settings().update(
+      'config',
+      {
+        model_list: [
+          { model_name: 'alpha', litellm_params: { model: 'openai_compatible/alpha-model', api_base: up.baseUrl, api_key: 'os.environ/CGW_ALPHA_KEY' } },
+          { model_name: 'beta', litellm_params: { model: 'openai_compatible/beta-model', api_base: up.baseUrl } },
+        ],
+        router_settings: { num_retries: 0 },
+      },
+      vscode.ConfigurationTarget.Global,
+    );
+    await waitFor('the new config', () => gw.status().aliases.map((a) => a.alias).join() === 'alpha,beta');
+    assert.equal(gw.status().defaultAlias, 'alpha');
+    assert.deepEqual(gw.status().aliases[0].keys, [{ name: 'CGW_ALPHA_KEY', state: 'missing' }]);
+
+    const missing = await responses(token(gw.status()), 'alpha');
+    assert.notEqual(missing.status, 200);
+    assert.match(JSON.stringify(missing.json), /CGW_ALPHA_KEY is not set: run \\"Codex Gateway: Set Provider Key\\"/);
+    assert.equal(up.requests.length, 0, 'nothing reached the provider without a key');
+
+    const stored = await vscode.commands.executeCommand('codexGateway.setProviderKey', 'CGW_ALPHA_KEY', keyA);
+    assert.equal(stored, 'CGW_ALPHA_KEY');
+    await waitFor('the key to be seen as set', () => gw.status().aliases[0].keys[0].state === 'set');
+    up.enqueue(chatText('hello from alpha'));
+    const ok = await responses(token(gw.status()), 'alpha');
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    const req = up.requests.at(-1)!;
+    assert.equal(req.body.model, 'alpha-model');
+    assert.equal(req.headers.authorization, `Bearer ${keyA}`);
+    assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('codexGateway').get('config')).includes(keyA), 'the key is not in settings');
+  });
+
+  it('Select Model switches the model behind `default` for the next request and saves it', async () => {
+    const gw = await api();
+    up.enqueue(chatText('one'), chatText('two'));
+    await responses(token(gw.status()), 'default');
+    assert.equal(up.requests.at(-1)!.body.model, 'alpha-model');
+    assert.equal(await vscode.commands.executeCommand('codexGateway.selectModel', 'beta'), 'beta');
+    assert.equal(gw.status().defaultAlias, 'beta');
+    const r = await responses(token(gw.status()), 'default');
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(up.requests.at(-1)!.body.model, 'beta-model');
+    await waitFor('codexGateway.defaultModel to be saved', () => settings().get('defaultModel') === 'beta');
+    // The Codex catalog lists `default` first, described as the selected model.
+    const cat = (await (await fetch(`http://127.0.0.1:${PORT}/v1/codex/models`, { headers: { authorization: `Bearer ${token(gw.status())}` } })).json()) as { models: { slug: string; display_name: string }[] };
+    assert.deepEqual(cat.models.map((m) => m.slug), ['default', 'alpha', 'beta']);
+    assert.match(cat.models[0].display_name, /beta/);
+  });
+
+  it('invalid settings are reported with their paths and the last good config keeps serving', async () => {
+    const gw = await api();
+    const good = settings().get('config');
+    await settings().update('config', { model_list: [{ model_name: 'broken', litellm_params: { model: '' } }] }, vscode.ConfigurationTarget.Global);
+    const issues = await waitFor('config issues', () => (gw.status().configIssues.length > 0 ? gw.status().configIssues : undefined));
+    assert.ok(issues.some((i) => i.startsWith('codexGateway.config.model_list[0].litellm_params.model')), issues.join('\n'));
+    up.enqueue(chatText('still here'));
+    const r = await responses(token(gw.status()), 'alpha');
+    assert.equal(r.status, 200, 'the last good config still serves');
+    await settings().update('config', good, vscode.ConfigurationTarget.Global);
+    await waitFor('issues to clear', () => gw.status().configIssues.length === 0);
+  });
+
+  it('new terminals get CODEX_GATEWAY_URL', async () => {
+    const out = join(scratch, 'env.txt');
+    const term = vscode.window.createTerminal({ name: 'cgw-env', shellPath: '/bin/sh', shellArgs: ['-c', `printf %s "$CODEX_GATEWAY_URL|$OPENAI_API_KEY" > ${JSON.stringify(out)}`] });
+    try {
+      const text = await waitFor('the terminal to write its environment', () => (existsSync(out) ? readFileSync(out, 'utf8') : undefined));
+      assert.equal(text, `http://127.0.0.1:${PORT}/v1|`, 'OPENAI_API_KEY is not exported by default');
+    } finally {
+      term.dispose();
+    }
+  });
+
+  it('the real Codex CLI, run in a VS Code terminal, reaches the gateway through config.toml', async function () {
+    this.timeout(150_000);
+    const gw = await api();
+    const before = up.requests.length;
+    up.setFallback(chatText('Hello from the mock provider through Codex Gateway.'));
+    const out = join(scratch, 'codex.jsonl');
+    const err = join(scratch, 'codex.err');
+    const done = join(scratch, 'codex.done');
+    const script = [
+      `${JSON.stringify(process.env.CGW_TEST_CODEX_BIN!)} exec --json --skip-git-repo-check --strict-config --ephemeral`,
+      `--dangerously-bypass-approvals-and-sandbox -C ${JSON.stringify(WORKSPACE)} "Say hello" > ${JSON.stringify(out)} 2> ${JSON.stringify(err)} < /dev/null;`,
+      `echo $? > ${JSON.stringify(done)}`,
+    ].join(' ');
+    const term = vscode.window.createTerminal({ name: 'codex', shellPath: '/bin/sh', shellArgs: ['-c', script], cwd: WORKSPACE });
+    try {
+      const code = await waitFor('codex exec to finish', () => (existsSync(done) ? readFileSync(done, 'utf8').trim() : undefined), 120_000);
+      const stdout = readFileSync(out, 'utf8');
+      const detail = `exit ${code}\n--- stdout ---\n${stdout.slice(-3000)}\n--- stderr ---\n${readFileSync(err, 'utf8').slice(-3000)}`;
+      assert.equal(code, '0', detail);
+      const chats = up.requests.slice(before).filter((r) => r.method === 'POST' && r.path.endsWith('/chat/completions'));
+      assert.ok(chats.length >= 1, `the provider saw Codex's request\n${detail}`);
+      assert.equal(chats[0].body.model, 'beta-model', "Codex asked for `default`, which is the model selected in VS Code");
+      assert.ok(stdout.includes('Hello from the mock provider through Codex Gateway.'), detail);
+      assert.equal(gw.status().phase, 'running');
+    } finally {
+      up.setFallback(chatText('fallback'));
+      term.dispose();
+    }
+  });
+
+  it('Rotate Gateway Token: the old token stops working, the new one works at once', async () => {
+    const gw = await api();
+    const old = token(gw.status());
+    await vscode.commands.executeCommand('codexGateway.rotateToken');
+    const fresh = token(gw.status());
+    assert.notEqual(fresh, old);
+    const headers = (t: string) => ({ authorization: `Bearer ${t}` });
+    assert.equal((await fetch(`http://127.0.0.1:${PORT}/v1/models`, { headers: headers(old) })).status, 401);
+    assert.equal((await fetch(`http://127.0.0.1:${PORT}/v1/models`, { headers: headers(fresh) })).status, 200);
+  });
+
+  it('exports settings to LiteLLM YAML and imports a config.yaml, moving its literal key to secret storage', async () => {
+    const gw = await api();
+    const exported = join(scratch, 'exported.yaml');
+    assert.equal(await vscode.commands.executeCommand('codexGateway.exportConfig', exported), exported);
+    const yaml = readFileSync(exported, 'utf8');
+    assert.match(yaml, /model_name: alpha/);
+    assert.match(yaml, /api_key: os\.environ\/CGW_ALPHA_KEY/);
+    assert.ok(!yaml.includes(keyA), 'no key in the export');
+    assert.match(yaml, new RegExp(`port: ${PORT}`));
+
+    const literal = fake('imported');
+    const file = join(scratch, 'config.yaml');
+    await writeFile(
+      file,
+      ['model_list:', '  - model_name: imported', '    litellm_params:', '      model: groq/llama-3.3-70b', `      api_base: ${up.baseUrl}`, `      api_key: ${literal}`, ''].join('\n'),
+    );
+    assert.equal(await vscode.commands.executeCommand('codexGateway.importConfig', file), true);
+    await waitFor('the imported config', () => gw.status().aliases.map((a) => a.alias).join() === 'imported');
+    const cfg = JSON.stringify(settings().get('config'));
+    assert.ok(cfg.includes('os.environ/GROQ_API_KEY') && !cfg.includes(literal), cfg);
+    await waitFor('the moved key to be set', () => gw.status().aliases[0].keys[0].state === 'set');
+    up.enqueue(chatText('imported ok'));
+    const r = await responses(token(gw.status()), 'imported');
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(up.requests.at(-1)!.headers.authorization, `Bearer ${literal}`);
+    assert.equal(await vscode.commands.executeCommand('codexGateway.clearProviderKey', 'GROQ_API_KEY'), 'GROQ_API_KEY');
+    await waitFor('the cleared key to be missing', () => gw.status().aliases[0].keys[0].state === 'missing');
+  });
+
+  it("Restore Codex Config puts the user's config.toml back and stops writing it", async () => {
+    await vscode.commands.executeCommand('codexGateway.restoreCodexConfig');
+    assert.equal(await readFile(join(CODEX_HOME, 'config.toml'), 'utf8'), process.env.CGW_TEST_USER_CONFIG);
+    await waitFor('codexConfig to be off', () => settings().get('codexConfig') === 'off');
+    // A later settings change does not write config.toml again.
+    await settings().update('port', PORT, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('codexGateway.selectModel', 'imported');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await readFile(join(CODEX_HOME, 'config.toml'), 'utf8'), process.env.CGW_TEST_USER_CONFIG);
+  });
+});
