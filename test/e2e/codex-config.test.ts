@@ -189,8 +189,10 @@ describe('Codex CLI reads the gateway catalog (real codex debug models -> gatewa
     const cfg = testCodexConfig(codexConfigBlock({ baseUrl, model: 'ds-reasoner', tokenFile, catalogUrl: `${baseUrl}/codex/models` }));
     const r = await codexDebugModels(dirs, cfg);
     expectGatewayModels(r);
-    // model_catalog_url replaces Codex's bundled OpenAI models, so the picker lists only gateway aliases.
-    assert.deepEqual(r.slugs, ['ds-reasoner', 'qwen']);
+    // model_catalog_url replaces Codex's bundled OpenAI models, so the picker lists only gateway aliases,
+    // led by the virtual alias `default` (the model selected in the gateway, here the first alias).
+    assert.deepEqual(r.slugs, ['default', 'ds-reasoner', 'qwen']);
+    assert.equal(r.models[0].display_name, 'Default (ds-reasoner)');
   });
 
   it('via GET {base_url}/models?client_version=… when no model_catalog_url is set (merged with bundled models)', async () => {
