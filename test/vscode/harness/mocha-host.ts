@@ -72,7 +72,7 @@ export function runMochaInExtensionHost(options: HostMochaOptions): Promise<void
     .sort();
   if (files.length === 0) return Promise.reject(new Error(`no *.test.js files in ${options.testsDir}; build the suite first`));
   for (const f of files) mocha.addFile(join(options.testsDir, f));
-  const restoreConsole = teeReporterOutput(process.env[REPORT_FILE_ENV]);
+  const restoreReporterOutput = teeReporterOutput(process.env[REPORT_FILE_ENV]);
   return new Promise<void>((resolve, reject) => {
     try {
       const runner = mocha.run((failures) => {
@@ -80,10 +80,11 @@ export function runMochaInExtensionHost(options: HostMochaOptions): Promise<void
         else resolve();
       });
     } catch (e) {
-      console.error(e);
+      // A test file that fails to load throws here; print it where the report goes.
+      Mocha.reporters.Base.consoleLog('could not load the suite: %s', e instanceof Error ? (e.stack ?? e.message) : String(e));
       reject(e instanceof Error ? e : new Error(String(e)));
     }
-  }).finally(restoreConsole);
+  }).finally(restoreReporterOutput);
 }
 
 /**
@@ -96,7 +97,7 @@ export function runMochaInExtensionHost(options: HostMochaOptions): Promise<void
  * @returns a function that restores `consoleLog`.
  */
 function teeReporterOutput(file: string | undefined): () => void {
-  const base = Mocha.reporters.Base as unknown as { consoleLog: (...args: unknown[]) => void };
+  const base = Mocha.reporters.Base;
   const original = base.consoleLog;
   if (!file) return () => undefined;
   base.consoleLog = (...args: unknown[]): void => {

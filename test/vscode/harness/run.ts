@@ -225,7 +225,7 @@ export async function withVsCode<T>(options: VsCodeOptions, fn: (session: VsCode
   const aborted = new Promise<never>((_, reject) => (abort = reject));
   aborted.catch(() => undefined);
   const timer = setTimeout(
-    () => abort(new VsCodeHarnessError(`VS Code session did not finish within ${timeoutMs} ms; the log above shows how far it got. Raise timeoutMs if the machine is very busy.`, logs)),
+    () => abort(new VsCodeHarnessError(`VS Code session did not finish within ${timeoutMs} ms (this error's logs show how far it got; raise timeoutMs if the machine is very busy)`, logs)),
     timeoutMs,
   );
   const race = <R>(p: Promise<R>): Promise<R> => {
@@ -236,7 +236,7 @@ export async function withVsCode<T>(options: VsCodeOptions, fn: (session: VsCode
   const tmp = await mkdtemp(join(tmpdir(), 'vscode-test-'));
   const userDataDir = join(tmp, 'user-data');
   const extensionsDir = join(tmp, 'extensions');
-  let server: ChildProcess | undefined;
+  const spawned: ChildProcess[] = []; // every code-server process of this session, stopped at the end
   let browser: Browser | undefined;
   let page: Page | undefined;
   let closing = false;
@@ -251,15 +251,13 @@ export async function withVsCode<T>(options: VsCodeOptions, fn: (session: VsCode
 
     if (options.vsixPath) {
       log('harness', `installing ${options.vsixPath}`);
-      const code = await race(runToEnd(codeServerEntry, [...baseArgs, '--force', '--install-extension', options.vsixPath], env, log));
+      const code = await race(runToEnd(codeServerEntry, [...baseArgs, '--force', '--install-extension', options.vsixPath], env, log, spawned));
       if (code !== 0) {
         throw new VsCodeHarnessError(`code-server --install-extension ${options.vsixPath} exited with ${code}; see the [code-server] lines of the log`, logs);
       }
     }
 
-    const started_ = await race(startServer(codeServerEntry, baseArgs, env, log));
-    server = started_.server;
-    const port = started_.port;
+    const { server, port } = await race(startServer(codeServerEntry, baseArgs, env, log, spawned));
     server.once('exit', (code, signal) => {
       if (!closing) abort(new VsCodeHarnessError(`code-server exited early (code ${code}, signal ${signal}); see the [code-server] lines of the log`, logs));
     });
@@ -309,7 +307,7 @@ export async function withVsCode<T>(options: VsCodeOptions, fn: (session: VsCode
     closing = true;
     clearTimeout(timer);
     if (browser) await Promise.race([browser.close().catch(() => undefined), sleep(10_000)]);
-    if (server) await stopServer(server);
+    await Promise.all(spawned.map(stopServer));
     if (stopTail) await stopTail();
     if (process.env.VSCODE_TEST_KEEP_TMP === '1') log('harness', `kept ${tmp}`);
     else await rm(tmp, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
@@ -398,11 +396,21 @@ function serverEnv(tmp: string, extra: Record<string, string> | undefined): Node
   return env;
 }
 
-/** Runs a short code-server command (e.g. --install-extension) to its end; resolves with its exit code. */
-function runToEnd(entry: string, args: string[], env: NodeJS.ProcessEnv, log: (s: string, t: string) => void): Promise<number> {
+/**
+ * Runs a short code-server command (e.g. --install-extension) to its end, in its own process group (added to
+ * `spawned` so the session stops it if it outlives the deadline); resolves with its exit code.
+ */
+function runToEnd(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (s: string, t: string) => void,
+  spawned: ChildProcess[],
+): Promise<number> {
   return new Promise((resolveCode, reject) => {
     const child = spawn(process.execPath, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     track(child);
+    spawned.push(child);
     pipeLines(child, (line) => log('code-server', line));
     child.once('error', reject);
     child.once('exit', (code) => {
@@ -414,13 +422,15 @@ function runToEnd(entry: string, args: string[], env: NodeJS.ProcessEnv, log: (s
 
 /**
  * Spawns code-server in its own process group on a free 127.0.0.1 port and waits for "HTTP server listening".
- * Retries with another port (3 attempts) when the chosen one was taken meanwhile.
+ * Retries with another port (3 attempts) when the chosen one was taken meanwhile. Each process is added to
+ * `spawned` at once, so the session stops it even if the deadline passes during the start.
  */
 async function startServer(
   entry: string,
   baseArgs: string[],
   env: NodeJS.ProcessEnv,
   log: (s: string, t: string) => void,
+  spawned: ChildProcess[],
 ): Promise<{ server: ChildProcess; port: number }> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -438,6 +448,7 @@ async function startServer(
     ];
     const server = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     track(server);
+    spawned.push(server);
     try {
       await new Promise<void>((ok, fail) => {
         pipeLines(server, (line) => {
