@@ -39,5 +39,12 @@ if (existsSync(join(root, 'src/extension/extension.ts'))) {
     outfile: join(root, 'dist/extension.js'),
     external: ['vscode'],
   });
+  // The gateway's worker thread and the vscode:uninstall hook (no vscode import in either).
+  entries.push({ entryPoints: [join(root, 'src/extension/worker.ts')], outfile: join(root, 'dist/gateway-worker.js') });
+  entries.push({ entryPoints: [join(root, 'src/extension/uninstall.ts')], outfile: join(root, 'dist/uninstall.js') });
+}
+// The settings panel's webview (a browser IIFE; its CSS, with the codicon font, lands in dist/webview.css).
+if (existsSync(join(root, 'webview/main.mts'))) {
+  entries.push({ entryPoints: [join(root, 'webview/main.mts')], outfile: join(root, 'dist/webview.js'), platform: 'browser', format: 'iife', target: 'chrome120', loader: { '.ttf': 'file' }, assetNames: '[name]', minify: true });
 }
 await Promise.all(entries.map((e) => build({ ...common, ...e })));

@@ -2,12 +2,13 @@
  * The extension's commands (all under the category "Codex Gateway" in the Command Palette). Each command
  * that normally asks for input also accepts its answers as arguments, so tests and keybindings can run it
  * without UI: `setProviderKey(name?, value?)`, `clearProviderKey(name?)`, `selectModel(alias?)`,
- * `importConfig(uri?)`, `exportConfig(uri?)`.
+ * `importConfig(uri?)`, `exportConfig(uri?)`. "Open Settings" opens the settings panel (src/extension/panel).
  */
 import * as vscode from 'vscode';
 import { generateToken, writeMasterKey } from '../gateway/auth';
 import { restoreCodexWiring } from './codex-wiring';
 import type { Controller } from './controller';
+import { openSettingsPanel, type PanelBackend } from './panel';
 import { extractLiteralKeys, parseImportedYaml, SECRET_NAME, SECTION, toLiteLLMYaml, DEFAULT_CONFIG, type MovedKey } from './settings';
 import { aliasPickItems } from './status-model';
 
@@ -23,10 +24,14 @@ export const COMMANDS = {
   showLog: 'codexGateway.showLog',
   selectModel: 'codexGateway.selectModel',
   openCodex: 'codexGateway.openCodex',
+  openSettings: 'codexGateway.openSettings',
 } as const;
 
-/** Registers every command; returns their disposables. */
-export function registerCommands(c: Controller): vscode.Disposable[] {
+/**
+ * Registers every command; returns their disposables.
+ * @param backend the settings panel's backend (see panel-backend.ts), for "Open Settings".
+ */
+export function registerCommands(c: Controller, backend: PanelBackend): vscode.Disposable[] {
   const reg = (id: string, fn: (...args: any[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
@@ -49,6 +54,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
     reg(COMMANDS.configureCodex, () => c.syncCodexConfig(true)),
     reg(COMMANDS.showLog, () => c.log.show()),
     reg(COMMANDS.openCodex, () => openCodex()),
+    reg(COMMANDS.openSettings, () => void openSettingsPanel(c.context, backend)),
   ];
 }
 

@@ -7,16 +7,20 @@ import * as vscode from 'vscode';
 import { masterKeyPath } from '../gateway/auth';
 import { codexHome } from '../gateway/codex/config-toml';
 import type { ConfigIssue } from '../gateway/config';
-import type { RequestLogRecord } from '../gateway/log';
 import { applyCodexWiring, decideCodexAction, readSelection, PROVIDER_ID } from './codex-wiring';
 import { Disposable } from './disposable';
 import { GatewayHost, type HostState } from './gateway-host';
-import type { WorkerLogLevel } from './messages';
+import type { TimedRecord, WorkerLogLevel } from './messages';
 import { SecretCache } from './secrets';
 import { chooseDefaultAlias, keyNamesOf, readSettings, resolveSettingsConfig, SECTION, envReferences, prepareRawConfig, type ResolvedSettingsConfig, type Settings } from './settings';
 import { StatusBar } from './status-bar';
 import { aliasInfos, type AliasInfo, type StatusInput } from './status-model';
 import { TerminalEnvSync } from './terminal-sync';
+
+/** How long finished requests are kept for {@link Controller.recentRequests}, in ms (15 minutes). */
+const RECENT_WINDOW_MS = 15 * 60_000;
+/** At most this many finished requests are kept. */
+const RECENT_MAX = 10_000;
 
 /** globalState key: the `model_provider` value the user chose to keep when asked (`''` = none). */
 const DECLINED_KEY = 'codexGateway.declinedProvider';
@@ -52,6 +56,14 @@ export class Controller extends Disposable {
   private lastRequestError?: string;
   private configJson = '';
   private askOpen = false;
+  private readonly recent: TimedRecord[] = [];
+  private readonly requestEmitter = this.register(new vscode.EventEmitter<TimedRecord>());
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<void>());
+  /** Fires for every finished gateway request of this window's worker (batched by the worker, in order). */
+  readonly onRequest = this.requestEmitter.event;
+  /** Fires when the state shown to the user changed (settings, secrets, gateway phase, last error). */
+  readonly onDidChange = this.changeEmitter.event;
+  private notifiedError?: string;
   private readonly readyPromise: Promise<void>;
   private markReady!: () => void;
   readonly codexHome: string;
@@ -62,7 +74,7 @@ export class Controller extends Disposable {
    * @param log the "Codex Gateway" LogOutputChannel.
    */
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
   ) {
     super();
@@ -81,7 +93,7 @@ export class Controller extends Disposable {
         port: this.settings.port,
         log: (level, line) => this.writeLog(level, line),
         onState: (s) => this.onHostState(s),
-        onRequestFailed: (r) => this.onRequestFailed(r),
+        onRequests: (records) => this.onRequests(records),
       }),
     );
     this.register(this.secrets.onChange(() => this.onSecretsChanged()));
@@ -128,7 +140,8 @@ export class Controller extends Disposable {
       this.updateTerminal();
       await this.syncCodexConfig(false);
     } catch (e) {
-      this.log.error(`Codex Gateway could not start: ${(e as Error).message}`);
+      this.log.error(`Codex Gateway could not start: ${(e as Error).stack ?? (e as Error).message}`);
+      if (this.hostState.phase === 'starting') this.hostState = { phase: 'error', port: this.settings.port, error: `Could not start: ${(e as Error).message}. See the log.` };
       void vscode.window.showErrorMessage(`Codex Gateway could not start: ${(e as Error).message}`, 'Show Log').then((b) => {
         if (b) this.log.show();
       });
@@ -146,12 +159,14 @@ export class Controller extends Disposable {
     const raw = this.settings.config;
     this.configJson = JSON.stringify(raw);
     const refs = envReferences(prepareRawConfig(raw).raw);
-    await this.secrets.setNames([...refs.keyNames, ...refs.otherNames]);
+    // Load the new names but keep the old ones until the new config is known to be good: an invalid
+    // config must not take the keys away from the last good one, which keeps serving.
+    await this.secrets.setNames([...new Set([...this.secrets.referenced(), ...refs.keyNames, ...refs.otherNames])]);
     const r = resolveSettingsConfig(raw, (n) => this.secrets.get(n));
     if (r.ok) {
       // Keys the engine reads by a provider's default name (no api_key written) are secrets too.
       const names = [...new Set([...refs.keyNames, ...refs.otherNames, ...keyNamesOf(r.config)])];
-      if (names.length !== this.secrets.referenced().length) await this.secrets.setNames(names);
+      await this.secrets.setNames(names);
       this.good = r;
       this.issues = undefined;
       for (const w of r.warnings) this.log.warn(w);
@@ -218,13 +233,40 @@ export class Controller extends Disposable {
     const was = this.hostState.phase;
     this.hostState = s;
     if (s.phase === 'running' && was !== 'running') this.updateTerminal();
+    // Config problems are reported by loadConfig; others once per distinct problem (the host re-checks every
+    // few seconds and would repeat it).
+    if (s.phase === 'error' && s.error && s.error !== this.notifiedError && !s.configIssues && !s.error.includes('codexGateway.config')) {
+      this.notifiedError = s.error;
+      const buttons = s.error.startsWith('Port ') ? ['Change Port', 'Show Log'] : ['Show Log'];
+      void vscode.window.showErrorMessage(`Codex Gateway: ${s.error}`, ...buttons).then((b) => {
+        if (b === 'Change Port') void vscode.commands.executeCommand('workbench.action.openSettings', 'codexGateway.port');
+        else if (b === 'Show Log') this.log.show();
+      });
+    }
+    if (s.phase !== 'error') this.notifiedError = undefined;
     this.render();
   }
 
-  private onRequestFailed(r: RequestLogRecord): void {
-    const what = r.error ?? `HTTP ${r.status}`;
-    this.lastRequestError = `${new Date().toLocaleTimeString()} ${r.alias}: ${what}`;
-    this.render();
+  private onRequests(records: TimedRecord[]): void {
+    let failed: TimedRecord | undefined;
+    for (const r of records) {
+      this.recent.push(r);
+      this.requestEmitter.fire(r);
+      if (r.status >= 400 || r.error) failed = r;
+    }
+    const cutoff = Date.now() - RECENT_WINDOW_MS;
+    let drop = 0;
+    while (drop < this.recent.length && (this.recent[drop].at < cutoff || this.recent.length - drop > RECENT_MAX)) drop++;
+    if (drop > 0) this.recent.splice(0, drop);
+    if (failed) {
+      this.lastRequestError = `${new Date(failed.at).toLocaleTimeString()} ${failed.alias}: ${failed.error ?? `HTTP ${failed.status}`}`;
+      this.render();
+    }
+  }
+
+  /** Requests finished in the last 15 minutes (at most 10000), oldest first, as the worker reported them. */
+  recentRequests(): TimedRecord[] {
+    return this.recent.slice();
   }
 
   /** Re-applies the terminal environment (only changed variables are touched). */
@@ -318,6 +360,7 @@ export class Controller extends Disposable {
   }
 
   private render(): void {
+    this.changeEmitter.fire();
     const input: StatusInput = {
       phase: this.hostState.phase,
       port: this.hostState.port,

@@ -1,12 +1,15 @@
 /**
  * Codex Gateway for VS Code: the composition root. Creates the log channel, the controller (settings,
- * secrets, gateway worker, status bar, terminal environment, Codex config.toml) and the commands, and ties
+ * secrets, gateway worker, status bar, terminal environment, Codex config.toml), the commands and the settings
+ * panel's backend (the panel itself is src/extension/panel + webview/), and ties
  * their lifetime to the extension's. Activation: `onStartupFinished` (the gateway should be up before the
  * user opens Codex, without slowing window startup).
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Controller, type ExtensionStatus } from './controller';
+import { registerSettingsPanelSerializer } from './panel';
+import { createPanelBackend } from './panel-backend';
 
 /** What `activate` returns (`vscode.extensions.getExtension('codex-gateway.codex-gateway').exports`). */
 export interface CodexGatewayApi {
@@ -27,7 +30,8 @@ export function activate(context: vscode.ExtensionContext): CodexGatewayApi {
   context.subscriptions.push(log);
   const c = new Controller(context, log);
   controller = c;
-  context.subscriptions.push(c, ...registerCommands(c));
+  const backend = createPanelBackend(c);
+  context.subscriptions.push(c, ...registerCommands(c, backend), registerSettingsPanelSerializer(context, backend));
   log.info(`Codex Gateway ${String((context.extension.packageJSON as { version?: unknown }).version)} activating (port ${c.settings.port}, CODEX_HOME ${c.codexHome}).`);
   void c.start();
   return { status: () => c.snapshot(), whenReady: () => c.whenReady() };

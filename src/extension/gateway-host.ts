@@ -20,9 +20,8 @@ import * as http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { loadOrCreateMasterKey } from '../gateway/auth';
 import type { ConfigIssue } from '../gateway/config';
-import type { RequestLogRecord } from '../gateway/log';
 import { Disposable } from './disposable';
-import type { HostToWorker, SecretsMap, WorkerLogLevel, WorkerToHost } from './messages';
+import type { HostToWorker, SecretsMap, TimedRecord, WorkerLogLevel, WorkerToHost } from './messages';
 import type { GatewayPhase } from './status-model';
 
 /** Result of probing the port. */
@@ -96,8 +95,8 @@ export interface GatewayHostOptions {
   log: (level: WorkerLogLevel, line: string) => void;
   /** Called on every state change. */
   onState: (s: HostState) => void;
-  /** Called for each failed request the worker reports (status >= 400 or an error). */
-  onRequestFailed?: (r: RequestLogRecord) => void;
+  /** Called with each batch of finished requests the worker reports (every request, successful or not). */
+  onRequests?: (records: TimedRecord[]) => void;
   /** Poll interval in ms for takeover and token changes (default 2000; jitter up to 25% is added). */
   pollMs?: number;
   /** Probe timeout in ms (default 1500). */
@@ -318,8 +317,8 @@ export class GatewayHost extends Disposable {
       case 'log':
         this.opts.log(m.level, m.line);
         return;
-      case 'request':
-        this.opts.onRequestFailed?.(m.record);
+      case 'requests':
+        this.opts.onRequests?.(m.records);
         return;
       case 'configError':
         this.opts.log('error', `The gateway rejected the config:\n${m.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);

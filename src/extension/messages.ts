@@ -8,10 +8,10 @@
  * Ownership of data:
  * - The host reads settings and SecretStorage and sends the worker the raw config object (LiteLLM shape),
  *   the map of provider keys the config references, the default alias, the gateway token and the log level.
- * - The worker owns the HTTP server and reports status, log lines and request records back.
+ * - The worker owns the HTTP server and reports status, log lines and (batched) request records back.
  * Provider keys travel only host -> worker, in memory; the worker never echoes them.
  *
- * This module imports neither `vscode` nor the engine's runtime code: only types.
+ * This module imports neither `vscode` nor the engine's runtime code: only types (and one constant).
  */
 import type { ConfigIssue } from '../gateway/config';
 import type { RequestLogRecord } from '../gateway/log';
@@ -121,11 +121,23 @@ export interface LogMessage {
   line: string;
 }
 
-/** A finished proxied request (the engine's request record: alias, status, latency ms, tokens). */
-export interface RequestMessage {
-  type: 'request';
-  record: RequestLogRecord;
+/** A finished proxied request (the engine's record: alias, status, latency ms, tokens) and when it finished. */
+export type TimedRecord = RequestLogRecord & {
+  /** When the request finished, in ms since the Unix epoch. */
+  at: number;
+};
+
+/**
+ * Finished requests, batched: the worker posts at most one of these every {@link REQUEST_BATCH_MS} ms, whatever
+ * the request rate, so the extension host's work stays small under load.
+ */
+export interface RequestsMessage {
+  type: 'requests';
+  records: TimedRecord[];
 }
+
+/** Longest time in ms a finished request's record waits in the worker before it is posted to the host. */
+export const REQUEST_BATCH_MS = 250;
 
 /** Answer to {@link StopMessage}: the server is closed. */
 export interface StoppedMessage {
@@ -145,6 +157,6 @@ export type WorkerToHost =
   | ConfigErrorMessage
   | ReloadedMessage
   | LogMessage
-  | RequestMessage
+  | RequestsMessage
   | StoppedMessage
   | FatalMessage;

@@ -65,6 +65,15 @@ export class SecretCache extends Disposable {
     return this.values[name] || process.env[name] || undefined;
   }
 
+  /**
+   * Where a referenced name's value comes from: `set` (SecretStorage), `env` (only the environment), `missing`.
+   * Synchronous (uses the cache), so only meaningful for names passed to {@link setNames}.
+   */
+  stateOf(name: string): 'set' | 'env' | 'missing' {
+    if (this.values[name]) return 'set';
+    return process.env[name] ? 'env' : 'missing';
+  }
+
   /** Whether a name has a value (SecretStorage or environment). */
   has(name: string): boolean {
     return this.get(name) !== undefined;

@@ -76,13 +76,19 @@ export function readSettings(get: SettingGetter): Settings {
   const level = get<unknown>('logLevel', 'info');
   const dm = get<unknown>('defaultModel', '');
   return {
-    config: get<unknown>('config', DEFAULT_CONFIG),
+    // VS Code hands out setting objects as read-only proxies, which postMessage cannot clone: copy to plain JSON.
+    config: plainJson(get<unknown>('config', DEFAULT_CONFIG)),
     defaultModel: typeof dm === 'string' ? dm.trim() : '',
     port: typeof port === 'number' && Number.isInteger(port) && port >= 1024 && port <= 65535 ? port : DEFAULT_PORT,
     codexConfig: mode === 'ask' || mode === 'off' ? mode : 'auto',
     exportOpenAIEnv: get<unknown>('terminal.exportOpenAIEnv', false) === true,
     logLevel: typeof level === 'string' && LOG_LEVELS.has(level) ? (level as Settings['logLevel']) : 'info',
   };
+}
+
+/** A deep copy made of plain JSON values (settings are JSON; proxies and frozen objects become plain ones). */
+function plainJson(v: unknown): unknown {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -7,14 +7,14 @@
  * (a copy of the extension host's environment), in that order, looked up when a request needs them.
  *
  * Messages to the host are few on the hot path: one `log` message per log line the configured level lets
- * through, and one `request` message per failed request (status >= 400 or an error), for the status bar.
+ * through, and one `requests` message per {@link REQUEST_BATCH_MS} ms carrying every request finished meanwhile.
  */
 import { parentPort } from 'node:worker_threads';
 import { ConfigError, resolveConfig } from '../gateway/config';
 import { Logger, type LogSink, type RequestLogRecord } from '../gateway/log';
 import { Gateway } from '../gateway/server';
 import type { GatewayConfig, LogLevel } from '../gateway/types';
-import type { HostToWorker, SecretsMap, WorkerToHost } from './messages';
+import { REQUEST_BATCH_MS, type HostToWorker, type SecretsMap, type TimedRecord, type WorkerToHost } from './messages';
 import { envReferences } from './settings';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -86,9 +86,26 @@ export class WorkerMain {
       'info',
       (level, line) => this.post({ type: 'log', level, line }),
       (record) => {
-        if (record.status >= 400 || record.error) this.post({ type: 'request', record });
+        this.batch.push({ ...record, at: Date.now() });
+        if (!this.batchTimer) {
+          this.batchTimer = setTimeout(() => this.flushRecords(), REQUEST_BATCH_MS);
+          this.batchTimer.unref?.();
+        }
       },
     );
+  }
+
+  private batch: TimedRecord[] = [];
+  private batchTimer?: NodeJS.Timeout;
+
+  /** Posts the records collected since the last batch (one message). */
+  private flushRecords(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    if (this.batch.length === 0) return;
+    const records = this.batch;
+    this.batch = [];
+    this.post({ type: 'requests', records });
   }
 
   private readonly env = (name: string): string | undefined => this.secrets[name] || process.env[name] || undefined;
@@ -174,6 +191,7 @@ export class WorkerMain {
           this.gw = undefined;
           if (gw) await gw.close(m.graceMs);
           this.logger.flush();
+          this.flushRecords();
           this.post({ type: 'stopped' });
           return;
         }

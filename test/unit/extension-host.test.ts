@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { GatewayHost, probeGateway, type HostState } from '../../src/extension/gateway-host';
+import type { TimedRecord } from '../../src/extension/messages';
 import { prepareRawConfig } from '../../src/extension/settings';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 
@@ -62,7 +63,7 @@ describe('extension gateway host (worker thread, shared port)', function () {
       ],
     }).raw;
 
-  function makeHost(port: number, states: HostState[] = [], logs: string[] = []): GatewayHost {
+  function makeHost(port: number, states: HostState[] = [], logs: string[] = [], records: TimedRecord[] = []): GatewayHost {
     const h = new GatewayHost({
       workerScript,
       tokenFile: join(dir, 'master_key'),
@@ -72,6 +73,7 @@ describe('extension gateway host (worker thread, shared port)', function () {
       stopGraceMs: 200,
       log: (level, line) => logs.push(`${level} ${line}`),
       onState: (s) => states.push(s),
+      onRequests: (batch) => records.push(...batch),
       workerEnv: { PATH: process.env.PATH ?? '' },
     });
     hosts.push(h);
@@ -92,10 +94,11 @@ describe('extension gateway host (worker thread, shared port)', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves on the port from a worker; keys come from the secrets map; `default` follows setDefaultModel; reload applies', async () => {
+  it('serves on the port from a worker; keys come from the secrets map; `default` follows setDefaultModel; reload applies without dropping a stream', async () => {
     const port = await freePort();
     const logs: string[] = [];
-    const h = makeHost(port, [], logs);
+    const records: TimedRecord[] = [];
+    const h = makeHost(port, [], logs, records);
     const alphaKey = fake('alpha');
     const betaKey = fake('beta');
     h.setConfig(rawConfig(up.baseUrl));
@@ -111,6 +114,11 @@ describe('extension gateway host (worker thread, shared port)', function () {
     const req1 = up.requests.at(-1)!;
     assert.equal(req1.body.model, 'alpha-model');
     assert.equal(req1.headers.authorization, `Bearer ${alphaKey}`);
+
+    // The host gets a (batched) record of every finished request, stamped with its end time.
+    await until(() => records.some((r) => r.alias === 'alpha' && r.status === 200), 3000, 'the request record');
+    const rec = records.find((r) => r.alias === 'alpha')!;
+    assert.ok(Math.abs(rec.at - Date.now()) < 5000 && rec.latencyMs >= 0 && rec.stream === false, JSON.stringify(rec));
 
     // A missing key is an error that says how to set it in VS Code.
     h.setDefaultModel('beta');
@@ -132,6 +140,34 @@ describe('extension gateway host (worker thread, shared port)', function () {
     await until(() => logs.some((l) => l.includes('Config reloaded: aliases alpha, beta, gamma')), 5000, 'reload');
     const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${h.gatewayToken}` } })).json()) as { data: { id: string }[] };
     assert.deepEqual(models.data.map((m) => m.id), ['alpha', 'beta', 'gamma']);
+    // A stream in flight during a reload finishes on the old config (nothing dropped).
+    up.enqueue(chatText('a slow streamed answer that spans the reload', { chunkSize: 4, delayMs: 40 }));
+    const res = await fetch(`http://127.0.0.1:${port}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.gatewayToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'alpha', input: 'hi', stream: true }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    let text = new TextDecoder().decode((await reader.read()).value);
+    h.setConfig(rawConfig(up.baseUrl));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    assert.match(text, /event: response\.completed/);
+    const deltas = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { type: string; delta?: string })
+      .filter((e) => e.type === 'response.output_text.delta')
+      .map((e) => e.delta)
+      .join('');
+    assert.equal(deltas, 'a slow streamed answer that spans the reload');
+    await until(() => logs.some((l) => l.includes('Config reloaded: aliases alpha, beta\n') || l.endsWith('Config reloaded: aliases alpha, beta')), 5000, 'second reload');
+
     // No key value ever reached the log.
     for (const l of logs) assert.ok(!l.includes(alphaKey) && !l.includes(betaKey), l);
   });

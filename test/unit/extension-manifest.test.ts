@@ -35,7 +35,7 @@ describe('extension manifest (package.json)', () => {
     assert.equal(props['codexGateway.port'].default, DEFAULT_PORT);
     for (const [k, p] of Object.entries(props)) assert.ok(p.markdownDescription || p.description, `${k} has a description`);
     // Settings that decide where keys go cannot come from a workspace (a cloned repo must not redirect keys).
-    for (const k of ['codexGateway.config', 'codexGateway.port', 'codexGateway.defaultModel', 'codexGateway.codexConfig']) assert.equal(props[k].scope, 'machine', k);
+    for (const k of ['codexGateway.config', 'codexGateway.port', 'codexGateway.defaultModel', 'codexGateway.codexConfig']) assert.equal(props[k].scope, 'application', k);
   });
 
   it('every registered command is contributed under the "Codex Gateway" category, and nothing else', () => {
@@ -50,7 +50,8 @@ describe('extension manifest (package.json)', () => {
 
   it('runs in the workspace extension host on startup, on VS Code 1.100+', () => {
     assert.deepEqual(pkg.extensionKind, ['workspace']);
-    assert.deepEqual(pkg.activationEvents, ['onStartupFinished']);
+    // On startup; and to restore the settings panel after a reload.
+    assert.deepEqual(pkg.activationEvents, ['onStartupFinished', 'onWebviewPanel:codexGateway.settings']);
     assert.equal(pkg.engines.vscode, '^1.100.0');
     assert.ok(pkg.categories.includes('AI'));
     assert.equal(pkg.main, './dist/extension.js');
@@ -76,7 +77,7 @@ describe('extension manifest (package.json)', () => {
   it('.vscodeignore ships only the bundles, the icon, the walkthrough media and the package documents', () => {
     const lines = readFileSync(join(ROOT, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     assert.equal(lines[0], '**', 'everything is excluded first');
-    assert.ok(lines.includes('!dist/extension.js') && lines.includes('!dist/gateway-worker.js') && lines.includes('!dist/uninstall.js'));
+    for (const f of ['extension.js', 'gateway-worker.js', 'uninstall.js', 'webview.js', 'webview.css', 'codicon.ttf']) assert.ok(lines.includes(`!dist/${f}`), f);
     assert.ok(lines.includes('!media/icon.png') && lines.includes('!media/walkthrough/**'));
   });
 });

@@ -170,7 +170,7 @@ describe('Codex Gateway inside VS Code', () => {
     assert.ok(issues.some((i) => i.startsWith('codexGateway.config.model_list[0].litellm_params.model')), issues.join('\n'));
     up.enqueue(chatText('still here'));
     const r = await responses(token(gw.status()), 'alpha');
-    assert.equal(r.status, 200, 'the last good config still serves');
+    assert.equal(r.status, 200, `the last good config (and its keys) still serve: ${JSON.stringify(r.json)}`);
     await settings().update('config', good, vscode.ConfigurationTarget.Global);
     await waitFor('issues to clear', () => gw.status().configIssues.length === 0);
   });
@@ -189,6 +189,7 @@ describe('Codex Gateway inside VS Code', () => {
   it('the real Codex CLI, run in a VS Code terminal, reaches the gateway through config.toml', async function () {
     this.timeout(150_000);
     const gw = await api();
+    assert.equal(up.pending, 0, 'no scripted reply left over from earlier tests');
     const before = up.requests.length;
     up.setFallback(chatText('Hello from the mock provider through Codex Gateway.'));
     const out = join(scratch, 'codex.jsonl');
@@ -254,6 +255,15 @@ describe('Codex Gateway inside VS Code', () => {
     assert.equal(up.requests.at(-1)!.headers.authorization, `Bearer ${literal}`);
     assert.equal(await vscode.commands.executeCommand('codexGateway.clearProviderKey', 'GROQ_API_KEY'), 'GROQ_API_KEY');
     await waitFor('the cleared key to be missing', () => gw.status().aliases[0].keys[0].state === 'missing');
+  });
+
+  it('Open Settings opens the settings panel (a webview tab)', async () => {
+    await vscode.commands.executeCommand('codexGateway.openSettings');
+    const tab = await waitFor('the settings panel tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Codex Gateway Settings'),
+    );
+    assert.match((tab.input as vscode.TabInputWebview).viewType, /codexGateway\.settings$/);
+    await vscode.window.tabGroups.close(tab);
   });
 
   it("Restore Codex Config puts the user's config.toml back and stops writing it", async () => {

@@ -1,0 +1,72 @@
+/**
+ * What the settings panel needs from the extension: {@link PanelBackend}, implemented by the extension's controller
+ * and handed to `openSettingsPanel`. No `vscode` import (events are typed structurally, so `vscode.Event<T>` fits
+ * {@link PanelEvent}), which lets the unit tests drive the panel host with an in-memory backend.
+ */
+import type { ConfigIssue, KeyState, PanelGatewayState, TestAliasResult, TimedRequestRecord } from '../../shared/panel-protocol';
+
+/**
+ * An event: subscribe with a listener, get a disposable back. `vscode.Event<T>` (and `EventEmitter.event`) has this
+ * shape, so pass those directly.
+ */
+export type PanelEvent<T> = (listener: (e: T) => unknown) => { dispose(): unknown };
+
+/** The extension's state as the panel shows it (no secret values). */
+export interface PanelBackendState {
+  /** `codexGateway.config` as the settings hold it (unvalidated; may be invalid). */
+  config: unknown;
+  /** `codexGateway.defaultModel` (`''` = first alias). */
+  defaultModel: string;
+  /** The alias `default` resolves to now (what the status bar shows), when a config is running. */
+  effectiveDefault?: string;
+  /**
+   * State of each key name the saved config references: `set` (SecretStorage), `env` (only in the extension host's
+   * environment), `missing`. Never the value.
+   */
+  keys: Record<string, KeyState>;
+  gateway: PanelGatewayState;
+  /** Issues of the saved config when it does not resolve (paths like `model_list[0].litellm_params.model`). */
+  issues: ConfigIssue[];
+}
+
+/**
+ * Implemented by the extension (the lead wires it to the controller). Every method may throw / reject with an Error
+ * whose message says what happened and what to do; the panel shows it. No method ever returns a key's value.
+ */
+export interface PanelBackend {
+  /** The current state (called on the `ready` handshake and after every `onDidChange`). */
+  getState(): PanelBackendState;
+  /**
+   * Fires when settings (`codexGateway.*`, also edited by hand in settings.json), secrets or the gateway state
+   * changed; the panel then sends a fresh snapshot.
+   */
+  onDidChange: PanelEvent<void>;
+  /**
+   * Validates a raw config with the engine (`resolveConfig`, as the extension prepares it for the gateway).
+   * @returns every issue with its path (a `codexGateway.config.` prefix is accepted); `[]` when valid.
+   */
+  validate(raw: unknown): ConfigIssue[] | Promise<ConfigIssue[]>;
+  /** Writes `codexGateway.config` to user settings (the source of truth). Called only with a config that validated. */
+  saveConfig(raw: unknown): Promise<void>;
+  /** Writes `codexGateway.defaultModel` (the status bar's model; `''` = first alias). */
+  setDefaultModel(alias: string): Promise<void>;
+  /** Stores a provider key in SecretStorage under `name` (trimmed value). */
+  setKey(name: string, value: string): Promise<void>;
+  /** Deletes a provider key from SecretStorage (the environment is not touched). */
+  clearKey(name: string): Promise<void>;
+  /** States of the named keys (also names the saved config does not reference yet). */
+  keyStatus(names: string[]): Promise<Record<string, KeyState>>;
+  /**
+   * Sends a tiny request for `alias` through the running gateway (`testAliasThroughGateway` in test-alias.ts does
+   * it given the gateway's URL and token). Never throws for a failed request: that is `{ok: false, error, hint}`.
+   */
+  testAlias(alias: string): Promise<TestAliasResult>;
+  /** Finished requests of (at least) the last `liveWindowMs`, any order. */
+  recentRequests(): TimedRequestRecord[];
+  /** Fires for every finished gateway request (successful ones too). */
+  onRequest: PanelEvent<TimedRequestRecord>;
+  /** Runs the "Import LiteLLM config.yaml into Settings" command (its own dialogs). */
+  importLiteLLM(): Promise<void>;
+  /** Runs the "Export Settings to LiteLLM config.yaml" command. */
+  exportLiteLLM(): Promise<void>;
+}
