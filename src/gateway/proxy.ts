@@ -152,19 +152,36 @@ class RequestScope {
   }
 }
 
-/** Route handler for `POST /v1/responses` (streamed and not). Never throws; errors are written. */
-export async function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const scope = new RequestScope(deps, req, res, '/v1/responses');
+/** Token counts read from an upstream answer, for the request log. */
+type Usage = { input?: number; output?: number };
+
+/**
+ * The flow both proxy routes share: read the body, resolve the alias, route (retries, cooldowns and
+ * fallbacks happen before the first byte), then let `respond` stream the answer; release the router's
+ * slot and write the one log line. Never throws: errors before the first byte are written in the OpenAI
+ * error shape; after it, `respond` ends the stream in the protocol's own way.
+ * @param start one upstream attempt against one deployment (see startResponses / startChat).
+ * @param respond writes the answer; returns the usage and the wire used.
+ */
+async function proxy<T>(
+  deps: ProxyDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: string,
+  start: (rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal) => Promise<T>,
+  respond: (scope: RequestScope, routed: RouteResult<T>, body: Record<string, unknown>, stream: boolean, meta: Record<string, string>) => Promise<{ usage: Usage; wire: string }>,
+): Promise<void> {
+  const scope = new RequestScope(deps, req, res, route);
   const rt = deps.runtime();
   let alias = '?';
   let stream = false;
-  let routed: RouteResult<Started> | undefined;
+  let routed: RouteResult<T>;
   let body: Record<string, unknown>;
   try {
     body = await readJsonBody(req, rt.config.server.maxBodyBytes);
     alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
     stream = body.stream === true;
-    routed = await rt.router.run(alias, (d) => startResponses(deps, rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
+    routed = await rt.router.run(alias, (d) => start(rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
   } catch (e) {
     const err = toGatewayError(e, scope);
     if (!err) return logAbort(scope, alias, stream);
@@ -172,21 +189,50 @@ export async function handleResponses(deps: ProxyDeps, req: IncomingMessage, res
     scope.log({ alias, status: err.status, retries: 0, stream, error: err.message });
     return;
   }
-  const started = routed.value;
-  const d = routed.deployment;
-  const meta = {
-    'x-codex-gateway-deployment': d.id,
+  const meta: Record<string, string> = {
+    'x-codex-gateway-deployment': routed.deployment.id,
     'x-codex-gateway-retries': String(routed.retries),
-    ...(routed.fallbackFrom ? { 'x-codex-gateway-fallback-from': routed.fallbackFrom } : {}),
   };
+  if (routed.fallbackFrom) meta['x-codex-gateway-fallback-from'] = routed.fallbackFrom;
   deps.track(1);
-  let usage: { input?: number; output?: number } = {};
+  let out: { usage: Usage; wire?: string } = { usage: {} };
   let ok = true;
   let error: string | undefined;
   try {
-    if (started.wire === 'responses') {
-      usage = await relayResponses(scope, started.res, stream, meta);
-    } else {
+    out = await respond(scope, routed, body, stream, meta);
+  } catch (e) {
+    ok = scope.abort.signal.aborted;
+    error = (e as Error).message;
+    if (!res.writableEnded) res.end();
+  } finally {
+    deps.track(-1);
+    routed.release({ ok });
+  }
+  scope.log({
+    alias: routed.alias,
+    deployment: routed.deployment.id,
+    wire: out.wire,
+    status: res.statusCode,
+    inputTokens: out.usage.input,
+    outputTokens: out.usage.output,
+    retries: routed.retries,
+    fallbackFrom: routed.fallbackFrom,
+    stream,
+    error: scope.abort.signal.aborted ? 'client disconnected' : error,
+  });
+}
+
+/** Route handler for `POST /v1/responses` (streamed and not). Never throws; errors are written. */
+export function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return proxy<Started>(
+    deps,
+    req,
+    res,
+    '/v1/responses',
+    (rt, d, body, stream, signal) => startResponses(deps, rt, d, body, stream, signal),
+    async (scope, routed, body, stream, meta) => {
+      const started = routed.value;
+      if (started.wire === 'responses') return { wire: 'responses', usage: await relayResponses(scope, started.res, stream, meta) };
       const ctx: ResponseContext = {
         responseId: newResponseId(),
         alias: routed.alias,
@@ -194,27 +240,10 @@ export async function handleResponses(deps: ProxyDeps, req: IncomingMessage, res
         tools: started.plan!.tools,
         request: body as never,
       };
-      usage = stream ? await streamChatAsResponses(scope, started.res, ctx, meta) : await chatJsonAsResponses(scope, started.res, ctx, meta);
-    }
-  } catch (e) {
-    ok = scope.abort.signal.aborted;
-    error = (e as Error).message;
-  } finally {
-    deps.track(-1);
-    routed.release({ ok });
-  }
-  scope.log({
-    alias: routed.alias,
-    deployment: d.id,
-    wire: started.wire,
-    status: res.statusCode,
-    inputTokens: usage.input,
-    outputTokens: usage.output,
-    retries: routed.retries,
-    fallbackFrom: routed.fallbackFrom,
-    stream,
-    error: scope.abort.signal.aborted ? 'client disconnected' : error,
-  });
+      const usage = stream ? await streamChatAsResponses(scope, started.res, ctx, meta) : await chatJsonAsResponses(scope, started.res, ctx, meta);
+      return { wire: 'chat', usage };
+    },
+  );
 }
 
 /**
@@ -298,9 +327,9 @@ async function write(res: ServerResponse, chunk: string | Buffer): Promise<void>
  * for whether the stream finished (`response.completed` / `.incomplete` / `.failed`). If the upstream
  * stream breaks before that, a `response.failed` event is appended so Codex sees a clear end.
  */
-async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<{ input?: number; output?: number }> {
+async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
-  const usage: { input?: number; output?: number } = {};
+  const usage: Usage = {};
   res.writeHead(200, { ...(stream ? SSE_HEADERS : { 'content-type': String(up.headers['content-type'] ?? 'application/json') }), ...meta });
   scope.firstByte();
   if (!stream) {
@@ -366,7 +395,7 @@ function failedEvent(code: string, message: string): string {
  * An upstream that breaks mid-stream ends the Responses stream with `response.failed` (code
  * `server_error`, which Codex retries); see codex-wire.md "Errors as Codex handles them".
  */
-async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<{ input?: number; output?: number }> {
+async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
   const tr = new ChatToResponsesStream(ctx);
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
@@ -430,7 +459,7 @@ async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, 
 }
 
 /** Non-streamed chat answer -> one Responses `response` object. */
-async function chatJsonAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<{ input?: number; output?: number }> {
+async function chatJsonAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<Usage> {
   const chat = (await up.body.json()) as never;
   const r = chatToResponsesResponse(chat, ctx) as { usage?: { input_tokens?: number; output_tokens?: number } };
   const body = JSON.stringify(r);
@@ -441,98 +470,68 @@ async function chatJsonAsResponses(scope: RequestScope, up: UpstreamResponse, ct
 }
 
 /** Route handler for `POST /v1/chat/completions` (streamed and not), passed through to a chat upstream. */
-export async function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const scope = new RequestScope(deps, req, res, '/v1/chat/completions');
-  const rt = deps.runtime();
-  let alias = '?';
-  let stream = false;
-  let routed: RouteResult<UpstreamResponse> | undefined;
-  try {
-    const body = await readJsonBody(req, rt.config.server.maxBodyBytes);
-    alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
-    stream = body.stream === true;
-    routed = await rt.router.run(alias, (d) => startChat(deps, rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
-  } catch (e) {
-    const err = toGatewayError(e, scope);
-    if (!err) return logAbort(scope, alias, stream);
-    sendError(res, err);
-    scope.log({ alias, status: err.status, retries: 0, stream, error: err.message });
-    return;
-  }
-  const up = routed.value;
-  const d = routed.deployment;
-  deps.track(1);
-  const usage: { input?: number; output?: number } = {};
-  let ok = true;
-  let error: string | undefined;
-  try {
-    res.writeHead(200, {
-      ...(stream ? SSE_HEADERS : { 'content-type': String(up.headers['content-type'] ?? 'application/json') }),
-      'x-codex-gateway-deployment': d.id,
-      'x-codex-gateway-retries': String(routed.retries),
-      ...(routed.fallbackFrom ? { 'x-codex-gateway-fallback-from': routed.fallbackFrom } : {}),
-    });
-    scope.firstByte();
-    // Usage is read from the stream without holding it: only chunks that mention "usage" are parsed.
-    const parser = stream
-      ? createParser({
-          onEvent(ev) {
-            if (!ev.data.includes('"usage"')) return;
-            try {
-              const u = (JSON.parse(ev.data) as { usage?: Record<string, unknown> }).usage;
-              if (u) {
-                usage.input = headerNumber(u.prompt_tokens);
-                usage.output = headerNumber(u.completion_tokens);
-              }
-            } catch {
-              /* ignore */
+export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return proxy<UpstreamResponse>(
+    deps,
+    req,
+    res,
+    '/v1/chat/completions',
+    (rt, d, body, stream, signal) => startChat(deps, rt, d, body, stream, signal),
+    async (scope, routed, _body, stream, meta) => ({ wire: 'chat', usage: await relayChat(scope, routed.value, stream, meta) }),
+  );
+}
+
+/**
+ * Passes a Chat Completions answer through byte for byte. Usage is read on the side without holding the
+ * stream: only SSE events that mention "usage" are parsed (a JSON answer is parsed once it is complete).
+ * A stream that breaks after the first byte gets a final `data: {"error": ...}` event (OpenAI's in-stream
+ * error shape).
+ */
+async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<Usage> {
+  const res = scope.res;
+  const usage: Usage = {};
+  res.writeHead(200, { ...(stream ? SSE_HEADERS : { 'content-type': String(up.headers['content-type'] ?? 'application/json') }), ...meta });
+  scope.firstByte();
+  const parser = stream
+    ? createParser({
+        onEvent(ev) {
+          if (!ev.data.includes('"usage"')) return;
+          try {
+            const u = (JSON.parse(ev.data) as { usage?: Record<string, unknown> }).usage;
+            if (u) {
+              usage.input = headerNumber(u.prompt_tokens);
+              usage.output = headerNumber(u.completion_tokens);
             }
-          },
-        })
-      : undefined;
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of up.body) {
-        if (parser) parser.feed((c as Buffer).toString('utf8'));
-        else chunks.push(c as Buffer);
-        await write(res, c as Buffer);
-      }
-    } catch (e) {
-      if (!scope.abort.signal.aborted && stream) {
-        res.write(`data: ${JSON.stringify({ error: { message: `The upstream stream broke: ${(e as Error).message}`, type: 'upstream_error', code: 'server_error' } })}\n\n`);
-      }
-      throw e;
-    }
-    res.end();
-    if (!parser) {
-      try {
-        const u = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usage?: Record<string, unknown> }).usage;
-        usage.input = headerNumber(u?.prompt_tokens);
-        usage.output = headerNumber(u?.completion_tokens);
-      } catch {
-        /* ignore */
-      }
+          } catch {
+            /* ignore */
+          }
+        },
+      })
+    : undefined;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of up.body) {
+      if (parser) parser.feed((c as Buffer).toString('utf8'));
+      else chunks.push(c as Buffer);
+      await write(res, c as Buffer);
     }
   } catch (e) {
-    ok = scope.abort.signal.aborted;
-    error = (e as Error).message;
-    if (!res.writableEnded) res.end();
-  } finally {
-    deps.track(-1);
-    routed.release({ ok });
+    if (!scope.abort.signal.aborted && stream) {
+      res.write(`data: ${JSON.stringify({ error: { message: `The upstream stream broke: ${(e as Error).message}`, type: 'upstream_error', code: 'server_error' } })}\n\n`);
+    }
+    throw e;
   }
-  scope.log({
-    alias: routed.alias,
-    deployment: d.id,
-    wire: 'chat',
-    status: res.statusCode,
-    inputTokens: usage.input,
-    outputTokens: usage.output,
-    retries: routed.retries,
-    fallbackFrom: routed.fallbackFrom,
-    stream,
-    error: scope.abort.signal.aborted ? 'client disconnected' : error,
-  });
+  res.end();
+  if (!parser) {
+    try {
+      const u = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usage?: Record<string, unknown> }).usage;
+      usage.input = headerNumber(u?.prompt_tokens);
+      usage.output = headerNumber(u?.completion_tokens);
+    } catch {
+      /* not JSON: nothing to count */
+    }
+  }
+  return usage;
 }
 
 /**
