@@ -13,6 +13,12 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 export type LogSink = (level: Exclude<LogLevel, 'silent'>, line: string) => void;
 
 /**
+ * Optional batch form of a sink: receives every line queued since the last flush at once (one system call
+ * for stderr instead of one per request).
+ */
+export type LogBatchSink = (lines: ReadonlyArray<readonly [Exclude<LogLevel, 'silent'>, string]>) => void;
+
+/**
  * One line per proxied request (the issue's log contract). Latency in ms, tokens as reported by the
  * upstream's usage (undefined when it sent none).
  */
@@ -55,11 +61,14 @@ export class Logger {
    * @param level Minimum level written.
    * @param sink Destination; defaults to stderr with an ISO timestamp prefix.
    */
+  private readonly batchSink: LogBatchSink;
+
   constructor(
     level: LogLevel = 'info',
-    private readonly sink: LogSink = stderrSink,
+    sink?: LogSink,
   ) {
     this.threshold = LEVELS[level];
+    this.batchSink = sink ? (lines) => { for (const [l, line] of lines) sink(l, line); } : stderrBatchSink;
   }
 
   /** True when lines of `level` are written. */
@@ -106,7 +115,7 @@ export class Logger {
     const q = this.queue;
     this.queue = [];
     this.scheduled = false;
-    for (const [level, line] of q) this.sink(level, line);
+    if (q.length) this.batchSink(q);
   }
 
   private enqueue(level: Exclude<LogLevel, 'silent'>, line: string): void {
@@ -118,7 +127,10 @@ export class Logger {
   }
 }
 
-/** Default sink: `2026-01-01T00:00:00.000Z INFO message` lines on stderr. */
-export const stderrSink: LogSink = (level, line) => {
-  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${line}\n`);
+/** Default sink: `2026-01-01T00:00:00.000Z INFO message` lines on stderr, one write per flush. */
+export const stderrBatchSink: LogBatchSink = (lines) => {
+  const ts = new Date().toISOString();
+  let out = '';
+  for (const [level, line] of lines) out += `${ts} ${level.toUpperCase()} ${line}\n`;
+  process.stderr.write(out);
 };

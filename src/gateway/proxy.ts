@@ -304,6 +304,13 @@ function withoutTransport(extra: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
+/** Reads a whole (non-streamed) upstream body. */
+async function readAll(up: UpstreamResponse): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of up.body) chunks.push(c as Buffer);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
 /** Writes bytes with backpressure. */
 async function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
   if (!res.write(chunk)) {
@@ -330,17 +337,14 @@ async function write(res: ServerResponse, chunk: string | Buffer): Promise<void>
 async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
   const usage: Usage = {};
-  res.writeHead(200, { ...(stream ? SSE_HEADERS : { 'content-type': String(up.headers['content-type'] ?? 'application/json') }), ...meta });
-  scope.firstByte();
   if (!stream) {
-    const chunks: Buffer[] = [];
-    for await (const c of up.body) {
-      chunks.push(c as Buffer);
-      await write(res, c as Buffer);
-    }
-    res.end();
+    // A JSON answer is complete before it is useful: send it in one write with its length.
+    const body = await readAll(up);
+    res.writeHead(200, { 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'content-length': body.length, ...meta });
+    scope.firstByte();
+    res.end(body);
     try {
-      const u = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usage?: Record<string, unknown> }).usage;
+      const u = (JSON.parse(body.toString('utf8')) as { usage?: Record<string, unknown> }).usage;
       usage.input = headerNumber(u?.input_tokens);
       usage.output = headerNumber(u?.output_tokens);
     } catch {
@@ -348,6 +352,8 @@ async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream:
     }
     return usage;
   }
+  res.writeHead(200, { ...SSE_HEADERS, ...meta });
+  scope.firstByte();
   let finished = false;
   const parser = createParser({
     onEvent(ev: EventSourceMessage) {
@@ -438,7 +444,8 @@ async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, 
         throw parseError;
       }
       if (out) await write(res, out);
-      if (done) break;
+      // No `break` after [DONE]: leaving a for-await early destroys the body with an AbortError (measured
+      // at 4-6% of CPU per translated stream); the upstream ends the body right after [DONE] anyway.
     }
   } catch (e) {
     if (scope.abort.signal.aborted || parseError) throw e;
@@ -490,47 +497,52 @@ export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerRes
 async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
   const usage: Usage = {};
-  res.writeHead(200, { ...(stream ? SSE_HEADERS : { 'content-type': String(up.headers['content-type'] ?? 'application/json') }), ...meta });
+  if (!stream) {
+    // A JSON answer is complete before it is useful: send it in one write with its length.
+    const body = await readAll(up);
+    res.writeHead(200, { 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'content-length': body.length, ...meta });
+    scope.firstByte();
+    res.end(body);
+    // Only a body that mentions usage is parsed (for the log line).
+    if (body.includes('"usage"')) {
+      try {
+        const u = (JSON.parse(body.toString('utf8')) as { usage?: Record<string, unknown> }).usage;
+        usage.input = headerNumber(u?.prompt_tokens);
+        usage.output = headerNumber(u?.completion_tokens);
+      } catch {
+        /* not JSON: nothing to count */
+      }
+    }
+    return usage;
+  }
+  res.writeHead(200, { ...SSE_HEADERS, ...meta });
   scope.firstByte();
-  const parser = stream
-    ? createParser({
-        onEvent(ev) {
-          if (!ev.data.includes('"usage"')) return;
-          try {
-            const u = (JSON.parse(ev.data) as { usage?: Record<string, unknown> }).usage;
-            if (u) {
-              usage.input = headerNumber(u.prompt_tokens);
-              usage.output = headerNumber(u.completion_tokens);
-            }
-          } catch {
-            /* ignore */
-          }
-        },
-      })
-    : undefined;
-  const chunks: Buffer[] = [];
+  const parser = createParser({
+    onEvent(ev) {
+      if (!ev.data.includes('"usage"')) return;
+      try {
+        const u = (JSON.parse(ev.data) as { usage?: Record<string, unknown> }).usage;
+        if (u) {
+          usage.input = headerNumber(u.prompt_tokens);
+          usage.output = headerNumber(u.completion_tokens);
+        }
+      } catch {
+        /* ignore */
+      }
+    },
+  });
   try {
     for await (const c of up.body) {
-      if (parser) parser.feed((c as Buffer).toString('utf8'));
-      else chunks.push(c as Buffer);
+      parser.feed((c as Buffer).toString('utf8'));
       await write(res, c as Buffer);
     }
   } catch (e) {
-    if (!scope.abort.signal.aborted && stream) {
+    if (!scope.abort.signal.aborted) {
       res.write(`data: ${JSON.stringify({ error: { message: `The upstream stream broke: ${(e as Error).message}`, type: 'upstream_error', code: 'server_error' } })}\n\n`);
     }
     throw e;
   }
   res.end();
-  if (!parser) {
-    try {
-      const u = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usage?: Record<string, unknown> }).usage;
-      usage.input = headerNumber(u?.prompt_tokens);
-      usage.output = headerNumber(u?.completion_tokens);
-    } catch {
-      /* not JSON: nothing to count */
-    }
-  }
   return usage;
 }
 

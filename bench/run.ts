@@ -1,0 +1,577 @@
+/**
+ * `npm run bench`: measures Codex Gateway side by side with a direct upstream call, a minimal
+ * Hono + undici pass-through and the Portkey OSS gateway, in one run on this machine, and writes
+ * bench/results/latest.md (and latest.json). See docs/benchmarks.md.
+ *
+ *   npm run bench [-- --quick] [--no-peer] [--log-level L] [--threads N]
+ *   npm run bench -- --profile         CPU profile of the gateway under load -> bench/results/profile.md
+ *   npm run bench -- --render FILE     re-renders a saved run (latest.json) as Markdown on stdout
+ *
+ * Processes (each its own node process, all on 127.0.0.1, all stopped at the end, on error and on SIGINT):
+ * - mock upstream (bench/upstream.ts): precomputed Chat Completions JSON and SSE answers;
+ * - (b) reference pass-through (bench/passthrough.ts);
+ * - (c)/(d) Codex Gateway: the current src/gateway/cli.ts bundled by esbuild into .cache/bench/bundles/
+ *   (same options as scripts/build.mjs, so dist/ that others use is not touched), run as
+ *   `node gateway-cli.js serve --config ... --port 0` (the mock upstream and (b) are bundled the same way);
+ * - (e) Portkey gateway (npm `@portkey-ai/gateway`, pinned), installed into .cache/bench/ on first use.
+ * Load: wrk (Debian package) for latency and throughput; a sequential node:http client for streams.
+ *
+ * A benchmark reports; it never fails because a target is missed. It exits non-zero only when it could
+ * not measure (a tool missing, a server that did not start, a target answering errors in the sanity check).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chatBody, codexSizedResponsesBody, smallResponsesBody } from './lib/bodies';
+import { analyzeProfile, type ProfileReport } from './lib/cpuprofile';
+import { cpuMsOf, memoryOf, Procs, type Server } from './lib/procs';
+import { renderMarkdown, verdicts, type BenchRun, type LoadTargetResult, type MemoryRow, type StreamTargetResult } from './lib/report';
+import { measureStream } from './lib/stream-client';
+import { ms } from './lib/stats';
+import { runWrk, type WrkResult } from './lib/wrk';
+
+const ROOT = resolve(__dirname, '..');
+const CACHE = join(ROOT, '.cache/bench');
+const RESULTS = join(ROOT, 'bench/results');
+/** Pinned peer version (npm `@portkey-ai/gateway`). */
+const PORTKEY_VERSION = '1.15.2';
+/**
+ * @hono/node-server version forced for Portkey (npm `overrides`). With the 1.14+/1.19 that npm picks by
+ * default, Portkey answers every streamed chat request with 500 "TypeError: immutable" (Portkey issue
+ * #1389: it appends headers to a fetch Response); 1.13.8 builds a fresh Response and works.
+ */
+const PORTKEY_HONO_NODE_SERVER = '1.13.8';
+/** Seconds of load per case in `--profile` mode. */
+const PROFILE_LOAD_S = 6;
+
+interface Options {
+  warmupS: number;
+  /** Latency: cycles x seconds at 1 connection per target. */
+  latencyCycles: number;
+  latencyS: number;
+  /** Throughput: cycles x seconds at `connections` connections per target. */
+  throughputCycles: number;
+  throughputS: number;
+  connections: number;
+  /** wrk threads for the throughput runs. */
+  threads: number;
+  /** Streams: cycles x sequential requests per target. */
+  streamCycles: number;
+  streamN: number;
+  streamWarmup: number;
+  peer: boolean;
+  logLevel: string;
+  profile: boolean;
+  /** A saved run (JSON) to render instead of measuring. */
+  render?: string;
+  /** Whole-run limit, s. */
+  deadlineS: number;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      'no-peer': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      profile: { type: 'boolean' },
+      threads: { type: 'string' },
+      render: { type: 'string' },
+    },
+  });
+  const quick = values.quick === true;
+  return {
+    warmupS: 1,
+    latencyCycles: quick ? 3 : 8,
+    latencyS: 1,
+    throughputCycles: quick ? 2 : 5,
+    throughputS: 2,
+    connections: 32,
+    threads: Number(values.threads ?? 1),
+    streamCycles: quick ? 2 : 4,
+    streamN: 100,
+    streamWarmup: 20,
+    peer: values['no-peer'] !== true,
+    logLevel: values['log-level'] ?? 'info',
+    profile: values.profile === true,
+    render: values.render,
+    deadlineS: 175,
+  };
+}
+
+const procs = new Procs();
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
+/** A generated bench-only token (not shaped like any provider key). */
+const token = () => `bench-${randomBytes(16).toString('hex')}`;
+
+/** Checks that wrk is installed. @throws Error saying how to install it. */
+function checkWrk(): string {
+  const r = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  if (r.error) throw new Error('wrk is not installed: install it with `sudo apt-get install -y wrk` (Debian/Ubuntu) or `brew install wrk` (macOS), then run `npm run bench` again.');
+  return (r.stdout + r.stderr).split('\n')[0].replace(/\s*Copyright.*$/, '').trim();
+}
+
+/** Paths of the bundles the bench runs. */
+interface Bundles {
+  gateway: string;
+  gatewayMap: string;
+  upstream: string;
+  passthrough: string;
+}
+
+/**
+ * Bundles the current gateway CLI (same esbuild options as scripts/build.mjs, so dist/ is not touched),
+ * and the mock upstream and the reference pass-through the same way, into .cache/bench/. Every server
+ * then runs on plain `node` with no TypeScript loader, so none pays for one in CPU or memory.
+ */
+async function buildBundles(): Promise<Bundles> {
+  const { build } = await import('esbuild');
+  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', minifySyntax: true } as const;
+  const out = (name: string) => join(CACHE, 'bundles', `${name}.js`);
+  await Promise.all([
+    build({ ...common, entryPoints: [join(ROOT, 'src/gateway/cli.ts')], outfile: out('gateway-cli') }),
+    build({ ...common, entryPoints: [join(ROOT, 'bench/upstream.ts')], outfile: out('upstream') }),
+    build({ ...common, entryPoints: [join(ROOT, 'bench/passthrough.ts')], outfile: out('passthrough') }),
+  ]);
+  return { gateway: out('gateway-cli'), gatewayMap: `${out('gateway-cli')}.map`, upstream: out('upstream'), passthrough: out('passthrough') };
+}
+
+/**
+ * Installs the pinned Portkey gateway into .cache/bench (once; reused while the versions match).
+ * @returns the path of its start script, or a reason why it cannot run here.
+ */
+async function ensurePortkey(): Promise<{ script: string } | { skip: string }> {
+  const script = join(CACHE, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+  const version = (p: string) => {
+    try {
+      return (JSON.parse(readFileSync(join(CACHE, 'node_modules', p, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return undefined;
+    }
+  };
+  if (existsSync(script) && version('@portkey-ai/gateway') === PORTKEY_VERSION && version('@hono/node-server') === PORTKEY_HONO_NODE_SERVER) return { script };
+  log(`installing @portkey-ai/gateway@${PORTKEY_VERSION} into .cache/bench (once) ...`);
+  mkdirSync(CACHE, { recursive: true });
+  rmSync(join(CACHE, 'node_modules'), { recursive: true, force: true });
+  rmSync(join(CACHE, 'package-lock.json'), { force: true });
+  writeFileSync(
+    join(CACHE, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'codex-gateway-bench-peers',
+        private: true,
+        description: 'Written by bench/run.ts: peer gateways the bench compares with. Not part of the project.',
+        dependencies: { '@portkey-ai/gateway': PORTKEY_VERSION },
+        overrides: { '@hono/node-server': PORTKEY_HONO_NODE_SERVER },
+      },
+      null,
+      2,
+    ),
+  );
+  // --ignore-scripts: Portkey's only install script is patch-package, whose patches are not in the npm package.
+  const r = await procs.run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: CACHE, timeoutMs: 180_000 });
+  if (r.code !== 0 || !existsSync(script)) return { skip: `npm install @portkey-ai/gateway@${PORTKEY_VERSION} failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}` };
+  return { script };
+}
+
+/** GET or POST on loopback, whole body as text (sanity checks, fetching the upstream's last request). */
+function simpleRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolveP, reject) => {
+    const u = new URL(url);
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method, headers: body ? { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : headers, timeout: 10_000 });
+    req.once('timeout', () => req.destroy(new Error(`${url} did not answer within 10 s`)));
+    req.once('error', reject);
+    req.once('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.once('end', () => resolveP({ status: res.statusCode ?? 0, text }));
+    });
+    req.end(body);
+  });
+}
+
+interface LoadTarget {
+  id: string;
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+  bodyFile: string;
+  /** Text the sanity check expects in the answer. */
+  expect: string;
+}
+
+interface StreamTarget {
+  id: string;
+  label: string;
+  baseline?: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  endMarker: string;
+}
+
+/** Starts the upstream, the gateway (optionally profiled) and, unless `onlyGateway`, the other targets. */
+async function startServers(o: Options, bundles: Bundles, keys: { upstream: string; gateway: string }, extra: { onlyGateway: boolean; cpuProfDir?: string }) {
+  const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(CACHE, 'home'), LANG: 'C.UTF-8' };
+  mkdirSync(join(CACHE, 'home'), { recursive: true });
+  mkdirSync(join(CACHE, 'logs'), { recursive: true });
+  const logs = join(CACHE, 'logs');
+  const ready = { timeoutMs: 30_000, cwd: ROOT };
+  const up = await procs.startServer('upstream', [bundles.upstream], join(logs, 'upstream.log'), {
+    ...ready,
+    env: { ...baseEnv, BENCH_UPSTREAM_KEY: keys.upstream },
+    ready: /BENCH_LISTENING (\d+)/,
+  });
+  const upstreamBase = `http://127.0.0.1:${up.port}/v1`;
+  const config = join(CACHE, 'gateway-config.yaml');
+  writeFileSync(
+    config,
+    [
+      '# Written by bench/run.ts for one bench run.',
+      'model_list:',
+      '  - model_name: bench',
+      '    litellm_params:',
+      '      model: openai_compatible/bench-model',
+      `      api_base: ${upstreamBase}`,
+      '      api_key: os.environ/BENCH_UPSTREAM_KEY',
+      '      wire_api: chat',
+      'general_settings:',
+      '  master_key: os.environ/BENCH_GATEWAY_KEY',
+      'gateway_settings:',
+      '  host: 127.0.0.1',
+      `  log_level: ${o.logLevel}`,
+      '',
+    ].join('\n'),
+  );
+  const gwArgs = [...(extra.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', extra.cpuProfDir] : []), bundles.gateway, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0'];
+  const gateway = await procs.startServer('gateway', gwArgs, join(logs, extra.cpuProfDir ? 'gateway-profile.log' : 'gateway.log'), {
+    ...ready,
+    env: { ...baseEnv, BENCH_UPSTREAM_KEY: keys.upstream, BENCH_GATEWAY_KEY: keys.gateway, CODEX_GATEWAY_HOME: join(CACHE, 'home') },
+    ready: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
+  if (extra.onlyGateway) return { up, upstreamBase, gateway };
+  const ref = await procs.startServer('passthrough', [bundles.passthrough], join(logs, 'passthrough.log'), {
+    ...ready,
+    env: { ...baseEnv, BENCH_UPSTREAM: upstreamBase },
+    ready: /BENCH_LISTENING (\d+)/,
+  });
+  let peer: Server | undefined;
+  let peerSkip: string | undefined;
+  if (o.peer) {
+    const pk = await ensurePortkey();
+    if ('skip' in pk) peerSkip = pk.skip;
+    else {
+      try {
+        // --headless: no web UI and no live log stream (the leanest way Portkey runs).
+        peer = await procs.startServer('portkey', ['--import', join(ROOT, 'bench/loopback-only.mjs'), pk.script, '--port=0', '--headless'], join(logs, 'portkey.log'), {
+          ...ready,
+          env: baseEnv,
+          ready: /BENCH_LISTENING (\d+)/,
+        });
+      } catch (e) {
+        peerSkip = `Portkey did not start: ${(e as Error).message.split('\n')[0]}`;
+      }
+    }
+  } else peerSkip = 'disabled with --no-peer';
+  return { up, upstreamBase, gateway, ref, peer, peerSkip };
+}
+
+async function bench(o: Options): Promise<void> {
+  const t0 = Date.now();
+  const wrkVersion = checkWrk();
+  mkdirSync(RESULTS, { recursive: true });
+  log('bundling the gateway (src/gateway/cli.ts), the mock upstream and the pass-through into .cache/bench/bundles ...');
+  const bundles = await buildBundles();
+  const keys = { upstream: token(), gateway: token() };
+  const loadBefore = loadavg();
+  log('starting servers ...');
+  const s = await startServers(o, bundles, keys, { onlyGateway: false });
+  const ref = s.ref!;
+  // What an empty node process costs on this machine (the floor under every node server's RSS).
+  const bare = await procs.startServer('empty node', ['-e', "process.stdout.write('BENCH_LISTENING 0\\n'); setInterval(() => {}, 1 << 30)"], join(CACHE, 'logs/empty-node.log'), {
+    env: { PATH: process.env.PATH },
+    ready: /BENCH_LISTENING (\d+)/,
+    timeoutMs: 10_000,
+    cwd: ROOT,
+  });
+  await sleep(2000);
+  const idle = new Map<string, ReturnType<typeof memoryOf>>();
+  const procRows: Array<[string, Server | undefined]> = [
+    ['(c) Codex Gateway', s.gateway],
+    ['(b) Hono + undici pass-through', ref],
+    ['(e) Portkey gateway', s.peer],
+    ['mock upstream', s.up],
+    [`empty node process (node -e 'setInterval(...)')`, bare],
+  ];
+  for (const [name, p] of procRows) if (p) idle.set(name, memoryOf(p.pid));
+
+  const files = join(CACHE, 'bodies');
+  mkdirSync(files, { recursive: true });
+  const write = (name: string, body: string) => {
+    const f = join(files, name);
+    writeFileSync(f, body);
+    return f;
+  };
+  const upAuth = { authorization: `Bearer ${keys.upstream}` };
+  const gwAuth = { authorization: `Bearer ${keys.gateway}` };
+  const portkeyHeaders = { ...upAuth, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': s.upstreamBase };
+  const chatUp = chatBody('bench-model', false);
+  const chatGw = chatBody('bench', false);
+  const url = (p: Server | undefined, path: string) => (p ? `http://127.0.0.1:${p.port}${path}` : '');
+  const loadTargets: Array<LoadTarget & { server?: Server; skip?: string }> = [
+    { id: 'a', label: '(a) direct upstream', url: `${s.upstreamBase}/chat/completions`, headers: upAuth, bodyFile: write('chat-up.json', chatUp), expect: 'BENCH0', server: s.up },
+    { id: 'b', label: '(b) Hono + undici pass-through', url: url(ref, '/v1/chat/completions'), headers: upAuth, bodyFile: write('chat-up.json', chatUp), expect: 'BENCH0', server: ref },
+    { id: 'c', label: '(c) Codex Gateway /v1/chat/completions', url: url(s.gateway, '/v1/chat/completions'), headers: gwAuth, bodyFile: write('chat-gw.json', chatGw), expect: 'BENCH0', server: s.gateway },
+    { id: 'd', label: '(d) Codex Gateway /v1/responses -> chat, streamed (total time)', url: url(s.gateway, '/v1/responses'), headers: gwAuth, bodyFile: write('responses-small.json', smallResponsesBody('bench')), expect: 'response.completed', server: s.gateway },
+    { id: 'e', label: `(e) Portkey gateway ${PORTKEY_VERSION}`, url: url(s.peer, '/v1/chat/completions'), headers: portkeyHeaders, bodyFile: write('chat-up.json', chatUp), expect: 'BENCH0', server: s.peer, skip: s.peerSkip },
+  ];
+
+  // Sanity: every target answers 200 with the mock's content through its real path.
+  for (const t of loadTargets) {
+    if (t.skip) continue;
+    const r = await simpleRequest(t.url, 'POST', t.headers, readFileSync(t.bodyFile, 'utf8'));
+    if (r.status !== 200 || !r.text.includes(t.expect)) {
+      const msg = `${t.label} failed its sanity request: HTTP ${r.status} ${r.text.slice(0, 300)}`;
+      if (t.id === 'e') t.skip = msg;
+      else throw new Error(msg);
+    }
+  }
+
+  // The Codex-sized request: the exact chat body the gateway sends upstream is replayed directly as baseline.
+  const codexBody = codexSizedResponsesBody('bench');
+  const probe = await simpleRequest(url(s.gateway, '/v1/responses'), 'POST', gwAuth, codexBody);
+  if (probe.status !== 200 || !probe.text.includes('response.completed')) throw new Error(`the gateway failed the Codex-sized request: HTTP ${probe.status} ${probe.text.slice(0, 300)}`);
+  const translated = (await simpleRequest(`http://127.0.0.1:${s.up.port}/last-request`, 'GET', {})).text;
+  const upstreamStats = async () => JSON.parse((await simpleRequest(`http://127.0.0.1:${s.up.port}/stats`, 'GET', {})).text) as { connections: number; requests: number };
+  if (!translated.includes('"stream":true')) throw new Error('the upstream did not record the translated Codex-sized request');
+
+  const streamTargets: Array<StreamTarget & { skip?: string }> = [
+    { id: 'a-small', label: '(a) direct upstream, chat stream', url: `${s.upstreamBase}/chat/completions`, headers: upAuth, body: chatBody('bench-model', true), endMarker: '[DONE]' },
+    { id: 'b-small', label: '(b) Hono + undici pass-through, chat stream', baseline: 'a-small', url: url(ref, '/v1/chat/completions'), headers: upAuth, body: chatBody('bench-model', true), endMarker: '[DONE]' },
+    { id: 'c-small', label: '(c) Codex Gateway, chat stream pass-through', baseline: 'a-small', url: url(s.gateway, '/v1/chat/completions'), headers: gwAuth, body: chatBody('bench', true), endMarker: '[DONE]' },
+    { id: 'd-small', label: '(d) Codex Gateway, /v1/responses -> chat stream, translated', baseline: 'a-small', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: smallResponsesBody('bench'), endMarker: 'response.completed' },
+    { id: 'e-small', label: `(e) Portkey gateway, chat stream`, baseline: 'a-small', url: url(s.peer, '/v1/chat/completions'), headers: portkeyHeaders, body: chatBody('bench-model', true), endMarker: '[DONE]', skip: loadTargets[4].skip },
+    { id: 'a-codex', label: `(a) direct upstream, the gateway's translation of a Codex-sized request (${(translated.length / 1024).toFixed(0)} KiB)`, url: `${s.upstreamBase}/chat/completions`, headers: upAuth, body: translated, endMarker: '[DONE]' },
+    { id: 'd-codex', label: `(d) Codex Gateway, /v1/responses Codex-sized request (${(codexBody.length / 1024).toFixed(0)} KiB) -> chat stream`, baseline: 'a-codex', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: codexBody, endMarker: 'response.completed' },
+  ];
+
+  const loadResults: LoadTargetResult[] = loadTargets.map((t) => ({ id: t.id, label: t.label, latency: [], throughput: [], skipped: t.skip }));
+  const streamResults: StreamTargetResult[] = streamTargets.map((t) => ({ id: t.id, label: t.label, baseline: t.baseline, cycles: [], skipped: t.skip }));
+  const active = loadTargets.map((t, i) => ({ t, r: loadResults[i] })).filter((x) => !x.t.skip);
+  const wrkOf = (t: LoadTarget) => ({ url: t.url, bodyFile: t.bodyFile, headers: t.headers });
+  const connsBefore = new Map<string, number>();
+  for (const { t } of active) {
+    connsBefore.set(t.id, (await upstreamStats()).connections);
+    await runWrk(procs, ROOT, { ...wrkOf(t), connections: o.connections, threads: o.threads, durationS: o.warmupS });
+    await runWrk(procs, ROOT, { ...wrkOf(t), connections: 1, threads: 1, durationS: o.warmupS });
+    loadResults[loadTargets.indexOf(t)].upstreamConnections = (await upstreamStats()).connections - connsBefore.get(t.id)!;
+  }
+  // Interleaved cycles: each cycle runs every target once, so bursts of other work hit all of them.
+  for (let cycle = 1; cycle <= o.latencyCycles; cycle++) {
+    for (const { t, r } of active) {
+      const c0 = (await upstreamStats()).connections;
+      const res = await runWrk(procs, ROOT, { ...wrkOf(t), connections: 1, threads: 1, durationS: o.latencyS });
+      r.upstreamConnections! += (await upstreamStats()).connections - c0;
+      r.latency.push(res);
+    }
+    log(`latency cycle ${cycle}/${o.latencyCycles}: ` + active.map(({ t, r }) => `${t.id} ${ms(r.latency[r.latency.length - 1].p50Ms)}`).join(', ') + ' ms p50');
+  }
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  for (let cycle = 1; cycle <= o.throughputCycles; cycle++) {
+    for (const { t, r } of active) {
+      const c0 = (await upstreamStats()).connections;
+      const cpu0 = cpuMsOf(t.server!.pid, ticks);
+      const res = await runWrk(procs, ROOT, { ...wrkOf(t), connections: o.connections, threads: o.threads, durationS: o.throughputS });
+      const cpu1 = cpuMsOf(t.server!.pid, ticks);
+      r.upstreamConnections! += (await upstreamStats()).connections - c0;
+      r.throughput.push(res);
+      if (cpu0 !== undefined && cpu1 !== undefined && res.requests > 0) (r.cpuUsPerRequest ??= []).push(((cpu1 - cpu0) * 1000) / res.requests);
+    }
+    log(
+      `throughput cycle ${cycle}/${o.throughputCycles}: ` +
+        active.map(({ t, r }) => `${t.id} ${r.throughput[r.throughput.length - 1].rps.toFixed(0)} (${r.cpuUsPerRequest?.[cycle - 1]?.toFixed(0) ?? '?'} µs CPU)`).join(', ') +
+        ' req/s',
+    );
+  }
+  for (const { t, r } of active) {
+    const e = errorsOf(...r.latency, ...r.throughput);
+    if (e) log(`${t.label}:${e}`);
+  }
+  for (let cycle = 1; cycle <= o.streamCycles; cycle++) {
+    for (const [i, t] of streamTargets.entries()) {
+      if (t.skip) continue;
+      const { summary } = await measureStream({ url: t.url, headers: t.headers, body: t.body, n: o.streamN, warmup: cycle === 1 ? o.streamWarmup : 0, firstTokenMarker: 'BENCH0', endMarker: t.endMarker, timeoutMs: 10_000 });
+      streamResults[i].cycles.push(summary);
+    }
+    log(`stream cycle ${cycle}/${o.streamCycles}: ` + streamTargets.map((t, i) => (t.skip ? '' : `${t.id} ${ms(streamResults[i].cycles[cycle - 1].firstByteP50)}`)).filter(Boolean).join(', ') + ' ms first byte');
+  }
+
+  const afterLoad = new Map<string, ReturnType<typeof memoryOf>>();
+  for (const [name, p] of procRows) if (p) afterLoad.set(name, memoryOf(p.pid));
+  await sleep(2000);
+  const memory: MemoryRow[] = procRows
+    .filter(([, p]) => p)
+    .map(([name, p]) => ({ process: name, idle: idle.get(name), afterLoad: afterLoad.get(name), settled: memoryOf(p!.pid) }));
+  const loadAfter = loadavg();
+  await procs.stopAll();
+
+  const notes: string[] = [];
+  if (s.peerSkip) notes.push(`Portkey not measured: ${s.peerSkip}`);
+  const e = loadTargets.find((t) => t.id === 'e');
+  if (e?.skip && !s.peerSkip) notes.push(`Portkey not measured: ${e.skip}`);
+  if (loadBefore[0] > 1.5 || loadAfter[0] > 3) {
+    notes.push(
+      `The machine was busy with other work (load average ${loadBefore[0].toFixed(1)} before, ${loadAfter[0].toFixed(1)} after, on ${cpus().length} cores, of which the bench itself keeps about 2 busy): ` +
+        'absolute numbers are lower and noisier than on an idle machine; the per-cycle comparisons are more robust than the absolute values.',
+    );
+  }
+  const run: BenchRun = {
+    startedAt: new Date(t0).toISOString(),
+    durationS: (Date.now() - t0) / 1000,
+    machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version, wrk: wrkVersion, loadBefore, loadAfter },
+    settings: {
+      warmupS: o.warmupS,
+      latencyCycles: o.latencyCycles,
+      latencyS: o.latencyS,
+      throughputCycles: o.throughputCycles,
+      throughputS: o.throughputS,
+      connections: o.connections,
+      threads: o.threads,
+      streamCycles: o.streamCycles,
+      streamN: o.streamN,
+      gatewayLogLevel: o.logLevel,
+      peer: s.peer ? `@portkey-ai/gateway ${PORTKEY_VERSION} (--headless, @hono/node-server ${PORTKEY_HONO_NODE_SERVER})` : 'not run',
+    },
+    load: loadResults,
+    streams: streamResults,
+    memory,
+    notes,
+  };
+  const md = renderMarkdown(run);
+  writeFileSync(join(RESULTS, 'latest.md'), md);
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(run, null, 2));
+  process.stdout.write(`\n${md}\n`);
+  for (const v of verdicts(run)) if (v.met === false) log(`target missed: ${v.goal}: ${v.measured} (profile with: npm run bench -- --profile)`);
+  log(`wrote bench/results/latest.md and latest.json in ${run.durationS.toFixed(0)} s`);
+}
+
+function errorsOf(...rs: WrkResult[]): string {
+  const n = rs.reduce((s, r) => s + r.errorsStatus + r.errorsSocket, 0);
+  return n ? ` (${n} errors)` : '';
+}
+
+/**
+ * `--profile`: for each gateway route, a fresh gateway process under `node --cpu-prof` takes 1 s of
+ * warm-up and PROFILE_LOAD_S s of load at 32 connections, then stops on SIGINT (which writes the
+ * profile); the profile is analysed and written to bench/results/profile.md.
+ */
+async function profile(o: Options): Promise<void> {
+  checkWrk();
+  mkdirSync(RESULTS, { recursive: true });
+  log('bundling the gateway ...');
+  const bundles = await buildBundles();
+  const keys = { upstream: token(), gateway: token() };
+  const gwAuth = { authorization: `Bearer ${keys.gateway}` };
+  const files = join(CACHE, 'bodies');
+  mkdirSync(files, { recursive: true });
+  const cases = [
+    { name: 'POST /v1/chat/completions (pass-through, not streamed)', path: '/v1/chat/completions', body: chatBody('bench', false) },
+    { name: 'POST /v1/responses -> chat, streamed, small request', path: '/v1/responses', body: smallResponsesBody('bench') },
+    { name: 'POST /v1/responses -> chat, streamed, Codex-sized request', path: '/v1/responses', body: codexSizedResponsesBody('bench') },
+  ];
+  const out: string[] = [`# Codex Gateway CPU profile: ${new Date().toISOString()}`, ''];
+  out.push(
+    `Each case: a fresh gateway (\`node --cpu-prof\`, the esbuild bundle of src/gateway/cli.ts, positions mapped back to the sources), ` +
+      `${o.warmupS} s warm-up + ${PROFILE_LOAD_S} s of wrk at ${o.connections} connections, against the mock upstream. ` +
+      `Self = time in the function itself; inclusive = with its callees. Percentages of the busy (non-idle) samples. ` +
+      `Load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+    '',
+  );
+  for (const [i, c] of cases.entries()) {
+    const dir = join(CACHE, `prof-${i}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const s = await startServers(o, bundles, keys, { onlyGateway: true, cpuProfDir: dir });
+    const bodyFile = join(files, `profile-${i}.json`);
+    writeFileSync(bodyFile, c.body);
+    const w = { url: `http://127.0.0.1:${s.gateway.port}${c.path}`, bodyFile, headers: gwAuth, connections: o.connections, threads: o.threads };
+    await runWrk(procs, ROOT, { ...w, durationS: o.warmupS });
+    const r = await runWrk(procs, ROOT, { ...w, durationS: PROFILE_LOAD_S });
+    log(`${c.name}: ${r.rps.toFixed(0)} req/s${errorsOf(r)}`);
+    await procs.stop(s.gateway.proc, 15_000, 'SIGINT');
+    await procs.stopAll();
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`the gateway wrote no .cpuprofile into ${dir}`);
+    const rep = analyzeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), { bundlePath: bundles.gateway, mapPath: bundles.gatewayMap, root: ROOT }, 25);
+    out.push(...renderProfile(c.name, r, rep));
+  }
+  const md = out.join('\n');
+  writeFileSync(join(RESULTS, 'profile.md'), md);
+  process.stdout.write(`\n${md}\n`);
+  log('wrote bench/results/profile.md');
+}
+
+function renderProfile(name: string, r: WrkResult, rep: ProfileReport): string[] {
+  const rows = (list: ProfileReport['self'], loc: boolean) =>
+    list.map((h) => `| ${h.pct.toFixed(1)}% | ${h.ms.toFixed(0)} | ${h.name.replace(/\|/g, '\\|')} | ${loc ? h.location : ''} |`);
+  return [
+    `## ${name}`,
+    '',
+    `${r.rps.toFixed(0)} req/s during the profile; ${rep.busyMs.toFixed(0)} ms busy of ${rep.wallMs.toFixed(0)} ms profiled.`,
+    '',
+    '### Self time by area',
+    '',
+    '| share | ms | area | |',
+    '|---:|---:|---|---|',
+    ...rows(rep.areas, false),
+    '',
+    '### Top functions by self time',
+    '',
+    '| share | ms | function | location |',
+    '|---:|---:|---|---|',
+    ...rows(rep.self, true),
+    '',
+    '### Project functions by inclusive time',
+    '',
+    '| share | ms | function | location |',
+    '|---:|---:|---|---|',
+    ...rows(rep.inclusive, true),
+    '',
+  ];
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  if (o.render) {
+    process.stdout.write(renderMarkdown(JSON.parse(readFileSync(o.render, 'utf8')) as BenchRun));
+    return;
+  }
+  process.on('exit', () => procs.killAllSync());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping every bench process`);
+      procs.stopAll().finally(() => process.exit(130));
+    });
+  }
+  const deadline = setTimeout(() => {
+    log(`the bench took longer than ${o.deadlineS} s: stopping every bench process`);
+    procs.stopAll().finally(() => process.exit(1));
+  }, o.deadlineS * 1000);
+  deadline.unref();
+  try {
+    if (o.profile) await profile(o);
+    else await bench(o);
+  } finally {
+    await procs.stopAll();
+  }
+}
+
+main().catch((e) => {
+  log(`failed: ${(e as Error).message}`);
+  procs.stopAll().finally(() => process.exit(1));
+});
