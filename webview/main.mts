@@ -69,7 +69,10 @@ function queueRender(): void {
 function renderNow(): void {
   const vm = viewModel(state, Date.now());
   const savedAliases = aliasesOf(state.snapshot?.config);
-  render(panelView(vm, handlers, { addPreset, setAddPreset: (id) => (addPreset = id), savedAliases, ...(keyEdit !== undefined ? { keyEdit } : {}) }), root);
+  render(panelView(vm, handlers, { addPreset, setAddPreset: (id) => {
+        addPreset = id;
+        queueRender();
+      }, savedAliases, ...(keyEdit !== undefined ? { keyEdit } : {}) }), root);
   root.setAttribute('aria-busy', vm.ready ? 'false' : 'true');
   if (focusAfterRender) {
     const id = focusAfterRender;
@@ -147,8 +150,8 @@ const handlers: ViewHandlers = {
     if (alias === (state.snapshot?.defaultModel ?? '')) return;
     void act('setDefaultModel', { alias });
   },
-  addEntry: (presetId) => {
-    const preset = presetFor(presetId) ?? PRESETS[0]!;
+  addEntry: () => {
+    const preset = presetFor(addPreset) ?? PRESETS[0]!;
     const r = addEntry(currentConfig(state), preset);
     edit(r.config, r.index);
     dispatch({ type: 'tab', tab: 'models' });

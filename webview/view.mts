@@ -20,7 +20,8 @@ export interface ViewHandlers {
   importConfig(): void;
   exportConfig(): void;
   setDefaultModel(alias: string): void;
-  addEntry(presetId: string): void;
+  /** Adds an entry for the preset chosen in the "Add a model" picker. */
+  addEntry(): void;
   editEntry(index: number | undefined): void;
   duplicateEntry(index: number): void;
   deleteEntry(index: number): void;
@@ -212,7 +213,7 @@ function modelsTab(vm: ViewModel, h: ViewHandlers, x: ViewExtras): TemplateResul
       <vscode-single-select id="add-preset" label="Provider of the new model" .value=${x.addPreset} @change=${(e: Event) => x.setAddPreset((e.target as HTMLInputElement).value)}>
         ${PRESETS.map((p) => html`<vscode-option value=${p.id} ?selected=${p.id === x.addPreset}>${p.label}</vscode-option>`)}
       </vscode-single-select>
-      <vscode-button id="add-model" icon="add" @click=${() => h.addEntry(x.addPreset)}>Add</vscode-button>
+      <vscode-button id="add-model" icon="add" @click=${() => h.addEntry()}>Add</vscode-button>
     </div>
     <table class="grid" aria-label="Model aliases (model_list)">
       <thead>
@@ -291,7 +292,7 @@ function editor(vm: ViewModel, r: EntryRow, h: ViewHandlers): TemplateResult {
           ${known ? nothing : html`<vscode-option value=${r.provider} selected>${r.provider || '(none)'}</vscode-option>`}
           ${PRESETS.map((p) => html`<vscode-option value=${p.id} ?selected=${p.id === r.provider}>${p.label}</vscode-option>`)}
         </vscode-single-select>
-        ${fieldErrors(vm, providerPath)}
+        ${providerPath === entryFieldPath(r.index, 'model') ? nothing : fieldErrors(vm, providerPath)}
       </div>
       ${textField(vm, h, r, 'model_name', 'Alias (model_name)', r.alias, { help: 'The name Codex asks for. Entries with the same alias are load-balanced.' })}
       ${textField(vm, h, r, 'model', 'Model', r.model, { placeholder: preset?.exampleModel ?? 'model-name', help: `Sent upstream as the model; written as ${r.provider || 'provider'}/<model>.` })}
@@ -443,7 +444,7 @@ function liveRow(s: AliasStats, vm: ViewModel, h: ViewHandlers, x: ViewExtras): 
     <td class="num">${fmtMs(s.p50Ms)}</td>
     <td class="num">${s.tokensIn.toLocaleString('en-US')} / ${s.tokensOut.toLocaleString('en-US')}</td>
     <td>${s.servedBy.length === 0 ? html`<span class="muted">—</span>` : s.servedBy.map((b) => html`<span class=${b.fallback ? 'served fallback' : 'served'}>${b.label} ×${b.count}</span> `)}
-      ${s.lastError ? html`<div class="last-error" title="Last error">${icon('error')} ${s.lastError}</div>` : nothing}</td>
+      ${s.lastError ? html`<div class="last-error" title=${`Last error: ${s.lastError}`}>${icon('error')} ${s.lastError}</div>` : nothing}</td>
     <td class="test">
       <vscode-button secondary class="small" aria-label=${`Test ${s.alias}`} ?disabled=${!saved || t?.running === true} title=${saved ? 'Send a tiny request through the gateway' : 'Save first: tests use the saved settings'} @click=${() => h.test(s.alias)}>Test</vscode-button>
       ${testResult(t)}

@@ -76,8 +76,8 @@ describe('settings panel in a browser (preview server)', function () {
     // vscode-elements style their shadow roots with constructable stylesheets, which the CSP does not block.
     const adopted = await page.evaluate(() => document.querySelector('vscode-button')?.shadowRoot?.adoptedStyleSheets.length ?? 0);
     assert.ok(adopted > 0, 'vscode-button has its stylesheet');
-    const bg = await page.evaluate(() => getComputedStyle(document.querySelector('#add-model')!).backgroundColor);
-    assert.equal(bg, 'rgb(0, 120, 212)', 'the primary button uses --vscode-button-background');
+    const bg = await page.evaluate(() => getComputedStyle(document.querySelector('#add-model')!.shadowRoot!.querySelector('[part=base]')!).backgroundColor);
+    assert.equal(bg, 'rgb(0, 120, 212)', "the primary button's shadow stylesheet applies (--vscode-button-background)");
     const rows = await page.locator('table.grid tbody tr').allInnerTexts();
     assert.match(rows[0]!, /alpha[\s\S]*alpha-model[\s\S]*Not needed[\s\S]*128,000/);
     assert.deepEqual(errors, []);
@@ -116,7 +116,7 @@ describe('settings panel in a browser (preview server)', function () {
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'chain-item-alpha-coder', 'focus stays on the moved item');
     // Save.
     await page.locator('#save').click();
-    await page.locator('.bar-info').filter({ hasText: 'Saved' }).waitFor();
+    await page.locator('.bar-info').filter({ hasText: 'Saved to your user settings' }).waitFor();
     const saved = backend.config as { model_list: Array<{ model_name: string; litellm_params: Record<string, unknown> }>; router_settings: { fallbacks: unknown } };
     assert.deepEqual(saved.model_list[2], { model_name: 'coder', litellm_params: { model: 'deepseek/deepseek-chat', api_key: 'os.environ/DEEPSEEK_API_KEY', api_base: up.baseUrl } });
     assert.deepEqual(saved.router_settings.fallbacks, [{ alpha: ['coder', 'beta'] }]);
@@ -142,7 +142,7 @@ describe('settings panel in a browser (preview server)', function () {
     await page.locator('vscode-button[aria-label="Test beta"]').click();
     const fail = page.locator('.test-result.fail');
     await fail.waitFor({ timeout: 20_000 });
-    assert.match(await fail.innerText(), /Incorrect API key provided[\s\S]*key/);
+    assert.match(await fail.innerText(), /rejected the API key[\s\S]*Check the key OPENAI_COMPATIBLE_API_KEY: set it again in the Key column/);
     // An edit, then settings.json changes by hand.
     await page.locator('vscode-tab-header[data-tab="fallbacks"]').click();
     await page.locator('#field-router_settings_2etimeout input').fill('30');

@@ -19,6 +19,8 @@ import type { PanelBackend } from '../../../src/extension/panel/backend';
 import { PanelDispatcher } from '../../../src/extension/panel/dispatch';
 import { makeNonce, panelHtml } from '../../../src/extension/panel/html';
 import type { HostToWebview } from '../../../src/shared/panel-protocol';
+import { chatText, MockUpstream } from '../../helpers/mock-upstream';
+import { LocalBackend } from './local-backend';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -250,8 +252,6 @@ export async function startPreview(backend: PanelBackend, theme: 'dark' | 'light
 
 if (require.main === module) {
   void (async () => {
-    const { MockUpstream, chatText } = await import('../../helpers/mock-upstream');
-    const { LocalBackend } = await import('./local-backend');
     const up = await MockUpstream.start({ name: 'preview' });
     up.setFallback(chatText('Hello from the mock provider.'));
     const backend = await LocalBackend.start({
