@@ -456,6 +456,9 @@ function liveTab(vm: ViewModel, h: ViewHandlers, x: ViewExtras): TemplateResult 
   const minutes = Math.round(vm.liveWindowMs / 60_000);
   return html`<p class="help">Requests through the gateway in the last ${minutes} minutes, per alias Codex asked for. The Test button sends a tiny request (a few tokens) with the saved settings.</p>
     <table class="grid live" aria-label=${`Requests of the last ${minutes} minutes per alias`}>
+      <colgroup>
+        <col class="c-alias" /><col class="c-num" /><col class="c-num" /><col class="c-num" /><col class="c-num" /><col class="c-served" /><col class="c-test" />
+      </colgroup>
       <thead>
         <tr>
           <th scope="col">Alias</th>
