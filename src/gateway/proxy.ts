@@ -101,6 +101,14 @@ export function sendError(res: ServerResponse, err: GatewayError): void {
   res.end(body);
 }
 
+/**
+ * Time allowed until the upstream's response headers arrive, in ms: `stream_timeout` for streamed
+ * requests when set (LiteLLM's meaning: time to the first chunk), else `timeout`.
+ */
+function headersTimeout(d: Deployment, stream: boolean): number {
+  return stream && d.streamTimeoutMs !== undefined ? d.streamTimeoutMs : d.timeoutMs;
+}
+
 /** Builds the request headers for a deployment with its key. */
 function upstreamHeaders(d: Deployment, key: string | undefined, accept: string): Record<string, string> {
   const t = targetFor(d);
@@ -276,7 +284,7 @@ async function startResponses(
     up.model = d.model;
     if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
     try {
-      const res = await postJson(deps.dispatcher, targetFor(d).responses, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, d.timeoutMs, key);
+      const res = await postJson(deps.dispatcher, targetFor(d).responses, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, headersTimeout(d, stream), key);
       return { wire: 'responses', res };
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || d.wireExplicit) throw e;
@@ -294,7 +302,7 @@ async function startResponses(
     stream,
   });
   if (plan.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${plan.dropped.join(', ')}`);
-  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, d.timeoutMs, key);
+  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, headersTimeout(d, stream), key);
   return { wire: 'chat', res, plan };
 }
 
@@ -577,7 +585,7 @@ async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Reco
     }
   }
   if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) up.max_tokens = d.maxTokens;
-  return postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, d.timeoutMs, key);
+  return postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, headersTimeout(d, stream), key);
 }
 
 /** Converts a thrown error into what the client gets; null when the client is gone (abort). */

@@ -388,6 +388,34 @@ gateway_settings:
       }
     });
 
+    it('applies stream_timeout to streamed requests and timeout to the others (504 when the upstream is too slow)', async () => {
+      const up = await MockUpstream.start({ name: 'slow' });
+      const g2 = await startGateway(
+        `model_list:\n  - model_name: m\n    litellm_params: { model: deepseek/x, api_base: "${up.baseUrl}", api_key: os.environ/K, timeout: 5, stream_timeout: 0.3 }\nrouter_settings: { num_retries: 0 }\n`,
+        { K: fakeKey() },
+      );
+      const slowHeaders = (ms: number, reply: ReturnType<typeof chatText>) => async (req: any, res: any) => {
+        await new Promise((r) => setTimeout(r, ms));
+        if (!res.destroyed) await reply(req, res);
+      };
+      try {
+        up.enqueue(slowHeaders(1200, chatText('too late')));
+        const t0 = Date.now();
+        await assert.rejects(client(g2).responses.create({ model: 'm', input: 'hi', stream: true }), (e: any) => {
+          assert.equal(e.status, 504);
+          assert.equal(e.code, 'upstream_timeout');
+          return true;
+        });
+        assert.ok(Date.now() - t0 < 1100, 'gave up after stream_timeout, not timeout');
+        up.enqueue(slowHeaders(600, chatText('slow but in time')));
+        const r = await client(g2).responses.create({ model: 'm', input: 'hi' });
+        assert.equal(r.output_text, 'slow but in time');
+      } finally {
+        await g2.close();
+        await up.close();
+      }
+    });
+
     it('says which key an upstream rejected, never the key itself', async () => {
       backupUp.enqueue(errorReply(401, { error: { message: `Incorrect API key provided: ${keys.BACKUP_KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
       await assert.rejects(client(g).responses.create({ model: 'backup', input: 'hi' }), (e: any) => {
