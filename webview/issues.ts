@@ -3,10 +3,10 @@
  * through `PanelBackend.validate`) to the panel's fields, so each error is shown next to the field it is about.
  * Pure functions, unit-tested directly.
  */
+import { formatPath, type Segment } from '../src/gateway/config/path';
 import type { ConfigIssue } from '../src/shared/panel-protocol';
 
-/** One step of a config path: an object key or a list index. */
-export type Segment = string | number;
+export { formatPath, type Segment };
 
 /** Prefix the extension adds to issue paths of `codexGateway.config` (settings.ts `resolveSettingsConfig`). */
 const SETTINGS_PREFIX = 'codexGateway.config';
@@ -53,16 +53,6 @@ export function parsePath(path: string): Segment[] {
   return out;
 }
 
-/** Formats segments the engine's way (inverse of {@link parsePath}); `[]` gives `(root)`. */
-export function formatPath(segments: readonly Segment[]): string {
-  let out = '';
-  for (const s of segments) {
-    if (typeof s === 'number') out += `[${s}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) out += out ? `.${s}` : s;
-    else out += `[${JSON.stringify(s)}]`;
-  }
-  return out || '(root)';
-}
 
 /** The field key of a fallback chain: `fallbacks:<alias>`. */
 export function chainField(alias: string): string {

@@ -136,6 +136,40 @@ function headerNumber(v: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** Where the usage object sits in an answer, and its token field names. */
+const RESPONSES_USAGE = { path: ['usage'], input: 'input_tokens', output: 'output_tokens' } as const;
+const RESPONSES_EVENT_USAGE = { path: ['response', 'usage'], input: 'input_tokens', output: 'output_tokens' } as const;
+const CHAT_USAGE = { path: ['usage'], input: 'prompt_tokens', output: 'completion_tokens' } as const;
+
+/**
+ * Reads token counts from a JSON text into `into` (for the log line); leaves `into` alone when the text is
+ * not JSON or has no usage. `shape` names where the usage object is and its fields (Responses:
+ * input_tokens/output_tokens; Chat Completions: prompt_tokens/completion_tokens).
+ */
+function readUsage(json: string, shape: { path: readonly string[]; input: string; output: string }, into: Usage): void {
+  let u: any;
+  try {
+    u = JSON.parse(json);
+  } catch {
+    return;
+  }
+  for (const k of shape.path) u = u?.[k];
+  if (!u || typeof u !== 'object') return;
+  into.input = headerNumber(u[shape.input]);
+  into.output = headerNumber(u[shape.output]);
+}
+
+/**
+ * Copies a streamed upstream body to the client chunk by chunk (with backpressure), showing each chunk's
+ * text to `tap` first (usage and end-of-stream detection).
+ */
+async function pipeTapped(up: UpstreamResponse, res: ServerResponse, tap: (text: string) => void): Promise<void> {
+  for await (const c of up.body) {
+    tap((c as Buffer).toString('utf8'));
+    await write(res, c as Buffer);
+  }
+}
+
 /** Per-request bookkeeping shared by both routes. */
 class RequestScope {
   readonly t0 = performance.now();
@@ -351,13 +385,7 @@ async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream:
     res.writeHead(200, { 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'content-length': body.length, ...meta });
     scope.firstByte();
     res.end(body);
-    try {
-      const u = (JSON.parse(body.toString('utf8')) as { usage?: Record<string, unknown> }).usage;
-      usage.input = headerNumber(u?.input_tokens);
-      usage.output = headerNumber(u?.output_tokens);
-    } catch {
-      /* not JSON: nothing to count */
-    }
+    readUsage(body.toString('utf8'), RESPONSES_USAGE, usage);
     return usage;
   }
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
@@ -368,21 +396,12 @@ async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream:
       const type = ev.event ?? '';
       if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed' || (!type && ev.data.includes('"response.completed"'))) {
         finished = true;
-        try {
-          const u = (JSON.parse(ev.data) as { response?: { usage?: Record<string, unknown> } }).response?.usage;
-          usage.input = headerNumber(u?.input_tokens);
-          usage.output = headerNumber(u?.output_tokens);
-        } catch {
-          /* ignore */
-        }
+        readUsage(ev.data, RESPONSES_EVENT_USAGE, usage);
       }
     },
   });
   try {
-    for await (const c of up.body) {
-      parser.feed((c as Buffer).toString('utf8'));
-      await write(res, c as Buffer);
-    }
+    await pipeTapped(up, res, (t) => parser.feed(t));
   } catch (e) {
     if (scope.abort.signal.aborted) throw e;
     if (!finished) res.write(failedEvent('server_error', `The upstream stream broke: ${(e as Error).message}`));
@@ -512,38 +531,18 @@ async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: bool
     scope.firstByte();
     res.end(body);
     // Only a body that mentions usage is parsed (for the log line).
-    if (body.includes('"usage"')) {
-      try {
-        const u = (JSON.parse(body.toString('utf8')) as { usage?: Record<string, unknown> }).usage;
-        usage.input = headerNumber(u?.prompt_tokens);
-        usage.output = headerNumber(u?.completion_tokens);
-      } catch {
-        /* not JSON: nothing to count */
-      }
-    }
+    if (body.includes('"usage"')) readUsage(body.toString('utf8'), CHAT_USAGE, usage);
     return usage;
   }
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
   scope.firstByte();
   const parser = createParser({
     onEvent(ev) {
-      if (!ev.data.includes('"usage"')) return;
-      try {
-        const u = (JSON.parse(ev.data) as { usage?: Record<string, unknown> }).usage;
-        if (u) {
-          usage.input = headerNumber(u.prompt_tokens);
-          usage.output = headerNumber(u.completion_tokens);
-        }
-      } catch {
-        /* ignore */
-      }
+      if (ev.data.includes('"usage"')) readUsage(ev.data, CHAT_USAGE, usage);
     },
   });
   try {
-    for await (const c of up.body) {
-      parser.feed((c as Buffer).toString('utf8'));
-      await write(res, c as Buffer);
-    }
+    await pipeTapped(up, res, (t) => parser.feed(t));
   } catch (e) {
     if (!scope.abort.signal.aborted) {
       res.write(`data: ${JSON.stringify({ error: { message: `The upstream stream broke: ${(e as Error).message}`, type: 'upstream_error', code: 'server_error' } })}\n\n`);

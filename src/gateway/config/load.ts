@@ -33,6 +33,7 @@ import {
   modelEntrySchema,
   routerSettingsSchema,
 } from './schema';
+import { formatPath, type Segment } from './path';
 import { didYouMean } from './suggest';
 
 /** One problem in a config: where (`model_list[2].litellm_params.model`, or `file:line:col`) and what. */
@@ -100,18 +101,6 @@ const ENDPOINT_SUFFIX = /\/(chat\/completions|responses|completions|messages)$/;
 /** Body fields the gateway sets on every request; a litellm_params value for them would break requests. */
 const PER_REQUEST_FIELDS: ReadonlySet<string> = new Set(['messages', 'input', 'stream', 'tools', 'tool_choice']);
 
-type Segment = string | number;
-
-/** Formats a path like `model_list[2].litellm_params["extra-key"]`. */
-function formatPath(segments: readonly Segment[]): string {
-  let out = '';
-  for (const s of segments) {
-    if (typeof s === 'number') out += `[${s}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) out += out ? `.${s}` : s;
-    else out += `[${JSON.stringify(s)}]`;
-  }
-  return out || '(root)';
-}
 
 /** Collects errors and warnings while resolving. */
 class Collector {
