@@ -3,7 +3,7 @@
  * and handed to `openSettingsPanel`. No `vscode` import (events are typed structurally, so `vscode.Event<T>` fits
  * {@link PanelEvent}), which lets the unit tests drive the panel host with an in-memory backend.
  */
-import type { ConfigIssue, KeyState, PanelGatewayState, TestAliasResult, TimedRequestRecord } from '../../shared/panel-protocol';
+import type { ConfigIssue, KeyState, PanelSnapshot, TestAliasResult, TimedRequestRecord } from '../../shared/panel-protocol';
 
 /**
  * An event: subscribe with a listener, get a disposable back. `vscode.Event<T>` (and `EventEmitter.event`) has this
@@ -11,23 +11,11 @@ import type { ConfigIssue, KeyState, PanelGatewayState, TestAliasResult, TimedRe
  */
 export type PanelEvent<T> = (listener: (e: T) => unknown) => { dispose(): unknown };
 
-/** The extension's state as the panel shows it (no secret values). */
-export interface PanelBackendState {
-  /** `codexGateway.config` as the settings hold it (unvalidated; may be invalid). */
-  config: unknown;
-  /** `codexGateway.defaultModel` (`''` = first alias). */
-  defaultModel: string;
-  /** The alias `default` resolves to now (what the status bar shows), when a config is running. */
-  effectiveDefault?: string;
-  /**
-   * State of each key name the saved config references: `set` (SecretStorage), `env` (only in the extension host's
-   * environment), `missing`. Never the value.
-   */
-  keys: Record<string, KeyState>;
-  gateway: PanelGatewayState;
-  /** Issues of the saved config when it does not resolve (paths like `model_list[0].litellm_params.model`). */
-  issues: ConfigIssue[];
-}
+/**
+ * The extension's state as the panel shows it (no secret values): the panel snapshot without the live-view
+ * fields, which the panel host adds from {@link PanelBackend.recentRequests}.
+ */
+export type PanelBackendState = Omit<PanelSnapshot, 'recent' | 'liveWindowMs'>;
 
 /**
  * Implemented by the extension (the lead wires it to the controller). Every method may throw / reject with an Error
