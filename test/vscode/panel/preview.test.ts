@@ -113,6 +113,8 @@ describe('settings panel in a browser (preview server)', function () {
     await item.focus();
     await page.keyboard.press('Alt+ArrowUp');
     await page.waitForFunction(() => document.querySelector('#chain-alpha li')?.id === 'chain-item-alpha-coder');
+    // The panel moves focus on the next animation frame after the re-render: wait for it (bounded), then check.
+    await page.waitForFunction(() => document.activeElement?.id === 'chain-item-alpha-coder', undefined, { timeout: 5_000 }).catch(() => undefined);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'chain-item-alpha-coder', 'focus stays on the moved item');
     // Save.
     await page.locator('#save').click();
