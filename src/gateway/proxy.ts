@@ -13,9 +13,9 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, UpstreamError } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
-import type { Runtime } from './runtime';
+import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
-import { postJson, resolveKey, targetFor, TRANSPORT_PARAMS, type KeyHint, type UpstreamResponse } from './upstream';
+import { postJson, resolveKey, targetFor, type KeyHint, type UpstreamResponse } from './upstream';
 import {
   ChatToResponsesStream,
   chatToResponsesResponse,
@@ -117,11 +117,9 @@ function upstreamHeaders(d: Deployment, key: string | undefined, accept: string)
   return h;
 }
 
-/** Adds deployment defaults (`litellm_params` extras) under the client's own values. */
-function withDefaults(d: Deployment, body: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k in d.extraBody) if (!TRANSPORT_PARAMS.has(k)) out[k] = d.extraBody[k];
-  return Object.assign(out, body);
+/** The client's body over the deployment's defaults (`litellm_params` extras, computed at config load). */
+function withDefaults(facts: DeploymentFacts, body: Record<string, unknown>): Record<string, unknown> {
+  return Object.assign({}, facts.bodyDefaults, body);
 }
 
 function aliasOf(body: Record<string, unknown>): string {
@@ -314,7 +312,7 @@ async function startResponses(
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   const accept = stream ? 'text/event-stream' : 'application/json';
   if (wire === 'responses') {
-    const up = withDefaults(d, body);
+    const up = withDefaults(facts, body);
     up.model = d.model;
     if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
     try {
@@ -332,7 +330,7 @@ async function startResponses(
     dropParams: rt.config.dropParams,
     dropParamNames: facts.dropParamNames,
     maxTokens: d.maxTokens,
-    extraBody: withoutTransport(d.extraBody),
+    extraBody: facts.bodyDefaults,
     stream,
   });
   if (plan.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${plan.dropped.join(', ')}`);
@@ -340,11 +338,6 @@ async function startResponses(
   return { wire: 'chat', res, plan };
 }
 
-function withoutTransport(extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k in extra) if (!TRANSPORT_PARAMS.has(k)) out[k] = extra[k];
-  return out;
-}
 
 /** Reads a whole (non-streamed) upstream body. */
 async function readAll(up: UpstreamResponse): Promise<Buffer> {
@@ -568,7 +561,7 @@ async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Reco
     );
   }
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
-  const up = withDefaults(d, body);
+  const up = withDefaults(facts, body);
   up.model = d.model;
   for (const p of facts.dropParamNames) {
     if (!(p in up)) continue;

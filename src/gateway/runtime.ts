@@ -7,6 +7,7 @@ import { buildCodexCatalog, codexModelsResponse, type OpenAIModelList } from './
 import { providerFor } from './config/providers';
 import { Router, type RouterOptions } from './router';
 import type { Deployment, GatewayConfig } from './types';
+import { TRANSPORT_PARAMS } from './upstream';
 
 /**
  * The virtual alias that always means "the model selected as default" (status bar / `setDefaultModel`).
@@ -23,6 +24,8 @@ export interface DeploymentFacts {
   dropParamNames: ReadonlySet<string>;
   /** Provider display name for messages. */
   providerName: string;
+  /** `litellm_params` extras sent in every request body under the client's own values (transport params removed). */
+  bodyDefaults: Readonly<Record<string, unknown>>;
 }
 
 /** The per-configuration state of a running gateway. Immutable once built. */
@@ -67,6 +70,7 @@ export class Runtime {
         keyRequired: spec?.keyRequired ?? d.apiKey.kind !== 'none',
         dropParamNames: drop,
         providerName: spec?.displayName ?? d.provider,
+        bodyDefaults: Object.fromEntries(Object.entries(d.extraBody).filter(([k]) => !TRANSPORT_PARAMS.has(k))),
       });
     }
   }
