@@ -187,8 +187,13 @@ class RequestScope {
   firstByte(): void {
     if (this.ttfb === undefined) this.ttfb = performance.now() - this.t0;
   }
+  /** Completes the record (route, latency, time to first byte) and logs it; the object is reused, not copied. */
   log(r: Omit<RequestLogRecord, 'route' | 'latencyMs' | 'ttfbMs'>): void {
-    this.deps.logger.request({ ...r, route: this.route, latencyMs: performance.now() - this.t0, ttfbMs: this.ttfb });
+    const rec = r as RequestLogRecord;
+    rec.route = this.route;
+    rec.latencyMs = performance.now() - this.t0;
+    rec.ttfbMs = this.ttfb;
+    this.deps.logger.request(rec);
   }
 }
 
