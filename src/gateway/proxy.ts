@@ -344,11 +344,19 @@ async function startResponses(
 }
 
 
-/** Reads a whole (non-streamed) upstream body. */
-async function readAll(up: UpstreamResponse): Promise<Buffer> {
+/**
+ * Sends a non-streamed upstream answer whole, in one write with its `content-length` (a JSON answer is
+ * only useful once complete; chunked encoding would cost a second write for its terminator).
+ * @returns the body, for the usage count.
+ */
+async function sendWhole(scope: RequestScope, up: UpstreamResponse, meta: Record<string, string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of up.body) chunks.push(c as Buffer);
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  scope.res.writeHead(200, { 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'content-length': body.length, ...meta });
+  scope.firstByte();
+  scope.res.end(body);
+  return body;
 }
 
 /** Writes bytes with backpressure. */
@@ -378,12 +386,7 @@ async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream:
   const res = scope.res;
   const usage: Usage = {};
   if (!stream) {
-    // A JSON answer is complete before it is useful: send it in one write with its length.
-    const body = await readAll(up);
-    res.writeHead(200, { 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'content-length': body.length, ...meta });
-    scope.firstByte();
-    res.end(body);
-    readUsage(body.toString('utf8'), RESPONSES_USAGE, usage);
+    readUsage((await sendWhole(scope, up, meta)).toString('utf8'), RESPONSES_USAGE, usage);
     return usage;
   }
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
@@ -523,11 +526,7 @@ async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: bool
   const res = scope.res;
   const usage: Usage = {};
   if (!stream) {
-    // A JSON answer is complete before it is useful: send it in one write with its length.
-    const body = await readAll(up);
-    res.writeHead(200, { 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'content-length': body.length, ...meta });
-    scope.firstByte();
-    res.end(body);
+    const body = await sendWhole(scope, up, meta);
     // Only a body that mentions usage is parsed (for the log line).
     if (body.includes('"usage"')) readUsage(body.toString('utf8'), CHAT_USAGE, usage);
     return usage;

@@ -21,13 +21,12 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 import { buildExtensionTests } from './harness/build';
-import { REPO_ROOT, runVsCodeTests, withVsCode, type VsCodeSession } from './harness/run';
+import { freePort, REPO_ROOT, runVsCodeTests, withVsCode, type VsCodeSession } from './harness/run';
 import { TEST_RESULTS_DIR, notificationToast, pickQuickPickItem, quickPickRows, runCommandFromPalette, statusBarItemById } from './harness/ui';
 
 const EXTENSION_ID = 'codex-gateway.codex-gateway';
@@ -59,16 +58,6 @@ const USER_CONFIG_TOML = [
 
 const fake = (label: string) => `test-${label}-${randomBytes(10).toString('hex')}`;
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 function tail(logs: string[], n = 80): string {
   return `\n--- last ${n} log lines ---\n${logs.slice(-n).join('\n')}`;

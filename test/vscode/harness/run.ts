@@ -496,7 +496,7 @@ function pipeLines(child: ChildProcess, onLine: (line: string) => void): void {
 }
 
 /** A port that was free on 127.0.0.1 a moment ago. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.once('error', fail);

@@ -13,27 +13,16 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { chatText, errorReply, MockUpstream } from '../../helpers/mock-upstream';
-import { REPO_ROOT, withVsCode } from '../harness/run';
+import { freePort, REPO_ROOT, withVsCode } from '../harness/run';
 import { runCommandFromPalette, TEST_RESULTS_DIR } from '../harness/ui';
 
 const VSCE = join(REPO_ROOT, 'node_modules/@vscode/vsce/vsce');
 const fakeKey = (label: string) => `test-${label}-${randomBytes(10).toString('hex')}`;
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? ok(a.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 /** Picks an option of a vscode-single-select inside the panel: open it, click the option. */
 async function pickOption(frame: FrameLocator, select: string, label: string): Promise<void> {
