@@ -12,7 +12,7 @@ import { Disposable } from './disposable';
 import { GatewayHost, type HostState } from './gateway-host';
 import type { TimedRecord, WorkerLogLevel } from './messages';
 import { SecretCache } from './secrets';
-import { chooseDefaultAlias, keyNamesOf, readSettings, resolveSettingsConfig, SECTION, envReferences, prepareRawConfig, type ResolvedSettingsConfig, type Settings } from './settings';
+import { chooseDefaultAlias, keyNamesOf, readSettings, resolveSettingsConfig, SECTION, envReferences, namesOutsideApiKey, prepareRawConfig, type ResolvedSettingsConfig, type Settings } from './settings';
 import { StatusBar } from './status-bar';
 import { aliasInfos, type AliasInfo, type StatusInput } from './status-model';
 import { TerminalEnvSync } from './terminal-sync';
@@ -64,6 +64,8 @@ export class Controller extends Disposable {
   /** Fires when the state shown to the user changed (settings, secrets, gateway phase, last error). */
   readonly onDidChange = this.changeEmitter.event;
   private notifiedError?: string;
+  /** Key hand-overs between windows, one at a time and in order (a later value must win). */
+  private peerChain: Promise<void> = Promise.resolve();
   private readonly readyPromise: Promise<void>;
   private markReady!: () => void;
   readonly codexHome: string;
@@ -94,9 +96,17 @@ export class Controller extends Disposable {
         log: (level, line) => this.writeLog(level, line),
         onState: (s) => this.onHostState(s),
         onRequests: (records) => this.onRequests(records),
+        onPeerSecret: (name, value) => {
+          this.inOrder(() => this.keepPeerSecret(name, value));
+        },
       }),
     );
     this.register(this.secrets.onChange(() => this.onSecretsChanged()));
+    this.register(
+      this.secrets.onDidWrite((w) => {
+        this.inOrder(() => this.forwardSecret(w.name, w.value));
+      }),
+    );
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(SECTION)) void this.onSettingsChanged();
@@ -227,6 +237,50 @@ export class Controller extends Disposable {
     // A secret used by api_base or a header can turn an invalid config valid.
     if (!this.good || this.issues) void this.loadConfig(false);
     this.render();
+  }
+
+  /** Runs key hand-overs one after the other (an error is logged and does not stop the next one). */
+  private inOrder(fn: () => Promise<void>): void {
+    this.peerChain = this.peerChain.then(fn).catch((e: unknown) => this.log.error(`Key hand-over between windows failed: ${(e as Error).message}`));
+  }
+
+  /**
+   * A key set or cleared in this window while another window serves the gateway: hand it to that gateway,
+   * which would otherwise keep serving the old value (SecretStorage is not shared live between the windows of
+   * code-server, nor of VS Code without an OS keyring). Only `api_key` names of the config in force, used
+   * nowhere else, are handed over (the gateway refuses the others); a failure is shown with what to do.
+   */
+  private async forwardSecret(name: string, value: string | undefined): Promise<void> {
+    if (this.hostState.phase !== 'attached' || !this.good) return;
+    if (!keyNamesOf(this.good.config).includes(name) || namesOutsideApiKey(this.good.raw).has(name)) return;
+    const r = await this.host.forwardSecret(name, value);
+    if (r.ok) {
+      this.log.info(`Key ${name} ${value === undefined ? 'cleared in' : 'handed to'} the gateway another VS Code window serves.`);
+      return;
+    }
+    this.log.warn(`Key ${name} was ${value === undefined ? 'deleted' : 'saved'} in this window, but the gateway another VS Code window serves did not take it: ${r.reason}`);
+    void vscode.window.showWarningMessage(
+      `Codex Gateway: ${name} was ${value === undefined ? 'deleted' : 'saved'} here, but the gateway runs in another VS Code window and did not take it: ${r.reason.replace(/\.$/, '')}.`,
+      'Show Log',
+    ).then((b) => {
+      if (b) this.log.show();
+    });
+  }
+
+  /**
+   * The worker of this window took a key another window set or cleared (see {@link forwardSecret}): keep it in
+   * this window's SecretStorage too, so that the secrets map sent to the worker keeps it and this window's
+   * status shows it. Nothing is written when SecretStorage already has that value (windows that share it live).
+   */
+  private async keepPeerSecret(name: string, value: string | undefined): Promise<void> {
+    try {
+      if ((await this.secrets.storedValue(name)) === value) return;
+      if (value === undefined) await this.secrets.delete(name);
+      else await this.secrets.store(name, value);
+      this.log.info(`Key ${name} was ${value === undefined ? 'cleared' : 'set'} in another VS Code window; the gateway uses that now.`);
+    } catch (e) {
+      this.log.error(`Key ${name} from another VS Code window could not be kept in this window's secret storage (${(e as Error).message}); the gateway uses it until the next change of keys or settings.`);
+    }
   }
 
   private onHostState(s: HostState): void {

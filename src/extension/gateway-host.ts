@@ -14,6 +14,9 @@
  *    port over as soon as it is free, so closing the owner window moves the gateway within a few seconds.
  *    Two windows racing for a free port: one listen() fails with EADDRINUSE and that window attaches.
  * 3. The owner re-reads the token file on each poll, so a token rotated in any window reaches the server.
+ * 4. A key set or cleared in an attached window is handed to the owner's worker with {@link GatewayHost.forwardSecret}
+ *    (`PUT` / `DELETE` `PEER_SECRET_PATH`NAME, authenticated with the token); the owner's host hears of it through
+ *    {@link GatewayHostOptions.onPeerSecret}. SecretStorage alone does not carry it in every VS Code: see messages.ts.
  */
 import { Worker } from 'node:worker_threads';
 import * as http from 'node:http';
@@ -21,7 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { loadOrCreateMasterKey } from '../gateway/auth';
 import type { ConfigIssue } from '../gateway/config';
 import { Disposable } from './disposable';
-import type { HostToWorker, SecretsMap, TimedRecord, WorkerLogLevel, WorkerToHost } from './messages';
+import { PEER_SECRET_PATH, type HostToWorker, type SecretsMap, type TimedRecord, type WorkerLogLevel, type WorkerToHost } from './messages';
 import type { GatewayPhase } from './status-model';
 
 /** Result of probing the port. */
@@ -73,6 +76,72 @@ export function probeGateway(port: number, token: string, timeoutMs = 1500): Pro
   });
 }
 
+/** Outcome of handing a key to the gateway another window serves: applied, or why not (says what to do). */
+export type PeerSecretResult = { ok: true } | { ok: false; status?: number; reason: string };
+
+/**
+ * Hands a provider key to the gateway on `127.0.0.1:port`: `PUT {PEER_SECRET_PATH}NAME` with `{"value": ...}`,
+ * or `DELETE` when `value` is undefined, with `Authorization: Bearer token`. Never throws; the reason of a
+ * failure never contains the value.
+ * @param timeoutMs gives up after this many ms.
+ * @returns `{ ok: true }` on 204; otherwise the HTTP status (if any) and a reason for the user: the gateway's
+ *   own error message, or what a 404 (a gateway that cannot take keys) or a network error means.
+ */
+export function sendPeerSecret(port: number, token: string, name: string, value: string | undefined, timeoutMs = 3000): Promise<PeerSecretResult> {
+  const body = value === undefined ? undefined : Buffer.from(JSON.stringify({ value }), 'utf8');
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: value === undefined ? 'DELETE' : 'PUT',
+        path: `${PEER_SECRET_PATH}${encodeURIComponent(name)}`,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+        },
+        timeout: timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= 64 * 1024) chunks.push(c);
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status === 204 || status === 200) return resolve({ ok: true });
+          let message: unknown;
+          try {
+            message = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { message?: unknown } }).error?.message;
+          } catch {
+            message = undefined;
+          }
+          const reason =
+            status === 404
+              ? 'the gateway there cannot take keys from other windows (an older Codex Gateway, or "codex-gateway serve"): reload that window, or set the key there'
+              : status === 401
+                ? 'the gateway token changed meanwhile; set the key again'
+                : typeof message === 'string'
+                  ? message
+                  : `the gateway answered HTTP ${status}`;
+          resolve({ ok: false, status, reason });
+        });
+        res.on('error', () => resolve({ ok: false, reason: 'the answer of the gateway broke off; set the key again' }));
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy();
+      resolve({ ok: false, reason: `the gateway did not answer within ${timeoutMs} ms; set the key again` });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, reason: `the gateway could not be reached (${e.code ?? e.message}); set the key again` }));
+    req.end(body);
+  });
+}
+
 /** What the host reports to its owner (the extension) on every change. */
 export interface HostState {
   phase: GatewayPhase;
@@ -97,6 +166,11 @@ export interface GatewayHostOptions {
   onState: (s: HostState) => void;
   /** Called with each batch of finished requests the worker reports (every request, successful or not). */
   onRequests?: (records: TimedRecord[]) => void;
+  /**
+   * Called when another window handed this window's gateway a key (`value`) or cleared one (undefined). The
+   * worker already uses it; keep it (SecretStorage and {@link GatewayHost.setSecrets}) so it stays in use.
+   */
+  onPeerSecret?: (name: string, value: string | undefined) => void;
   /** Poll interval in ms for takeover and token changes (default 2000; jitter up to 25% is added). */
   pollMs?: number;
   /** Probe timeout in ms (default 1500). */
@@ -287,6 +361,23 @@ export class GatewayHost extends Disposable {
     }
   }
 
+  /**
+   * Hands a key set (or cleared, `value` undefined) in this window to the gateway another window serves, so
+   * that it serves with it at once. Only meaningful while {@link current} is `attached`; otherwise returns
+   * `{ ok: false }` without a request. On a 401 the token file is re-read and the request sent once more.
+   * Never throws.
+   * @param timeoutMs per request, in ms (default 3000).
+   */
+  async forwardSecret(name: string, value: string | undefined, timeoutMs = 3000): Promise<PeerSecretResult> {
+    if (this.state.phase !== 'attached') return { ok: false, reason: 'this window does not use the gateway of another window' };
+    let r = await sendPeerSecret(this.port, this.token, name, value, timeoutMs);
+    if (!r.ok && r.status === 401) {
+      await this.refreshToken().catch(() => undefined);
+      r = await sendPeerSecret(this.port, this.token, name, value, timeoutMs);
+    }
+    return r;
+  }
+
   /** Uses a new token from now on (the caller has written it to the token file). */
   useToken(token: string): void {
     this.token = token;
@@ -319,6 +410,9 @@ export class GatewayHost extends Disposable {
         return;
       case 'requests':
         this.opts.onRequests?.(m.records);
+        return;
+      case 'peerSecret':
+        this.opts.onPeerSecret?.(m.name, m.value);
         return;
       case 'configError':
         this.opts.log('error', `The gateway rejected the config:\n${m.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);

@@ -150,8 +150,37 @@ export interface FatalMessage {
   message: string;
 }
 
+/**
+ * Another VS Code window set (`value`) or cleared (no `value`) a provider key through this window's gateway
+ * (`PUT` / `DELETE` {@link PEER_SECRET_PATH}`NAME`). The worker already uses it for the next request; the host
+ * keeps it (in its SecretStorage and its secrets map) so that later {@link SecretsMessage}s carry it too.
+ * The only message that carries a key value from the worker to the host; it is never logged.
+ */
+export interface PeerSecretMessage {
+  type: 'peerSecret';
+  name: string;
+  value?: string;
+}
+
+/**
+ * Path prefix of the gateway route through which a window that uses another window's gateway ("attached")
+ * hands it a provider key it just set or cleared: `PUT {PEER_SECRET_PATH}NAME` with the JSON body
+ * `{"value":"..."}`, or `DELETE {PEER_SECRET_PATH}NAME`. Behind the gateway's Host/Origin and token checks like
+ * every route; answers 204 when applied. Only names used as `api_key` (and nowhere else) by the config in force
+ * are taken. Served by the extension's worker only (`codex-gateway serve` answers 404).
+ *
+ * Why: SecretStorage is not always shared live between windows. In code-server (VS Code for the Web) each page
+ * loads the secrets once and hears of no change made by another page; VS Code desktop without an OS keyring
+ * keeps them in memory per window.
+ */
+export const PEER_SECRET_PATH = '/vscode/secrets/';
+
+/** Largest request body the {@link PEER_SECRET_PATH} route reads, in bytes. */
+export const PEER_SECRET_MAX_BODY_BYTES = 16 * 1024;
+
 /** Every message the worker sends to the host. */
 export type WorkerToHost =
+  | PeerSecretMessage
   | ListeningMessage
   | ListenErrorMessage
   | ConfigErrorMessage

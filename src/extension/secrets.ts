@@ -11,13 +11,25 @@ import type { SecretsMap } from './messages';
 /** globalState key of the secret names this extension has stored (names only), for "Clear Provider Key". */
 const KNOWN_NAMES_KEY = 'codexGateway.secretNames';
 
-/** The cache of referenced secrets. `onChange` fires after the map changed (set, cleared, or names changed). */
+/** A key this window stored (`value`) or deleted (no `value`) through {@link SecretCache.store} / `delete`. */
+export interface SecretWrite {
+  name: string;
+  value?: string;
+}
+
+/**
+ * The cache of referenced secrets. `onChange` fires after the map changed (set, cleared, or names changed);
+ * `onDidWrite` after this window itself stored or deleted a key (not for changes heard from other windows).
+ */
 export class SecretCache extends Disposable {
   private names: string[] = [];
   private values: SecretsMap = {};
   private readonly emitter = this.register(new vscode.EventEmitter<void>());
+  private readonly writeEmitter = this.register(new vscode.EventEmitter<SecretWrite>());
   /** Fires when the map of values changed. */
   readonly onChange = this.emitter.event;
+  /** Fires after {@link store} or {@link delete} (this window's own writes), with the name and new value. */
+  readonly onDidWrite = this.writeEmitter.event;
 
   /**
    * @param secrets the extension's SecretStorage.
@@ -99,6 +111,7 @@ export class SecretCache extends Disposable {
       await this.state.update(KNOWN_NAMES_KEY, [...known].sort());
     }
     this.emitter.fire();
+    this.writeEmitter.fire({ name, value });
   }
 
   /** Deletes a key from SecretStorage (the environment is not touched). */
@@ -108,6 +121,7 @@ export class SecretCache extends Disposable {
     const known = this.state.get<string[]>(KNOWN_NAMES_KEY, []).filter((n) => n !== name);
     await this.state.update(KNOWN_NAMES_KEY, known);
     this.emitter.fire();
+    this.writeEmitter.fire({ name });
   }
 
   /** Names referenced by the config. */

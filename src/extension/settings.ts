@@ -144,6 +144,21 @@ export interface EnvReferences {
  * out; the engine reports them as config errors.
  */
 export function envReferences(raw: unknown): EnvReferences {
+  const { keys, other } = collectEnvReferences(raw);
+  for (const k of keys) other.delete(k);
+  return { keyNames: [...keys], otherNames: [...other] };
+}
+
+/**
+ * Every `os.environ/NAME` name that some field other than `api_key` uses (`api_base`, header values, ...),
+ * including names that are also used as an `api_key` (which {@link EnvReferences.otherNames} leaves out).
+ * A value for one of these decides where requests go, so it is never taken from another window.
+ */
+export function namesOutsideApiKey(raw: unknown): Set<string> {
+  return collectEnvReferences(raw).other;
+}
+
+function collectEnvReferences(raw: unknown): { keys: Set<string>; other: Set<string> } {
   const keys = new Set<string>();
   const other = new Set<string>();
   const walk = (v: unknown, parentKey: string): void => {
@@ -159,8 +174,7 @@ export function envReferences(raw: unknown): EnvReferences {
     }
   };
   walk(raw, '');
-  for (const k of keys) other.delete(k);
-  return { keyNames: [...keys], otherNames: [...other] };
+  return { keys, other };
 }
 
 /**

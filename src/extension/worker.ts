@@ -4,18 +4,21 @@
  * No `vscode` import (a worker cannot use the VS Code API).
  *
  * Secrets: provider keys come from the host's map (SecretStorage), then from this thread's `process.env`
- * (a copy of the extension host's environment), in that order, looked up when a request needs them.
+ * (a copy of the extension host's environment), in that order, looked up when a request needs them. Other
+ * VS Code windows that use this window's gateway hand it the keys set there through the
+ * {@link PEER_SECRET_PATH} route (see messages.ts), which updates the map at once and tells the host.
  *
  * Messages to the host are few on the hot path: one `log` message per log line the configured level lets
  * through, and one `requests` message per {@link REQUEST_BATCH_MS} ms carrying every request finished meanwhile.
  */
 import { parentPort } from 'node:worker_threads';
 import { ConfigError, resolveConfig } from '../gateway/config';
+import { errorBody } from '../gateway/errors';
 import { Logger, type LogSink, type RequestLogRecord } from '../gateway/log';
 import { Gateway } from '../gateway/server';
 import type { GatewayConfig, LogLevel } from '../gateway/types';
-import { REQUEST_BATCH_MS, type HostToWorker, type SecretsMap, type TimedRecord, type WorkerToHost } from './messages';
-import { envReferences } from './settings';
+import { PEER_SECRET_MAX_BODY_BYTES, PEER_SECRET_PATH, REQUEST_BATCH_MS, type HostToWorker, type SecretsMap, type TimedRecord, type WorkerToHost } from './messages';
+import { keyNamesOf, namesOutsideApiKey, SECRET_NAME } from './settings';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -79,6 +82,8 @@ export class WorkerMain {
   private raw: unknown;
   private defaultModel?: string;
   private nonKeyNames = new Set<string>();
+  /** Names another window may set through {@link PEER_SECRET_PATH}: `api_key` names used nowhere else. */
+  private peerNames = new Set<string>();
 
   /** @param post sends a message to the host. */
   constructor(private readonly post: (m: WorkerToHost) => void) {
@@ -114,7 +119,8 @@ export class WorkerMain {
     try {
       const config = resolveConfig(raw, { env: this.env });
       this.raw = raw;
-      this.nonKeyNames = new Set(envReferences(raw).otherNames);
+      this.nonKeyNames = namesOutsideApiKey(raw);
+      this.peerNames = new Set(keyNamesOf(config).filter((n) => !this.nonKeyNames.has(n)));
       return config;
     } catch (e) {
       if (e instanceof ConfigError) {
@@ -123,6 +129,49 @@ export class WorkerMain {
       }
       throw e;
     }
+  }
+
+  /**
+   * Adds `PUT` / `DELETE` {@link PEER_SECRET_PATH}`:name` to the gateway's app (before it serves, so after the
+   * app's Host/Origin and token middleware: only a client with the gateway token gets here). Answers 204 when
+   * the key is in use for the next request; 409 `not_a_key_name` for a name that is not an `api_key` of the
+   * config in force or that another field (api_base, headers) also uses: such a value would decide where
+   * requests and keys go; 400 for a bad value, 411 / 413 for a missing or too large body. Never echoes a value.
+   */
+  private addPeerSecretRoute(gw: Gateway): void {
+    gw.app.on(['PUT', 'DELETE'], `${PEER_SECRET_PATH}:name`, async (c) => {
+      const name = c.req.param('name');
+      if (!SECRET_NAME.test(name) || !this.peerNames.has(name)) {
+        const shown = SECRET_NAME.test(name) ? name : 'This name';
+        return c.json(
+          errorBody(
+            `${shown} is not the api_key of any deployment in the config the gateway serves (or api_base or a header uses it too), so another window cannot set it: set it in the VS Code window that serves the gateway.`,
+            'invalid_request_error',
+            'not_a_key_name',
+          ),
+          409,
+        );
+      }
+      let value: string | undefined;
+      if (c.req.method === 'PUT') {
+        const length = Number(c.req.header('content-length'));
+        if (!Number.isInteger(length)) return c.json(errorBody('Send the key as a JSON body {"value": "..."} with a Content-Length.', 'invalid_request_error', 'length_required'), 411);
+        if (length > PEER_SECRET_MAX_BODY_BYTES) return c.json(errorBody(`The body is larger than ${PEER_SECRET_MAX_BODY_BYTES} bytes; a key is much shorter.`, 'invalid_request_error', 'body_too_large'), 413);
+        let body: unknown;
+        try {
+          body = await c.req.json();
+        } catch {
+          body = undefined;
+        }
+        const v = typeof (body as { value?: unknown } | undefined)?.value === 'string' ? (body as { value: string }).value.trim() : '';
+        if (v === '' || /\s/.test(v)) return c.json(errorBody(`Send ${name} as {"value": "<the key>"}: a non-empty string without spaces or line breaks.`, 'invalid_request_error', 'invalid_value'), 400);
+        value = v;
+      }
+      if (value === undefined) delete this.secrets[name];
+      else this.secrets[name] = value;
+      this.post({ type: 'peerSecret', name, ...(value !== undefined ? { value } : {}) });
+      return c.body(null, 204);
+    });
   }
 
   private applyDefault(): void {
@@ -141,6 +190,7 @@ export class WorkerMain {
           if (!config) return;
           for (const w of config.warnings) this.logger.warn(w);
           this.gw = new Gateway({ config, masterKey: m.masterKey, secrets: this.env, keyHint: vscodeKeyHint, logger: this.logger, defaultModel: this.defaultModel });
+          this.addPeerSecretRoute(this.gw);
           try {
             const addr = await this.gw.listen(m.host, m.port);
             this.post({ type: 'listening', port: addr.port, url: addr.url, aliases: [...config.groups.keys()] });

@@ -4,7 +4,8 @@
  * loopback port, and a mock upstream (test/helpers/mock-upstream.ts, OpenAI Chat Completions wire format)
  * stands in for the provider. Covers: start and serve, keys from the host's secrets map, the virtual
  * `default` model switched at run time, hot reload, token rotation through the shared token file, a second
- * window attaching and taking over when the owner stops, and a port held by another program.
+ * window attaching and taking over when the owner stops, a key set in an attached window handed to the owner's
+ * worker, and a port held by another program.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { GatewayHost, probeGateway, type HostState } from '../../src/extension/gateway-host';
-import type { TimedRecord } from '../../src/extension/messages';
+import { GatewayHost, probeGateway, sendPeerSecret, type HostState } from '../../src/extension/gateway-host';
+import { PEER_SECRET_MAX_BODY_BYTES, PEER_SECRET_PATH, type TimedRecord } from '../../src/extension/messages';
 import { prepareRawConfig } from '../../src/extension/settings';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 
@@ -63,7 +64,13 @@ describe('extension gateway host (worker thread, shared port)', function () {
       ],
     }).raw;
 
-  function makeHost(port: number, states: HostState[] = [], logs: string[] = [], records: TimedRecord[] = []): GatewayHost {
+  function makeHost(
+    port: number,
+    states: HostState[] = [],
+    logs: string[] = [],
+    records: TimedRecord[] = [],
+    onPeerSecret?: (name: string, value: string | undefined) => void,
+  ): GatewayHost {
     const h = new GatewayHost({
       workerScript,
       tokenFile: join(dir, 'master_key'),
@@ -74,6 +81,7 @@ describe('extension gateway host (worker thread, shared port)', function () {
       log: (level, line) => logs.push(`${level} ${line}`),
       onState: (s) => states.push(s),
       onRequests: (batch) => records.push(...batch),
+      ...(onPeerSecret ? { onPeerSecret } : {}),
       workerEnv: { PATH: process.env.PATH ?? '' },
     });
     hosts.push(h);
@@ -202,6 +210,89 @@ describe('extension gateway host (worker thread, shared port)', function () {
     await until(() => b.current.phase === 'running', 5000, 'takeover');
     assert.ok(Date.now() - t0 < 3000, `took over in ${Date.now() - t0} ms`);
     assert.equal((await probeGateway(port, newToken)).kind, 'ours');
+  });
+
+  it("a key set or cleared in an attached window reaches the owner's worker at once; only api_key names, only with the token", async () => {
+    const port = await freePort();
+    const logsA: string[] = [];
+    const peer: Array<[string, string | undefined]> = [];
+    const a = makeHost(port, [], logsA, [], (name, value) => peer.push([name, value]));
+    const raw = rawConfig(up.baseUrl) as { model_list: Array<Record<string, unknown>> };
+    // BASE_URL decides where a deployment's requests (and key) go: never settable from another window, not even
+    // when it is an api_key elsewhere too.
+    raw.model_list.push({ model_name: 'gamma', litellm_params: { model: 'openai_compatible/g', api_base: 'os.environ/BASE_URL', api_key: 'os.environ/BASE_URL' } });
+    a.setConfig(raw);
+    a.setSecrets({ BASE_URL: up.baseUrl });
+    a.setDefaultModel('alpha');
+    await a.start();
+    assert.equal(a.current.phase, 'running', logsA.join('\n'));
+    const b = makeHost(port);
+    b.setConfig(raw);
+    await b.start();
+    assert.equal(b.current.phase, 'attached');
+
+    // Owner has no ALPHA_KEY: the request fails and says how to set it.
+    const before = await post(port, a.gatewayToken, { model: 'alpha', input: 'hi', stream: false });
+    assert.match(JSON.stringify(before.json), /ALPHA_KEY is not set/);
+
+    const alphaKey = fake('alpha');
+    assert.deepEqual(await b.forwardSecret('ALPHA_KEY', alphaKey), { ok: true });
+    up.enqueue(chatText('with the key of window B'));
+    const r1 = await post(port, a.gatewayToken, { model: 'alpha', input: 'hi', stream: false });
+    assert.equal(r1.status, 200, JSON.stringify(r1.json));
+    assert.equal(up.requests.at(-1)!.headers.authorization, `Bearer ${alphaKey}`);
+    // The owner's host heard of it (to keep it in its SecretStorage and secrets map).
+    await until(() => peer.length === 1, 3000, 'onPeerSecret');
+    assert.deepEqual(peer[0], ['ALPHA_KEY', alphaKey]);
+    // The owner's next full map (what its host sends after keeping the key) carries it on.
+    a.setSecrets({ BASE_URL: up.baseUrl, ALPHA_KEY: alphaKey });
+
+    // A rotated key replaces it; clearing it makes requests fail again (and is reported too).
+    const alphaKey2 = fake('alpha2');
+    assert.deepEqual(await b.forwardSecret('ALPHA_KEY', alphaKey2), { ok: true });
+    up.enqueue(chatText('rotated'));
+    const r2 = await post(port, a.gatewayToken, { model: 'alpha', input: 'hi', stream: false });
+    assert.equal(r2.status, 200, JSON.stringify(r2.json));
+    assert.equal(up.requests.at(-1)!.headers.authorization, `Bearer ${alphaKey2}`);
+    assert.deepEqual(await b.forwardSecret('ALPHA_KEY', undefined), { ok: true });
+    const r3 = await post(port, a.gatewayToken, { model: 'alpha', input: 'hi', stream: false });
+    assert.notEqual(r3.status, 200);
+    assert.match(JSON.stringify(r3.json), /ALPHA_KEY is not set/);
+    await until(() => peer.length === 3, 3000, 'onPeerSecret for the rotation and the deletion');
+    assert.deepEqual(peer.slice(1), [['ALPHA_KEY', alphaKey2], ['ALPHA_KEY', undefined]]);
+
+    // Refused: a name the config does not use as api_key, a name api_base also uses, a bad value, a big body,
+    // a wrong token. None of these reaches the owner's host; no answer echoes the value.
+    const probeValue = fake('refused');
+    const unknown = await sendPeerSecret(port, a.gatewayToken, 'SOMETHING_ELSE', probeValue);
+    assert.equal(unknown.ok, false);
+    assert.equal(!unknown.ok && unknown.status, 409);
+    assert.match(!unknown.ok ? unknown.reason : '', /SOMETHING_ELSE is not the api_key of any deployment .*: set it in the VS Code window that serves the gateway/);
+    const base = await sendPeerSecret(port, a.gatewayToken, 'BASE_URL', 'http://127.0.0.1:9/v1');
+    assert.equal(!base.ok && base.status, 409);
+    const spaced = await sendPeerSecret(port, a.gatewayToken, 'BETA_KEY', 'two words');
+    assert.equal(!spaced.ok && spaced.status, 400);
+    const big = await fetch(`http://127.0.0.1:${port}${PEER_SECRET_PATH}BETA_KEY`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${a.gatewayToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 'x'.repeat(PEER_SECRET_MAX_BODY_BYTES) }),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(big.status, 413);
+    const noToken = await sendPeerSecret(port, fake('wrong-token'), 'BETA_KEY', probeValue);
+    assert.equal(!noToken.ok && noToken.status, 401);
+    for (const r of [unknown, base, spaced, noToken]) assert.ok(!JSON.stringify(r).includes(probeValue));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(peer.length, 3, 'refused requests never reach the host');
+    // The gateway still serves the last accepted keys (BASE_URL unchanged: gamma still reaches the mock).
+    up.enqueue(chatText('gamma'));
+    const g = await post(port, a.gatewayToken, { model: 'gamma', input: 'hi', stream: false });
+    assert.equal(g.status, 200, JSON.stringify(g.json));
+
+    // Only an attached window hands keys over; the owner itself does not send a request.
+    const own = await a.forwardSecret('BETA_KEY', probeValue);
+    assert.equal(own.ok, false);
+    for (const l of logsA) assert.ok(!l.includes(alphaKey) && !l.includes(alphaKey2) && !l.includes(probeValue), l);
   });
 
   it('a port held by another program is an error that names the fix; the gateway starts once it is free', async () => {

@@ -9,7 +9,8 @@
  *    token rotation, import/export, restore.
  * 2. The UI, driven with playwright as a person would: the status bar item shows the alias, its picker switches
  *    it (the next request goes to the new model), Set Provider Key through the QuickPick and the password box,
- *    a second window attaches to the same gateway and takes over when the first one's extension host stops.
+ *    a second window attaches to the same gateway, a key set there (Set Provider Key) is used by the gateway the
+ *    first window serves, and the second window takes over when the first one's extension host stops.
  *    Screenshots of the status bar, its tooltip and the picker go to media/screenshots/.
  *
  * Everything runs on 127.0.0.1 with temp HOME / CODEX_HOME / CODEX_GATEWAY_HOME; provider keys are generated per
@@ -147,7 +148,7 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
       await page.screenshot({ path: join(SCREENSHOTS, file), clip: { x, y, width: Math.min(vp.width - x, Math.ceil(box.width)), height: Math.min(vp.height - y, Math.ceil(box.height)) } });
     }
 
-    it('status bar shows the alias; the picker switches it; a key set through the password box is used; a second window attaches and takes over', async () => {
+    it('status bar shows the alias; the picker switches it; a key set through the password box is used; a second window attaches, a key set there is used, and it takes over', async () => {
       const dirs = await makeHome(scratch, 'ui');
       const port = await freePort();
       const uiKey = fake('uikey');
@@ -264,6 +265,28 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
           assert.match(await status2.innerText(), /beta/);
           assert.match((await status2.getAttribute('aria-label')) ?? '', /default model beta/);
 
+          // A key set in the window that does NOT serve the gateway reaches the gateway that serves (the first
+          // window's worker). In code-server each page caches SecretStorage when it loads and hears of no change
+          // made by another page, so only the extension can carry it across.
+          const uiKey2 = fake('uikey2');
+          await runCommandFromPalette(page2, 'Codex Gateway: Set Provider Key');
+          await pickQuickPickItem(page2, /CGW_UI_KEY/);
+          const input2 = page2.locator('.quick-input-widget input');
+          await page2.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 20_000 });
+          await input2.fill(uiKey2);
+          await input2.press('Enter');
+          const carried = () => {
+            const auth = up.requests.at(-1)?.headers.authorization;
+            return auth === `Bearer ${uiKey2}` ? 'the key set in the second window' : auth === `Bearer ${uiKey}` ? "the first window's old key" : 'another value';
+          };
+          await waitUntilAsync(async () => (await request('gamma')).status === 200 && carried() === 'the key set in the second window', 20_000, 'gamma to use the key set in the second window').catch(
+            (e: Error) => {
+              throw new Error(`${e.message}; the last upstream request carried ${carried()}`);
+            },
+          );
+          assert.equal(await status.locator('.codicon-server-process').count(), 1, 'the first window still serves the gateway');
+          assert.equal(up.requests.at(-1)!.body.model, 'deepseek-chat');
+
           // The first window closes (its extension host stops): the second takes over within a few seconds.
           const closedAt = Date.now();
           await page.close({ runBeforeUnload: true });
@@ -272,7 +295,12 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
           r = await request('default');
           assert.equal(r.status, 200, r.text);
           assert.equal(up.requests.at(-1)!.body.model, 'beta-model');
+          // The new owner serves the key it set itself.
+          r = await request('gamma');
+          assert.equal(r.status, 200, r.text);
+          assert.equal(up.requests.at(-1)!.headers.authorization, `Bearer ${uiKey2}`);
           process.stdout.write(`      (second window took over ${tookOverMs} ms after the first closed)\n`);
+          assert.ok(!session.logs.some((l) => l.includes(uiKey) || l.includes(uiKey2)), 'a provider key appeared in the log');
         },
       );
       // config.toml was wired in the temp CODEX_HOME, the user's lines kept.
