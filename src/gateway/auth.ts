@@ -106,7 +106,7 @@ export function isLoopbackHostname(hostname: string): boolean {
  * @returns null when allowed, else the reason (for a 403 message).
  */
 export function checkHostAndOrigin(host: string | undefined, origin: string | undefined, bindHost: string): string | null {
-  if (!host) return 'the request has no Host header';
+  if (!host) return 'the request has no Host header; send Host: 127.0.0.1:<port>';
   const hn = hostnameOf(host);
   if (!isLoopbackHostname(hn) && hn !== bindHost.toLowerCase() && !(bindHost === '0.0.0.0' || bindHost === '::')) {
     return `Host "${hn}" is not a loopback address; the gateway only answers requests addressed to 127.0.0.1 or localhost`;
@@ -116,7 +116,7 @@ export function checkHostAndOrigin(host: string | undefined, origin: string | un
     try {
       originHost = new URL(origin).hostname;
     } catch {
-      return `Origin "${origin}" is not a valid origin`;
+      return `Origin "${origin}" is not a valid origin; send a scheme://host[:port] origin, or none`;
     }
     if (!isLoopbackHostname(originHost)) {
       return `requests from web pages on "${originHost}" are refused (only loopback pages may call the gateway)`;

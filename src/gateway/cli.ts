@@ -2,8 +2,9 @@
  * `codex-gateway`: the standalone command line of the gateway engine.
  *
  *   codex-gateway serve --config FILE [--host H] [--port N] [--log-level L]
- *   codex-gateway codex-config [--config FILE] [--port N] [--provider-id ID] [--model ALIAS]
+ *   codex-gateway codex-config [--config FILE] [--host H] [--port N] [--provider-id ID] [--model ALIAS]
  *   codex-gateway check --config FILE
+ *   codex-gateway rotate-token
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage or config error.
  */
@@ -21,12 +22,15 @@ const USAGE = `Usage:
   codex-gateway serve --config FILE [--host 127.0.0.1] [--port 4000] [--log-level info]
       Serves the gateway. Prints "Codex Gateway listening on http://127.0.0.1:PORT" when ready.
       --port 0 picks a free port. Stops on SIGINT/SIGTERM, letting streams finish.
-  codex-gateway codex-config [--config FILE] [--port N] [--provider-id ID] [--model ALIAS]
+  codex-gateway codex-config [--config FILE] [--host H] [--port N] [--provider-id ID] [--model ALIAS]
       Prints the ~/.codex/config.toml block that points Codex at this gateway.
   codex-gateway check --config FILE
       Validates a config file and prints its aliases.
+  codex-gateway rotate-token
+      Writes a new gateway token to the token file (restart a running serve to use it).
 `;
 
+/** Prints `codex-gateway: <msg>` on stderr and exits with `code` (2: usage or config error, 1: runtime error). */
 function fail(msg: string, code = 2): never {
   process.stderr.write(`codex-gateway: ${msg}\n`);
   process.exit(code);
@@ -36,7 +40,7 @@ function fail(msg: string, code = 2): never {
 const LOAD_CONFIG_COMMAND = '__load-config';
 
 /** What the config loader returns (the child process prints it). */
-type LoadResult = { ok: true; config: GatewayConfig } | { ok: false; kind: 'config' | 'missing' | 'other'; message: string };
+type LoadResult = { ok: true; config: GatewayConfig } | { ok: false; kind: 'config' | 'other'; message: string };
 
 /** Loads and validates a config file (YAML/JSON); warnings go to stderr. */
 async function loadHere(path: string): Promise<LoadResult> {
@@ -45,8 +49,8 @@ async function loadHere(path: string): Promise<LoadResult> {
   try {
     return { ok: true, config: await loadConfigFile(path, { warn: (m) => process.stderr.write(`codex-gateway: warning: ${m}\n`) }) };
   } catch (e) {
+    // A missing or unreadable file is a ConfigError too (loadConfigFile says what to do about it).
     if (e instanceof ConfigError) return { ok: false, kind: 'config', message: e.message };
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, kind: 'missing', message: '' };
     return { ok: false, kind: 'other', message: (e as Error).stack ?? String(e) };
   }
 }
@@ -63,15 +67,14 @@ async function load(path: string | undefined, isolated = false): Promise<Gateway
   const r: LoadResult = isolated
     ? await new Promise<LoadResult>((res, rej) => {
         const child = execFile(process.execPath, [__filename, LOAD_CONFIG_COMMAND, abs], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
-          if (err) rej(new Error(`the config loader failed: ${err.message}`));
+          if (err) rej(new Error(`the config loader (a child process) failed: ${err.message}; run "codex-gateway check --config ${path}" to see the config's own errors.`));
           else res(deserialize(Buffer.from(stdout, 'base64')) as LoadResult);
         });
         child.stderr?.pipe(process.stderr);
       })
     : await loadHere(abs);
   if (r.ok) return r.config;
-  if (r.kind === 'config') fail(`${path} is not a valid config:\n${r.message}`);
-  if (r.kind === 'missing') fail(`config file ${path} does not exist.`);
+  if (r.kind === 'config') fail(`cannot use ${path}; fix the following, then run the command again:\n${r.message}`);
   throw new Error(r.message);
 }
 
@@ -92,6 +95,7 @@ async function masterKey(config: GatewayConfig): Promise<{ token: string; source
   return { token, source: `${path}${created ? ' (created now)' : ''}` };
 }
 
+/** `serve`: loads the config, starts the gateway, and stops it gracefully on SIGINT/SIGTERM. */
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -112,8 +116,8 @@ async function serve(argv: string[]): Promise<void> {
   } catch (e) {
     fail((e as Error).message, 1);
   }
-  process.stdout.write(`Codex Gateway listening on ${addr.url} (aliases: ${[...config.groups.keys()].join(', ')})\n`);
-  process.stdout.write(`Gateway token: ${source}\n`);
+  // One write: whoever waits for the ready line gets the token line with it.
+  process.stdout.write(`Codex Gateway listening on ${addr.url} (aliases: ${[...config.groups.keys()].join(', ')})\nGateway token: ${source}\n`);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) process.exit(130);
@@ -128,6 +132,7 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** `codex-config`: prints the config.toml block for this gateway (creates the token file when needed). */
 async function codexConfig(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -158,6 +163,7 @@ async function codexConfig(argv: string[]): Promise<void> {
   );
 }
 
+/** `check`: validates a config and prints each alias with its deployments. */
 async function check(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } });
   const config = await load(values.config);
@@ -195,5 +201,14 @@ if (process.argv[2] === LOAD_CONFIG_COMMAND) {
   // The child side of load(..., true): the result, v8-serialised and base64-encoded, on stdout.
   void loadHere(process.argv[3]).then((r) => process.stdout.write(serialize(r).toString('base64')));
 } else {
-  main().catch((e) => fail((e as Error).stack ?? String(e), 1));
+  main().catch((e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    // parseArgs: unknown option, missing option value, stray positional argument.
+    if (typeof err?.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS_')) fail(`${err.message}.\n\n${USAGE}`);
+    // File system errors (e.g. the token folder is not writable): the message names the path.
+    if (typeof err?.code === 'string' && err.syscall) {
+      fail(`${err.message}. Check that this user may read and write there, or set CODEX_GATEWAY_HOME to another folder for the gateway token.`, 1);
+    }
+    fail(`unexpected error; please report it with this output:\n${err?.stack ?? String(e)}`, 1);
+  });
 }

@@ -37,7 +37,9 @@ export interface RequestLogRecord {
   latencyMs: number;
   /** Time to first byte sent to the client, in ms. */
   ttfbMs?: number;
+  /** Input tokens from the upstream's usage (`input_tokens` / `prompt_tokens`), if it sent any. */
   inputTokens?: number;
+  /** Output tokens from the upstream's usage (`output_tokens` / `completion_tokens`), if it sent any. */
   outputTokens?: number;
   /** Retries inside model groups. */
   retries: number;
@@ -57,12 +59,13 @@ export class Logger {
   /** Listeners for request records (e.g. the settings panel's live view). */
   private readonly recordListeners = new Set<(r: RequestLogRecord) => void>();
 
-  /**
-   * @param level Minimum level written.
-   * @param sink Destination; defaults to stderr with an ISO timestamp prefix.
-   */
   private readonly batchSink: LogBatchSink;
 
+  /**
+   * @param level Minimum level written [info]; `silent` writes nothing.
+   * @param sink Destination of each line; default: stderr with an ISO timestamp and the level
+   *   ({@link stderrBatchSink}, one write per flush).
+   */
   constructor(
     level: LogLevel = 'info',
     sink?: LogSink,
@@ -76,15 +79,19 @@ export class Logger {
     return LEVELS[level] >= this.threshold;
   }
 
+  /** Queues a `debug` line (routing decisions, dropped params) when that level is enabled. `msg` must hold no key or prompt text. */
   debug(msg: string): void {
     if (LEVELS.debug >= this.threshold) this.enqueue('debug', msg);
   }
+  /** Queues an `info` line when that level is enabled. `msg` must hold no key or prompt text. */
   info(msg: string): void {
     if (LEVELS.info >= this.threshold) this.enqueue('info', msg);
   }
+  /** Queues a `warn` line (config warnings, learned wire changes) when enabled. `msg` must hold no key or prompt text. */
   warn(msg: string): void {
     if (LEVELS.warn >= this.threshold) this.enqueue('warn', msg);
   }
+  /** Queues an `error` line (internal errors, with stack) when enabled. `msg` must hold no key or prompt text. */
   error(msg: string): void {
     if (LEVELS.error >= this.threshold) this.enqueue('error', msg);
   }
@@ -95,7 +102,10 @@ export class Logger {
     return () => this.recordListeners.delete(listener);
   }
 
-  /** Logs the one summary line of a finished request (info, or warn when status >= 400). */
+  /**
+   * Logs the one summary line of a finished request: `info`, or `warn` when the status is >= 400 or an
+   * error is set. Listeners registered with {@link onRequest} get every record, whatever the level.
+   */
   request(r: RequestLogRecord): void {
     for (const l of this.recordListeners) l(r);
     const level = r.status >= 400 || r.error ? 'warn' : 'info';

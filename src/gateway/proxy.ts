@@ -13,6 +13,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, UpstreamError } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
+import { redactSecrets } from './router/redact';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
 import { postJson, resolveKey, targetFor, type KeyHint, type UpstreamResponse } from './upstream';
@@ -33,9 +34,13 @@ export interface ProxyDeps {
   runtime(): Runtime;
   /** The alias the virtual alias `default` routes to (may change between requests). */
   defaultModel(): string | undefined;
+  /** The shared upstream pool (keep-alive, proxy env support); see `createDispatcher`. */
   dispatcher: Dispatcher;
+  /** Resolves provider keys by env var name (VS Code: SecretStorage, then the environment). */
   secrets: SecretResolver;
+  /** Phrases "how to set this key" in missing-key errors. */
   keyHint: KeyHint;
+  /** Receives one record per request and the proxy's warnings. */
   logger: Logger;
   /** Deployment id -> wire learned at run time (a `responses` upstream that answered 404 becomes `chat`). */
   learnedWire: Map<string, WireApi>;
@@ -47,6 +52,17 @@ export interface ProxyDeps {
 type Started =
   | { wire: 'responses'; res: UpstreamResponse }
   | { wire: 'chat'; res: UpstreamResponse; plan?: ChatRequestPlan };
+
+/**
+ * The message of an in-stream error after the first byte: what happened (`what`) and what to do next.
+ * @param responses true on the Responses route, where Codex retries a `response.failed` with code
+ *   `server_error` by itself (codex-wire.md, "Errors as Codex handles them").
+ */
+function brokenStreamMessage(what: string, responses = true): string {
+  const t = what.trim();
+  const again = responses ? 'Send the request again (Codex does so by itself)' : 'Send the request again';
+  return `${/[.!?]$/.test(t) ? t : `${t}.`} ${again}; if it keeps failing, check the provider's status or add a fallback for this alias.`;
+}
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -405,11 +421,11 @@ async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream:
     await pipeTapped(up, res, (t) => parser.feed(t));
   } catch (e) {
     if (scope.abort.signal.aborted) throw e;
-    if (!finished) res.write(failedEvent('server_error', `The upstream stream broke: ${(e as Error).message}`));
+    if (!finished) res.write(failedEvent('server_error', brokenStreamMessage(`The upstream stream broke: ${(e as Error).message}`)));
     res.end();
     throw e;
   }
-  if (!finished) res.write(failedEvent('server_error', 'The upstream closed the stream before response.completed.'));
+  if (!finished) res.write(failedEvent('server_error', brokenStreamMessage('The upstream closed the stream before response.completed.')));
   res.end();
   return usage;
 }
@@ -455,7 +471,8 @@ async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, 
         return; // keep-alive comments or junk lines: ignore
       }
       if (chunk && chunk.error) {
-        parseError = new Error(String(chunk.error.message ?? 'upstream error'));
+        // Upstream text reaches the client and the log: scrub anything key-shaped first.
+        parseError = new Error(redactSecrets(String(chunk.error.message ?? 'upstream error')));
         return;
       }
       for (const e of tr.push(chunk)) out += encodeSse(e);
@@ -466,7 +483,7 @@ async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, 
       out = '';
       parser.feed((c as Buffer).toString('utf8'));
       if (parseError) {
-        for (const e of tr.fail('server_error', `The upstream reported an error mid-stream: ${parseError.message}`)) out += encodeSse(e);
+        for (const e of tr.fail('server_error', brokenStreamMessage(`The upstream reported an error mid-stream: ${parseError.message}`))) out += encodeSse(e);
         await write(res, out);
         res.end();
         throw parseError;
@@ -478,7 +495,7 @@ async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, 
   } catch (e) {
     if (scope.abort.signal.aborted || parseError) throw e;
     out = '';
-    for (const ev of tr.fail('server_error', `The upstream stream broke: ${(e as Error).message}`)) out += encodeSse(ev);
+    for (const ev of tr.fail('server_error', brokenStreamMessage(`The upstream stream broke: ${(e as Error).message}`))) out += encodeSse(ev);
     res.end(out);
     throw e;
   }
@@ -504,7 +521,10 @@ async function chatJsonAsResponses(scope: RequestScope, up: UpstreamResponse, ct
   return { input: r.usage?.input_tokens, output: r.usage?.output_tokens };
 }
 
-/** Route handler for `POST /v1/chat/completions` (streamed and not), passed through to a chat upstream. */
+/**
+ * Route handler for `POST /v1/chat/completions` (streamed and not), passed through to a chat upstream.
+ * Never throws; errors are written (OpenAI error shape before the first byte, an SSE `error` event after).
+ */
 export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   return proxy<UpstreamResponse>(
     deps,
@@ -542,7 +562,8 @@ async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: bool
     await pipeTapped(up, res, (t) => parser.feed(t));
   } catch (e) {
     if (!scope.abort.signal.aborted) {
-      res.write(`data: ${JSON.stringify({ error: { message: `The upstream stream broke: ${(e as Error).message}`, type: 'upstream_error', code: 'server_error' } })}\n\n`);
+      const message = brokenStreamMessage(`The upstream stream broke: ${(e as Error).message}`, false);
+      res.write(`data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'server_error' } })}\n\n`);
     }
     throw e;
   }

@@ -30,6 +30,7 @@ export interface DeploymentFacts {
 
 /** The per-configuration state of a running gateway. Immutable once built. */
 export class Runtime {
+  /** The router of this configuration (its cooldowns and latency stats start fresh with each Runtime). */
   readonly router: Router;
   /** `GET /v1/models` body (OpenAI list shape), serialised once. */
   readonly modelsJson: string;

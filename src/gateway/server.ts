@@ -44,6 +44,7 @@ function pathOf(url: string | undefined): string {
 
 /** Options of a {@link Gateway}. */
 export interface GatewayOptions {
+  /** The resolved configuration to serve first (see `resolveConfig`); replace it later with `reload`. */
   config: GatewayConfig;
   /** The bearer token clients must send. */
   masterKey: string;
@@ -51,6 +52,7 @@ export interface GatewayOptions {
   secrets?: SecretResolver;
   /** How to tell a user to set a missing key. */
   keyHint?: KeyHint;
+  /** Destination of the request log and warnings. Default: a stderr logger at `config.server.logLevel`. */
   logger?: Logger;
   /** Alias that the virtual alias `default` stands for (default: the first alias). */
   defaultModel?: string;
@@ -67,7 +69,12 @@ type Env = { Bindings: HttpBindings };
  * `reload()` swaps the configuration without dropping requests in flight; `close()` stops.
  */
 export class Gateway {
+  /** The logger every request record and warning goes to (subscribe with `logger.onRequest`). */
   readonly logger: Logger;
+  /**
+   * The Hono app of every route except the proxy routes (those are dispatched before Hono, see
+   * `listener`). `app.fetch` is a web-standard handler: `Request` in, `Response` out.
+   */
   readonly app: Hono<Env>;
   private runtime: Runtime;
   private bearer: BearerCheck;
@@ -82,6 +89,10 @@ export class Gateway {
   private readonly routerOptions: RouterOptions;
   private defaultModel: string | undefined;
 
+  /**
+   * Builds the runtime (router, model list, catalog) for `opts.config` and the HTTP app; does not listen
+   * yet (see {@link listen}). Nothing is sent upstream and no key is read here.
+   */
   constructor(opts: GatewayOptions) {
     this.logger = opts.logger ?? new Logger(opts.config.server.logLevel);
     this.routerOptions = {
@@ -267,7 +278,9 @@ export class Gateway {
     const t0 = performance.now();
     try {
       const facts = this.runtime.factsOf(d);
-      if (d.wire === 'messages') return { ok: false, error: 'the Anthropic adapter is not built yet' };
+      if (d.wire === 'messages') {
+        return { ok: false, error: 'this version of Codex Gateway cannot call the Anthropic Messages API yet; route this alias to an OpenAI-compatible deployment' };
+      }
       const key = resolveKey(d, this.secrets, this.keyHint, facts.keyRequired);
       const t = targetFor(d);
       const headers: Record<string, string> = { ...t.baseHeaders };
@@ -293,7 +306,8 @@ export class Gateway {
    * @param host bind address (default: the config's, 127.0.0.1).
    * @param port port (default: the config's; 0 picks a free one).
    * @returns the bound address and the base URL (`http://127.0.0.1:PORT`).
-   * @throws the listen error (e.g. EADDRINUSE) with a message that says what to do.
+   * @throws Error when the address cannot be bound: for EADDRINUSE, EACCES and EADDRNOTAVAIL a message that
+   *   says what to do (Node's `code` kept); any other listen error as Node reports it.
    */
   async listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<{ host: string; port: number; url: string }> {
     this.bindHost = host;
@@ -303,9 +317,15 @@ export class Gateway {
     // Long streams are normal (Codex turns can take minutes); idle sockets are bounded by keepAliveTimeout.
     server.requestTimeout = 0;
     await new Promise<void>((resolve, reject) => {
+      // The rephrased errors keep Node's `code`, so callers can still tell them apart.
+      const explained = (e: NodeJS.ErrnoException, message: string) => Object.assign(new Error(message), { code: e.code });
       const onError = (e: NodeJS.ErrnoException) => {
         if (e.code === 'EADDRINUSE') {
-          reject(new Error(`Port ${port} on ${host} is already in use: stop the other process, or choose another port with --port N (or gateway_settings.port).`));
+          reject(explained(e, `Port ${port} on ${host} is already in use: stop the other process, or choose another port with --port N (or gateway_settings.port).`));
+        } else if (e.code === 'EACCES') {
+          reject(explained(e, `Port ${port} on ${host} needs privileges this user does not have: choose a port from 1024 up with --port N (or gateway_settings.port).`));
+        } else if (e.code === 'EADDRNOTAVAIL') {
+          reject(explained(e, `${host} is not an address of this machine: bind to 127.0.0.1 with --host (or gateway_settings.host).`));
         } else reject(e);
       };
       server.once('error', onError);
@@ -341,4 +361,3 @@ export class Gateway {
   }
 }
 
-export { sendError };

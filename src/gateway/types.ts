@@ -64,6 +64,7 @@ export interface Deployment {
   model: string;
   /** Base URL without trailing slash, e.g. `https://api.deepseek.com/v1`. */
   apiBase: string;
+  /** Where the key comes from (`api_key`, else the provider's key env var); never a resolved env value. */
   apiKey: ApiKeyRef;
   /** Upstream wire for Responses requests (see {@link WireApi}). */
   wire: WireApi;
@@ -88,6 +89,7 @@ export interface Deployment {
   extraBody: Record<string, unknown>;
   /** Extra HTTP headers for the upstream (`extra_headers` / `headers`), values may not be secrets. */
   extraHeaders: Record<string, string>;
+  /** `model_info`, resolved (context window, capabilities, display name). */
   modelInfo: ModelInfo;
 }
 
@@ -96,6 +98,7 @@ export type RoutingStrategy = 'simple-shuffle' | 'least-busy' | 'latency-based-r
 
 /** Router policy, LiteLLM defaults in brackets. Times in ms. */
 export interface RouterSettings {
+  /** `routing_strategy` [simple-shuffle]; LiteLLM strategies we lack fall back to simple-shuffle. */
   routingStrategy: RoutingStrategy;
   /** Retries inside one model group [2]. */
   numRetries: number;
@@ -131,6 +134,7 @@ export interface ServerSettings {
   shutdownGraceMs: number;
 }
 
+/** Minimum level of the gateway log (`gateway_settings.log_level`, `--log-level`); `silent` writes nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /**
@@ -138,9 +142,11 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
  * (a reload builds a new one).
  */
 export interface GatewayConfig {
+  /** Every valid `model_list` entry, in file order. */
   deployments: Deployment[];
   /** alias -> deployments of that model group, in model_list order. */
   groups: Map<string, Deployment[]>;
+  /** Router policy (`router_settings`, then `litellm_settings`, then LiteLLM's defaults). */
   router: RouterSettings;
   /** `litellm_settings.drop_params`: drop params the upstream rejects instead of failing. */
   dropParams: boolean;
@@ -148,6 +154,7 @@ export interface GatewayConfig {
   additionalDropParams: string[];
   /** `general_settings.master_key` as written (literal or `os.environ/NAME`), if any. */
   masterKey?: ApiKeyRef;
+  /** HTTP server settings (`gateway_settings`). */
   server: ServerSettings;
   /** Warnings found while loading (unknown keys etc.), each already phrased for the user. */
   warnings: string[];

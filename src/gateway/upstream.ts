@@ -158,19 +158,25 @@ export function resolveKey(d: Deployment, secrets: SecretResolver, hint: KeyHint
 
 /** The successful start of an upstream response: status 2xx, headers, and the body still streaming. */
 export interface UpstreamResponse {
+  /** HTTP status (2xx). */
   status: number;
+  /** Response headers as undici gives them (lower-case names). */
   headers: Record<string, string | string[] | undefined>;
+  /** The body, not yet read: iterate it for chunks (Buffers), or read it whole with `text()` / `json()`. */
   body: Readable & { text(): Promise<string>; json(): Promise<unknown> };
 }
 
 /**
  * Sends one JSON POST upstream and waits for the response headers.
  *
+ * @param dispatcher the pool to send through (see {@link createDispatcher}).
  * @param target the endpoint.
  * @param headers request headers (auth included).
  * @param body serialised JSON body.
  * @param signal aborts the request (client disconnect); the upstream socket is closed at once.
- * @param headersTimeoutMs time allowed until response headers arrive (the deployment's `timeout`).
+ * @param headersTimeoutMs time allowed until response headers arrive, in ms (the deployment's `timeout`, or
+ *   `stream_timeout` for streams).
+ * @param redact the provider key, scrubbed from the upstream's error text (see {@link scrubSecrets}).
  * @returns the response when the status is 2xx.
  * @throws UpstreamError: classified HTTP failures (see {@link classifyHttpFailure}), `timeout` when no
  *   headers came in time, `connection` on network errors. An abort rethrows the abort reason.
@@ -257,8 +263,9 @@ export function parseRetryAfter(headers: Record<string, string | string[] | unde
 /**
  * Turns a non-2xx upstream answer into an UpstreamError.
  * 429 -> rate_limit (with Retry-After; `insufficient_quota` kept as upstreamCode); 401/403 -> auth;
- * 404 -> not_found; 408 -> timeout; a context-length message or code on 400/413/422 -> context_window;
- * other 4xx -> bad_request; 5xx -> server.
+ * 404 -> not_found; 408 -> timeout; 5xx -> server; any other status whose code is
+ * `context_length_exceeded` or whose message reads like a context-length error -> context_window; the
+ * rest -> bad_request. The message is `HTTP <status>: <upstream message>`, scrubbed of secrets.
  * @param redact a provider key to scrub from the upstream's message (some upstreams echo part of it).
  */
 export function classifyHttpFailure(

@@ -49,6 +49,7 @@ export interface ConfigIssue {
  * (`<path>: <message>`), ready to print.
  */
 export class ConfigError extends Error {
+  /** Every problem found, in the order found (at most one per path). */
   readonly issues: ConfigIssue[];
 
   /** @param issues Every problem found (at least one). */
@@ -717,7 +718,7 @@ export function parseConfigText(text: string, sourceName: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw new ConfigError([{ path: sourceName, message: `cannot be read as YAML: ${(e as Error).message}` }]);
+    throw new ConfigError([{ path: sourceName, message: `cannot be read as YAML: ${(e as Error).message}; fix the YAML there, then load it again.` }]);
   }
 }
 
@@ -742,7 +743,7 @@ export async function loadConfigFile(path: string, opts: ResolveOptions = {}): P
           ? 'is a directory; pass the path of the config file itself (e.g. config.yaml).'
           : code === 'EACCES' || code === 'EPERM'
             ? 'cannot be read (permission denied); make the file readable by the user running the gateway.'
-            : `cannot be read (${code ?? (e as Error).message}).`;
+            : `cannot be read (${code ?? (e as Error).message}); check the path and that the file is readable.`;
     throw new ConfigError([{ path, message }]);
   }
   return resolveConfig(parseConfigText(text, path), opts);

@@ -296,7 +296,9 @@ export class Router {
       for (const name of names ?? []) {
         const p = this.plans.get(name);
         if (!p) {
-          this.warnings.push(`router_settings.${setting} for '${alias}' names '${name}', which no model_list entry defines; it is skipped.`);
+          this.warnings.push(
+            `router_settings.${setting} for '${alias}' names '${name}', which no model_list entry defines; it is skipped. Add a model_list entry with model_name: ${name}, or remove '${name}' from ${setting}.`,
+          );
           continue;
         }
         if (name === alias || out.includes(p)) continue;

@@ -39,21 +39,6 @@ export function newResponseId(): string {
   return randomIds('resp');
 }
 
-/** A new message item id (`msg_…`). */
-export function newMessageId(): string {
-  return randomIds('msg');
-}
-
-/** A new function_call item id (`fc_…`). */
-export function newFunctionCallId(): string {
-  return randomIds('fc');
-}
-
-/** A new reasoning item id (`rs_…`). */
-export function newReasoningId(): string {
-  return randomIds('rs');
-}
-
 /**
  * A deterministic generator for tests and golden files: `<prefix>_1`, `<prefix>_2`, … counted per
  * prefix, so the same sequence of requests always yields the same ids.

@@ -16,9 +16,6 @@ export { mapUsage, statusFor, type ResponseContext } from './output';
 export { EMPTY_TOOL_NAME_MAP, ToolRegistry, flatToolName, type ToolNameMap, type ToolTarget } from './tools';
 export {
   newResponseId,
-  newMessageId,
-  newFunctionCallId,
-  newReasoningId,
   randomIds,
   sequentialIds,
   type IdGenerator,

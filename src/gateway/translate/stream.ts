@@ -35,7 +35,7 @@
  * escape or surrogate pair in custom tool input, and tool-call fragments that precede the call's name.
  */
 import { encodeReasoning } from './reasoning';
-import { baseResponse, functionArgumentsOf, idsOf, mapUsage, statusFor, targetOf, toolCallItem, type ResponseContext } from './output';
+import { baseResponse, idsOf, mapUsage, statusFor, targetOf, toolCallItem, type ResponseContext } from './output';
 import type { IdGenerator } from './ids';
 import type { ToolTarget } from './tools';
 import type {
@@ -435,6 +435,10 @@ const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f:
  * sends the parsed input at the end instead.
  */
 export class InputDecoder {
+  /**
+   * `prefix`: before the opening quote of the value; `string`: decoding it; `done`: its closing quote was
+   * seen; `fallback`: not the expected shape, nothing was decoded.
+   */
   state: 'prefix' | 'string' | 'done' | 'fallback' = 'prefix';
   /** Everything decoded so far (including a held-back high surrogate only after {@link finish}). */
   text = '';

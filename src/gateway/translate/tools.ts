@@ -44,6 +44,7 @@ export interface ToolTarget {
  * are returned to the client as plain `function_call`s under the upstream name.
  */
 export interface ToolNameMap {
+  /** Flattened function name sent upstream -> the tool the client declared. */
   readonly byUpstream: ReadonlyMap<string, ToolTarget>;
 }
 
@@ -92,6 +93,7 @@ export function flatToolName(name: string, namespace?: string): string {
  * (namespace, name); a flattened name already taken by another tool gets `_2`, `_3`, ... appended.
  */
 export class ToolRegistry implements ToolNameMap {
+  /** See {@link ToolNameMap.byUpstream}. */
   readonly byUpstream = new Map<string, ToolTarget>();
   /** Upstream tool definitions, in registration order. */
   readonly chatTools: ChatTool[] = [];
