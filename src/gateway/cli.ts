@@ -8,6 +8,8 @@
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage or config error.
  */
+import { watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -27,7 +29,7 @@ const USAGE = `Usage:
   codex-gateway check --config FILE
       Validates a config file and prints its aliases.
   codex-gateway rotate-token
-      Writes a new gateway token to the token file (restart a running serve to use it).
+      Writes a new gateway token to the token file; a running serve switches to it within a second.
 `;
 
 /** Prints `codex-gateway: <msg>` on stderr and exits with `code` (2: usage or config error, 1: runtime error). */
@@ -82,7 +84,7 @@ async function load(path: string | undefined, isolated = false): Promise<Gateway
  * The gateway token: `general_settings.master_key` (literal or `os.environ/NAME`), else the generated
  * token in the master key file (created 0600 on first run).
  */
-async function masterKey(config: GatewayConfig): Promise<{ token: string; source: string }> {
+async function masterKey(config: GatewayConfig): Promise<{ token: string; source: string; file?: string }> {
   const mk = config.masterKey;
   if (mk?.kind === 'literal') return { token: mk.value, source: 'general_settings.master_key' };
   if (mk?.kind === 'env') {
@@ -92,7 +94,32 @@ async function masterKey(config: GatewayConfig): Promise<{ token: string; source
   }
   const path = masterKeyPath();
   const { token, created } = await loadOrCreateMasterKey(path);
-  return { token, source: `${path}${created ? ' (created now)' : ''}` };
+  return { token, source: `${path}${created ? ' (created now)' : ''}`, file: path };
+}
+
+/** How often `serve` checks the token file for a rotation, in ms. */
+const TOKEN_POLL_MS = 1000;
+
+/**
+ * Follows the token file: after `codex-gateway rotate-token` (or any rewrite of the file) the running
+ * gateway accepts only the new token, within about {@link TOKEN_POLL_MS}. Codex re-runs its `auth` command
+ * after a 401, so it picks the new token up by itself. Polling (`fs.watchFile`) also survives the atomic
+ * rename the writer uses, which an inode watch would not.
+ */
+function followTokenFile(path: string, gw: Gateway, logger: Logger, current: string): void {
+  let token = current;
+  watchFile(path, { interval: TOKEN_POLL_MS, persistent: false }, () => {
+    readFile(path, 'utf8').then(
+      (text) => {
+        const next = text.trim();
+        if (!next || next === token) return;
+        token = next;
+        gw.setMasterKey(next);
+        logger.info(`the gateway token in ${path} changed: the new token is in force`);
+      },
+      () => logger.warn(`the gateway token file ${path} cannot be read; the previous token stays in force (run 'codex-gateway rotate-token' to write a new one)`),
+    );
+  });
 }
 
 /** `serve`: loads the config, starts the gateway, and stops it gracefully on SIGINT/SIGTERM. */
@@ -106,10 +133,11 @@ async function serve(argv: string[]): Promise<void> {
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) fail(`--log-level must be one of debug, info, warn, error, silent.`);
   const port = values.port !== undefined ? Number(values.port) : config.server.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer from 0 to 65535.`);
-  const { token, source } = await masterKey(config);
+  const { token, source, file } = await masterKey(config);
   const logger = new Logger(level);
   for (const w of config.warnings) logger.warn(w);
   const gw = new Gateway({ config, masterKey: token, logger });
+  if (file) followTokenFile(file, gw, logger, token);
   let addr;
   try {
     addr = await gw.listen(values.host ?? config.server.host, port);
@@ -184,7 +212,7 @@ async function main(): Promise<void> {
       return check(rest);
     case 'rotate-token':
       await writeMasterKey(masterKeyPath(), generateToken());
-      process.stdout.write(`New gateway token written to ${masterKeyPath()}\n`);
+      process.stdout.write(`New gateway token written to ${masterKeyPath()}; a running gateway uses it within a second, and Codex reads it again by itself.\n`);
       return;
     case undefined:
     case '-h':

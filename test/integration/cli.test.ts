@@ -137,6 +137,28 @@ describe('codex-gateway command line', function () {
     }
   });
 
+  it('rotate-token: a running gateway switches to the new token within seconds', async () => {
+    const s = await serve(dirs, configPath, { DEEPSEEK_API_KEY: key });
+    try {
+      const tokenFile = join(dirs.gatewayHome, 'master_key');
+      const old = (await readFile(tokenFile, 'utf8')).trim();
+      const models = (t: string) => fetch(`${s.origin}/v1/models`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+      assert.equal(await models(old), 200);
+      const r = spawnSync(process.execPath, [GATEWAY_BIN, 'rotate-token'], { env: env(dirs), encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const fresh = (await readFile(tokenFile, 'utf8')).trim();
+      assert.notEqual(fresh, old);
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+      const deadline = Date.now() + 8000;
+      while ((await models(fresh)) !== 200 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      assert.equal(await models(fresh), 200, 'the new token works');
+      assert.equal(await models(old), 401, 'the old token is refused');
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
+    }
+  });
+
   it('codex-config prints a config.toml block that reads the token from the 0600 file', () => {
     const r = spawnSync(process.execPath, [GATEWAY_BIN, 'codex-config', '--config', configPath, '--port', '4555'], { env: env(dirs), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
