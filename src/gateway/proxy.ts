@@ -222,7 +222,8 @@ type Usage = { input?: number; output?: number };
  * slot and write the one log line. Never throws: errors before the first byte are written in the OpenAI
  * error shape; after it, `respond` ends the stream in the protocol's own way.
  * @param start one upstream attempt against one deployment (see startResponses / startChat).
- * @param respond writes the answer; returns the usage and the wire used.
+ * @param wireOf the upstream wire a started attempt uses (for the log line, also when the client leaves).
+ * @param respond writes the answer; returns the usage.
  */
 async function proxy<T>(
   deps: ProxyDeps,
@@ -230,7 +231,8 @@ async function proxy<T>(
   res: ServerResponse,
   route: string,
   start: (rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal) => Promise<T>,
-  respond: (scope: RequestScope, routed: RouteResult<T>, body: Record<string, unknown>, stream: boolean, meta: Record<string, string>) => Promise<{ usage: Usage; wire: string }>,
+  wireOf: (started: T) => WireApi,
+  respond: (scope: RequestScope, routed: RouteResult<T>, body: Record<string, unknown>, stream: boolean, meta: Record<string, string>) => Promise<Usage>,
 ): Promise<void> {
   const scope = new RequestScope(deps, req, res, route);
   const rt = deps.runtime();
@@ -256,11 +258,11 @@ async function proxy<T>(
   };
   if (routed.fallbackFrom) meta['x-codex-gateway-fallback-from'] = routed.fallbackFrom;
   deps.track(1);
-  let out: { usage: Usage; wire?: string } = { usage: {} };
+  let usage: Usage = {};
   let ok = true;
   let error: string | undefined;
   try {
-    out = await respond(scope, routed, body, stream, meta);
+    usage = await respond(scope, routed, body, stream, meta);
   } catch (e) {
     ok = scope.abort.signal.aborted;
     error = (e as Error).message;
@@ -272,10 +274,10 @@ async function proxy<T>(
   scope.log({
     alias: routed.alias,
     deployment: routed.deployment.id,
-    wire: out.wire,
+    wire: wireOf(routed.value),
     status: res.statusCode,
-    inputTokens: out.usage.input,
-    outputTokens: out.usage.output,
+    inputTokens: usage.input,
+    outputTokens: usage.output,
     retries: routed.retries,
     fallbackFrom: routed.fallbackFrom,
     stream,
@@ -291,9 +293,10 @@ export function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: Serv
     res,
     '/v1/responses',
     (rt, d, body, stream, signal) => startResponses(deps, rt, d, body, stream, signal),
+    (started) => started.wire,
     async (scope, routed, body, stream, meta) => {
       const started = routed.value;
-      if (started.wire === 'responses') return { wire: 'responses', usage: await relayResponses(scope, started.res, stream, meta) };
+      if (started.wire === 'responses') return relayResponses(scope, started.res, stream, meta);
       const ctx: ResponseContext = {
         responseId: newResponseId(),
         alias: routed.alias,
@@ -301,8 +304,7 @@ export function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: Serv
         tools: started.plan!.tools,
         request: body as never,
       };
-      const usage = stream ? await streamChatAsResponses(scope, started.res, ctx, meta) : await chatJsonAsResponses(scope, started.res, ctx, meta);
-      return { wire: 'chat', usage };
+      return stream ? streamChatAsResponses(scope, started.res, ctx, meta) : chatJsonAsResponses(scope, started.res, ctx, meta);
     },
   );
 }
@@ -532,7 +534,8 @@ export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerRes
     res,
     '/v1/chat/completions',
     (rt, d, body, stream, signal) => startChat(deps, rt, d, body, stream, signal),
-    async (scope, routed, _body, stream, meta) => ({ wire: 'chat', usage: await relayChat(scope, routed.value, stream, meta) }),
+    () => 'chat',
+    (scope, routed, _body, stream, meta) => relayChat(scope, routed.value, stream, meta),
   );
 }
 

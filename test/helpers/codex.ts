@@ -211,6 +211,11 @@ export interface CodexRunOptions {
   args?: string[];
   /** Extra environment. */
   env?: Record<string, string>;
+  /**
+   * Pass `--ephemeral` (default true: no session files). Set false when a later run resumes the session
+   * (`args: ['resume', '--last']`).
+   */
+  ephemeral?: boolean;
 }
 
 /**
@@ -219,6 +224,32 @@ export interface CodexRunOptions {
  * `--strict-config` makes Codex fail on any config.toml key it does not know.
  */
 export async function runCodexExec(opts: CodexRunOptions): Promise<CodexResult> {
+  return (await startCodexExec(opts)).done;
+}
+
+/** A `codex exec` started by {@link startCodexExec} that may still be running. */
+export interface RunningCodex {
+  /** Process id (also the id of its process group); undefined if the spawn failed. */
+  pid: number | undefined;
+  /** Everything Codex wrote to stdout so far (JSONL events). */
+  stdout(): string;
+  /** Everything Codex wrote to stderr so far. */
+  stderr(): string;
+  /**
+   * Sends `signal` (default SIGKILL) to Codex's whole process group, as a terminal's Ctrl-C or a closed
+   * window would reach every process of the group. Ignored once the process is gone.
+   */
+  kill(signal?: NodeJS.Signals): void;
+  /** Resolves when the run ends (normally, killed, or timed out); never rejects. */
+  done: Promise<CodexResult>;
+}
+
+/**
+ * Starts the same `codex exec` as {@link runCodexExec} without waiting for it, so a test can act while the
+ * turn is running (e.g. kill Codex mid-stream). `opts.timeoutMs` still bounds the run.
+ * @throws only if config.toml cannot be written.
+ */
+export async function startCodexExec(opts: CodexRunOptions): Promise<RunningCodex> {
   await writeFile(join(opts.dirs.codexHome, 'config.toml'), opts.configToml, { mode: 0o600 });
   const args = [
     CODEX_BIN,
@@ -226,7 +257,7 @@ export async function runCodexExec(opts: CodexRunOptions): Promise<CodexResult> 
     '--json',
     '--skip-git-repo-check',
     '--strict-config',
-    '--ephemeral',
+    ...(opts.ephemeral === false ? [] : ['--ephemeral']),
     ...(opts.sandboxArgs ?? (process.env.CODEX_E2E_NO_SANDBOX === '1' ? ['--dangerously-bypass-approvals-and-sandbox'] : ['--sandbox', 'workspace-write'])),
     '-C',
     opts.dirs.workspace,
@@ -249,17 +280,24 @@ export async function runCodexExec(opts: CodexRunOptions): Promise<CodexResult> 
     timedOut = true;
     killGroup(child, 'SIGKILL');
   }, opts.timeoutMs ?? 120_000);
-  const exitCode = await new Promise<number | null>((resolve) => {
-    child.once('error', (e) => {
-      stderr += `\nspawn error: ${e.message}`;
-      resolve(null);
+  const done = (async (): Promise<CodexResult> => {
+    const exitCode = await new Promise<number | null>((resolve) => {
+      child.once('error', (e) => {
+        stderr += `\nspawn error: ${e.message}`;
+        resolve(null);
+      });
+      child.once('close', (code) => resolve(code));
     });
-    child.once('close', (code) => resolve(code));
-  });
-  clearTimeout(timer);
-  // Tool commands started by Codex share its process group; make sure none outlives the run.
-  killGroup(child, 'SIGKILL');
+    clearTimeout(timer);
+    // Tool commands started by Codex share its process group; make sure none outlives the run.
+    killGroup(child, 'SIGKILL');
+    return resultOf(exitCode, timedOut, stdout, stderr, Date.now() - started);
+  })();
+  return { pid: child.pid, stdout: () => stdout, stderr: () => stderr, kill: (signal = 'SIGKILL') => killGroup(child, signal), done };
+}
 
+/** Parses the JSONL events of a finished run into a {@link CodexResult}. */
+function resultOf(exitCode: number | null, timedOut: boolean, stdout: string, stderr: string, durationMs: number): CodexResult {
   const events: CodexEvent[] = [];
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
@@ -276,7 +314,7 @@ export async function runCodexExec(opts: CodexRunOptions): Promise<CodexResult> 
     else if (e.type === 'item.completed' && e.item?.type === 'error') errors.push(e.item.message ?? '');
     else if (e.type === 'turn.failed' && e.error) errors.push(e.error.message);
   }
-  return { exitCode, timedOut, stdout, stderr, events, agentMessages, errors, durationMs: Date.now() - started };
+  return { exitCode, timedOut, stdout, stderr, events, agentMessages, errors, durationMs };
 }
 
 /**
