@@ -13,103 +13,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codexConfigBlock } from '../../src/gateway/codex/config-block';
-import {
-  REPO_ROOT,
-  describeRun,
-  makeTempDirs,
-  runCodexExec,
-  startGatewayProcess,
-  testCodexConfig,
-  testToken,
-  type CodexResult,
-  type GatewayProcess,
-  type TempDirs,
-} from '../helpers/codex';
+import { REPO_ROOT, describeRun, testToken } from '../helpers/codex';
 import { MockUpstream, chatText, chatToolCalls, errorReply, type RecordedRequest, type Reply } from '../helpers/mock-upstream';
-
-/** Per-scenario bound: Codex start-up plus a few model round trips on a loaded 2-core machine. */
-const RUN_TIMEOUT_MS = 120_000;
-
-/** Everything one scenario starts; {@link Scenario.stop} tears it all down. */
-interface Scenario {
-  dirs: TempDirs;
-  gateway: GatewayProcess;
-  upstreams: MockUpstream[];
-  /** The gateway token (general_settings.master_key), also in the token file Codex reads. */
-  token: string;
-  /** Writes Codex's config.toml for `model` and runs `codex exec` with `prompt`. */
-  run(model: string, prompt: string): Promise<CodexResult>;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts the mock upstreams, a gateway process with `yaml(upstreams, token)` as config, and prepares Codex.
- * @param upstreamKeys one provider key per mock (the mock answers 401 to any other key).
- */
-async function startScenario(
-  upstreamKeys: string[],
-  yaml: (ups: MockUpstream[], token: string) => string,
-  gatewayEnv: Record<string, string>,
-): Promise<Scenario> {
-  const dirs = await makeTempDirs();
-  const upstreams: MockUpstream[] = [];
-  let gateway: GatewayProcess | undefined;
-  try {
-    for (let i = 0; i < upstreamKeys.length; i++) upstreams.push(await MockUpstream.start({ name: `upstream${i}`, apiKey: upstreamKeys[i] }));
-    const token = testToken('gateway');
-    gateway = await startGatewayProcess({ dirs, configYaml: yaml(upstreams, token), env: gatewayEnv });
-    const tokenFile = join(dirs.home, 'gateway-token');
-    await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
-    const gw = gateway;
-    return {
-      dirs,
-      gateway: gw,
-      upstreams,
-      token,
-      run: (model, prompt) =>
-        runCodexExec({
-          dirs,
-          configToml: testCodexConfig(codexConfigBlock({ baseUrl: gw.baseUrl, model, tokenFile, catalogUrl: `${gw.baseUrl}/codex/models` })),
-          prompt,
-          timeoutMs: RUN_TIMEOUT_MS,
-        }),
-      stop: async () => {
-        await gw.stop();
-        await Promise.all(upstreams.map((u) => u.close()));
-        await dirs.cleanup();
-      },
-    };
-  } catch (e) {
-    await gateway?.stop();
-    await Promise.all(upstreams.map((u) => u.close()));
-    await dirs.cleanup();
-    throw e;
-  }
-}
-
-/** One Chat Completions deployment in config.yaml, pointing at a mock. */
-function deployment(alias: string, model: string, up: MockUpstream, keyEnv: string, extra = ''): string {
-  return [
-    `  - model_name: ${alias}`,
-    `    litellm_params:`,
-    `      model: ${model}`,
-    `      api_base: ${up.baseUrl}`,
-    `      api_key: os.environ/${keyEnv}`,
-    `      wire_api: chat`,
-    `    model_info:`,
-    `      max_input_tokens: 64000`,
-    extra,
-  ].join('\n');
-}
-
-/** Fails with the run's events when the run timed out or Codex could not start. */
-function assertRan(r: CodexResult): void {
-  assert.equal(r.timedOut, false, `codex exec timed out\n${describeRun(r)}`);
-  assert.ok(r.events.some((e) => e.type === 'thread.started'), `codex exec did not start a thread\n${describeRun(r)}`);
-}
+import { RUN_TIMEOUT_MS, assertRan, deployment, startScenario, type Scenario } from '../helpers/scenario';
 
 /** The function tools (Chat Completions shape) of an upstream request. */
 function functionTools(req: RecordedRequest): { name: string; parameters: any }[] {
@@ -149,7 +58,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const upKey = testToken('upstream');
     sc = await startScenario(
       [upKey],
-      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', '      supports_reasoning: true')}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat', ['supports_reasoning: true'])}\ngeneral_settings:\n  master_key: ${token}\n`,
       { DEEPSEEK_API_KEY: upKey },
     );
     const [up] = sc.upstreams;
@@ -181,7 +90,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const upKey = testToken('upstream');
     sc = await startScenario(
       [upKey],
-      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY')}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')}\ngeneral_settings:\n  master_key: ${token}\n`,
       { DEEPSEEK_API_KEY: upKey },
     );
     const [up] = sc.upstreams;
@@ -214,7 +123,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const upKey = testToken('upstream');
     sc = await startScenario(
       [upKey],
-      ([up], token) => `model_list:\n${deployment('coder', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY')}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => `model_list:\n${deployment('coder', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')}\ngeneral_settings:\n  master_key: ${token}\n`,
       { DEEPSEEK_API_KEY: upKey },
     );
     const [up] = sc.upstreams;
@@ -255,8 +164,8 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
       ([a, b], token) =>
         [
           'model_list:',
-          deployment('primary', 'openai/gpt-4o-mini', a, 'OPENAI_API_KEY'),
-          deployment('backup', 'deepseek/deepseek-chat', b, 'DEEPSEEK_API_KEY'),
+          deployment('primary', 'openai/gpt-4o-mini', a, 'OPENAI_API_KEY', 'chat'),
+          deployment('backup', 'deepseek/deepseek-chat', b, 'DEEPSEEK_API_KEY', 'chat'),
           'router_settings:',
           '  num_retries: 1',
           '  retry_after: 0',
@@ -287,7 +196,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const wrongKey = testToken('upstream-wrong');
     sc = await startScenario(
       [rightKey],
-      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY')}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')}\ngeneral_settings:\n  master_key: ${token}\n`,
       { DEEPSEEK_API_KEY: wrongKey },
     );
     const [up] = sc.upstreams;
