@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { chatBody, codexSizedResponsesBody, smallResponsesBody } from './lib/bodies';
 import { analyzeProfile, type ProfileReport } from './lib/cpuprofile';
 import { cpuMsOf, memoryOf, Procs, type Server } from './lib/procs';
-import { renderMarkdown, verdicts, type BenchRun, type LoadTargetResult, type MemoryRow, type StreamTargetResult } from './lib/report';
+import { renderMarkdown, verdicts, type BenchRun, type LoadSettings, type LoadTargetResult, type MemoryRow, type StreamTargetResult } from './lib/report';
 import { measureStream } from './lib/stream-client';
 import { ms } from './lib/stats';
 import { runWrk, type WrkResult } from './lib/wrk';
@@ -48,20 +48,8 @@ const PORTKEY_HONO_NODE_SERVER = '1.13.8';
 /** Seconds of load per case in `--profile` mode. */
 const PROFILE_LOAD_S = 6;
 
-interface Options {
-  warmupS: number;
-  /** Latency: cycles x seconds at 1 connection per target. */
-  latencyCycles: number;
-  latencyS: number;
-  /** Throughput: cycles x seconds at `connections` connections per target. */
-  throughputCycles: number;
-  throughputS: number;
-  connections: number;
-  /** wrk threads for the throughput runs. */
-  threads: number;
-  /** Streams: cycles x sequential requests per target. */
-  streamCycles: number;
-  streamN: number;
+/** Command-line options: the load settings plus what the run does around them. */
+interface Options extends LoadSettings {
   streamWarmup: number;
   peer: boolean;
   logLevel: string;

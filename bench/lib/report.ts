@@ -47,24 +47,29 @@ export interface MemoryRow {
   settled?: Memory;
 }
 
+/** The measurement knobs of a run: warm-up and cycle lengths in s, counts, connections. */
+export interface LoadSettings {
+  warmupS: number;
+  /** Latency: cycles x seconds at 1 connection per target. */
+  latencyCycles: number;
+  latencyS: number;
+  /** Throughput: cycles x seconds at `connections` connections per target. */
+  throughputCycles: number;
+  throughputS: number;
+  connections: number;
+  /** wrk threads for the throughput runs. */
+  threads: number;
+  /** Streams: cycles x sequential requests per target. */
+  streamCycles: number;
+  streamN: number;
+}
+
 /** Everything one run measured plus its settings. */
 export interface BenchRun {
   startedAt: string;
   durationS: number;
   machine: { cpu: string; cores: number; node: string; wrk: string; loadBefore: number[]; loadAfter: number[] };
-  settings: {
-    warmupS: number;
-    latencyCycles: number;
-    latencyS: number;
-    throughputCycles: number;
-    throughputS: number;
-    connections: number;
-    threads: number;
-    streamCycles: number;
-    streamN: number;
-    gatewayLogLevel: string;
-    peer: string;
-  };
+  settings: LoadSettings & { gatewayLogLevel: string; peer: string };
   load: LoadTargetResult[];
   streams: StreamTargetResult[];
   memory: MemoryRow[];

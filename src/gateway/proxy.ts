@@ -16,7 +16,7 @@ import type { RouteResult } from './router';
 import { redactSecrets } from './router/redact';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
-import { postJson, resolveKey, targetFor, type KeyHint, type UpstreamResponse } from './upstream';
+import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
 import {
   ChatToResponsesStream,
   chatToResponsesResponse,
@@ -123,14 +123,6 @@ export function sendError(res: ServerResponse, err: GatewayError): void {
  */
 function headersTimeout(d: Deployment, stream: boolean): number {
   return stream && d.streamTimeoutMs !== undefined ? d.streamTimeoutMs : d.timeoutMs;
-}
-
-/** Builds the request headers for a deployment with its key. */
-function upstreamHeaders(d: Deployment, key: string | undefined, accept: string): Record<string, string> {
-  const t = targetFor(d);
-  const h: Record<string, string> = { ...t.baseHeaders, accept };
-  if (key) h[t.authHeader] = t.authHeader === 'authorization' ? `Bearer ${key}` : key;
-  return h;
 }
 
 /** The client's body over the deployment's defaults (`litellm_params` extras, computed at config load). */
@@ -310,6 +302,22 @@ export function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: Serv
 }
 
 /**
+ * The upstream wire a deployment speaks now (its own, or `chat` once a `/responses` 404 taught us).
+ * @throws UpstreamError `not_implemented` for the `messages` wire (Anthropic), whose adapter is not built
+ *   yet; the message names the alias and what to do.
+ */
+function wireOrRefuse(deps: ProxyDeps, d: Deployment, facts: DeploymentFacts): 'responses' | 'chat' {
+  const wire = deps.learnedWire.get(d.id) ?? d.wire;
+  if (wire === 'messages') {
+    throw new UpstreamError(
+      'not_implemented',
+      `alias "${d.alias}" points at ${facts.providerName} (Anthropic Messages API), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
+    );
+  }
+  return wire;
+}
+
+/**
  * One attempt of a Responses request against one deployment: passes the request through to a
  * `responses` upstream, or translates it for a `chat` one. Resolves once upstream headers arrived.
  * A `responses` upstream that answers 404 (no `/responses` route) is retried at once as `chat`, and that
@@ -325,13 +333,7 @@ async function startResponses(
   signal: AbortSignal,
 ): Promise<Started> {
   const facts = rt.factsOf(d);
-  const wire = deps.learnedWire.get(d.id) ?? d.wire;
-  if (wire === 'messages') {
-    throw new UpstreamError(
-      'not_implemented',
-      `alias "${d.alias}" points at ${facts.providerName} (Anthropic Messages API), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
-    );
-  }
+  const wire = wireOrRefuse(deps, d, facts);
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   const accept = stream ? 'text/event-stream' : 'application/json';
   if (wire === 'responses') {
@@ -582,12 +584,7 @@ async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: bool
  */
 async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal): Promise<UpstreamResponse> {
   const facts = rt.factsOf(d);
-  if ((deps.learnedWire.get(d.id) ?? d.wire) === 'messages') {
-    throw new UpstreamError(
-      'not_implemented',
-      `alias "${d.alias}" points at ${facts.providerName} (Anthropic Messages API), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
-    );
-  }
+  wireOrRefuse(deps, d, facts);
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   const up = withDefaults(facts, body);
   up.model = d.model;

@@ -25,7 +25,7 @@ import { handleChat, handleResponses, sendError, type ProxyDeps } from './proxy'
 import type { RouterOptions } from './router';
 import { Runtime } from './runtime';
 import type { GatewayConfig, SecretResolver, WireApi } from './types';
-import { cliKeyHint, createDispatcher, postJson, resolveKey, targetFor, type KeyHint } from './upstream';
+import { cliKeyHint, createDispatcher, postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint } from './upstream';
 
 /** The proxy routes, served without Hono (see Gateway.listener). */
 const PROXY_ROUTES: ReadonlyMap<string, typeof handleChat> = new Map([
@@ -282,13 +282,10 @@ export class Gateway {
         return { ok: false, error: 'this version of Codex Gateway cannot call the Anthropic Messages API yet; route this alias to an OpenAI-compatible deployment' };
       }
       const key = resolveKey(d, this.secrets, this.keyHint, facts.keyRequired);
-      const t = targetFor(d);
-      const headers: Record<string, string> = { ...t.baseHeaders };
-      if (key) headers[t.authHeader] = t.authHeader === 'authorization' ? `Bearer ${key}` : key;
       const res = await postJson(
         this.dispatcher,
-        t.chat,
-        headers,
+        targetFor(d).chat,
+        upstreamHeaders(d, key, 'application/json'),
         JSON.stringify({ model: d.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }),
         AbortSignal.timeout(Math.min(d.timeoutMs, 30_000)),
         Math.min(d.timeoutMs, 30_000),

@@ -117,6 +117,18 @@ export function targetFor(d: Deployment): UpstreamTarget {
   return t;
 }
 
+/**
+ * The request headers for one call to a deployment: its base headers (content type, `extra_headers`),
+ * `accept`, and the key in the provider's header (`Authorization: Bearer`, Azure's `api-key`, Anthropic's
+ * `x-api-key`).
+ */
+export function upstreamHeaders(d: Deployment, key: string | undefined, accept: string): Record<string, string> {
+  const t = targetFor(d);
+  const h: Record<string, string> = { ...t.baseHeaders, accept };
+  if (key) h[t.authHeader] = t.authHeader === 'authorization' ? `Bearer ${key}` : key;
+  return h;
+}
+
 /** Body params that configure the transport, not the model; never forwarded in a request body. */
 export const TRANSPORT_PARAMS: ReadonlySet<string> = new Set(['api_version', 'api_key', 'api_base', 'timeout', 'stream_timeout']);
 

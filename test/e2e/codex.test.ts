@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { codexConfigBlock } from '../../src/gateway/codex/config-block';
 import { REPO_ROOT, describeRun, testToken } from '../helpers/codex';
 import { MockUpstream, chatText, chatToolCalls, errorReply, type RecordedRequest, type Reply } from '../helpers/mock-upstream';
-import { RUN_TIMEOUT_MS, assertRan, deployment, startScenario, type Scenario } from '../helpers/scenario';
+import { RUN_TIMEOUT_MS, assertRan, configYaml, deployment, startScenario, type Scenario } from '../helpers/scenario';
 
 /** The function tools (Chat Completions shape) of an upstream request. */
 function functionTools(req: RecordedRequest): { name: string; parameters: any }[] {
@@ -58,7 +58,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const upKey = testToken('upstream');
     sc = await startScenario(
       [upKey],
-      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat', ['supports_reasoning: true'])}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => configYaml([deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat', ['supports_reasoning: true'])], token),
       { DEEPSEEK_API_KEY: upKey },
     );
     const [up] = sc.upstreams;
@@ -90,7 +90,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const upKey = testToken('upstream');
     sc = await startScenario(
       [upKey],
-      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => configYaml([deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')], token),
       { DEEPSEEK_API_KEY: upKey },
     );
     const [up] = sc.upstreams;
@@ -123,7 +123,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const upKey = testToken('upstream');
     sc = await startScenario(
       [upKey],
-      ([up], token) => `model_list:\n${deployment('coder', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => configYaml([deployment('coder', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')], token),
       { DEEPSEEK_API_KEY: upKey },
     );
     const [up] = sc.upstreams;
@@ -162,18 +162,11 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     sc = await startScenario(
       [keyA, keyB],
       ([a, b], token) =>
-        [
-          'model_list:',
-          deployment('primary', 'openai/gpt-4o-mini', a, 'OPENAI_API_KEY', 'chat'),
-          deployment('backup', 'deepseek/deepseek-chat', b, 'DEEPSEEK_API_KEY', 'chat'),
-          'router_settings:',
-          '  num_retries: 1',
-          '  retry_after: 0',
-          '  fallbacks: [{"primary": ["backup"]}]',
-          'general_settings:',
-          `  master_key: ${token}`,
-          '',
-        ].join('\n'),
+        configYaml(
+          [deployment('primary', 'openai/gpt-4o-mini', a, 'OPENAI_API_KEY', 'chat'), deployment('backup', 'deepseek/deepseek-chat', b, 'DEEPSEEK_API_KEY', 'chat')],
+          token,
+          ['num_retries: 1', 'retry_after: 0', 'fallbacks: [{"primary": ["backup"]}]'],
+        ),
       { OPENAI_API_KEY: keyA, DEEPSEEK_API_KEY: keyB },
     );
     const [a, b] = sc.upstreams;
@@ -196,7 +189,7 @@ describe('Codex CLI end to end (real codex -> gateway process -> Chat Completion
     const wrongKey = testToken('upstream-wrong');
     sc = await startScenario(
       [rightKey],
-      ([up], token) => `model_list:\n${deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')}\ngeneral_settings:\n  master_key: ${token}\n`,
+      ([up], token) => configYaml([deployment('ds', 'deepseek/deepseek-chat', up, 'DEEPSEEK_API_KEY', 'chat')], token),
       { DEEPSEEK_API_KEY: wrongKey },
     );
     const [up] = sc.upstreams;

@@ -61,6 +61,18 @@ export interface ProviderSpec {
 /** Parameters only OpenAI's own API accepts; Google's OpenAI layer rejects unknown fields with 400. */
 const OPENAI_ONLY_PARAMS = ['store', 'metadata', 'prompt_cache_key', 'service_tier', 'logit_bias'];
 
+/** Any server that speaks OpenAI's Chat Completions at a user-given `api_base` (our own id). */
+const OPENAI_COMPATIBLE: ProviderSpec = {
+  id: 'openai_compatible',
+  displayName: 'OpenAI-compatible server',
+  defaultApiBase: '',
+  defaultWire: 'chat',
+  keyRequired: false,
+  unsupportedParams: [],
+  apiBaseRequired: true,
+  apiBaseExample: 'http://127.0.0.1:8000/v1',
+};
+
 const SPECS: ProviderSpec[] = [
   {
     id: 'openai',
@@ -173,26 +185,9 @@ const SPECS: ProviderSpec[] = [
     unsupportedParams: [],
     authHeader: 'x-api-key',
   },
-  {
-    id: 'openai_compatible',
-    displayName: 'OpenAI-compatible server',
-    defaultApiBase: '',
-    defaultWire: 'chat',
-    keyRequired: false,
-    unsupportedParams: [],
-    apiBaseRequired: true,
-    apiBaseExample: 'http://127.0.0.1:8000/v1',
-  },
-  {
-    id: 'custom_openai',
-    displayName: 'OpenAI-compatible server',
-    defaultApiBase: '',
-    defaultWire: 'chat',
-    keyRequired: false,
-    unsupportedParams: [],
-    apiBaseRequired: true,
-    apiBaseExample: 'http://127.0.0.1:8000/v1',
-  },
+  OPENAI_COMPATIBLE,
+  // LiteLLM's other name for the same thing; kept as its own id so a config's provider reads back as written.
+  { ...OPENAI_COMPATIBLE, id: 'custom_openai' },
   {
     id: 'hosted_vllm',
     displayName: 'vLLM',
