@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): CodexGatewayApi {
 
 /**
  * Stops the gateway when this window serves it (streams in flight get 3 s); another window takes over
- * within a few seconds. Codex's config.toml is left pointing at the gateway (see the README, "Disabling").
+ * within a few seconds. Codex's config.toml is left pointing at the gateway (docs/vscode-extension.md, "Disabling and uninstalling").
  */
 export async function deactivate(): Promise<void> {
   const c = controller;
