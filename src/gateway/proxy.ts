@@ -14,6 +14,7 @@ import { GatewayError, UpstreamError } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
 import { redactSecrets } from './router/redact';
+import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
@@ -234,6 +235,7 @@ async function proxy<T>(
   let body: Record<string, unknown>;
   try {
     body = await readJsonBody(req, rt.config.server.maxBodyBytes);
+    checkRequestBody(route as CheckedRoute, body);
     alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
     stream = body.stream === true;
     routed = await rt.router.run(alias, (d) => start(rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });

@@ -132,6 +132,12 @@ export interface ServerSettings {
   logLevel: LogLevel;
   /** Grace period in ms for in-flight streams on shutdown [10000]. */
   shutdownGraceMs: number;
+  /**
+   * Longest silence in ms allowed between two body chunks of a streamed upstream answer, once its first
+   * byte arrived [270000]. Below Codex's own `stream_idle_timeout_ms` (300000) so the gateway, not Codex,
+   * ends a stalled stream and says why. See docs/reliability.md.
+   */
+  streamIdleTimeoutMs: number;
 }
 
 /** Minimum level of the gateway log (`gateway_settings.log_level`, `--log-level`); `silent` writes nothing. */

@@ -279,7 +279,7 @@ describe('config loader', () => {
         defaultFallbacks: [],
         maxFallbacks: 5,
       });
-      assert.deepEqual(config.server, { host: '127.0.0.1', port: 4000, maxBodyBytes: 16 * 1024 * 1024, logLevel: 'info', shutdownGraceMs: 10_000 });
+      assert.deepEqual(config.server, { host: '127.0.0.1', port: 4000, maxBodyBytes: 16 * 1024 * 1024, logLevel: 'info', shutdownGraceMs: 10_000, streamIdleTimeoutMs: 270_000 });
       assert.equal(config.dropParams, false);
       assert.deepEqual(config.additionalDropParams, []);
       const d = config.deployments[0];
@@ -301,7 +301,7 @@ describe('config loader', () => {
           'router_settings: { routing_strategy: latency-based-routing }',
         ].join('\n'),
       );
-      assert.deepEqual(config.server, { host: '0.0.0.0', port: 0, maxBodyBytes: 2048, logLevel: 'debug', shutdownGraceMs: 0 });
+      assert.deepEqual(config.server, { host: '0.0.0.0', port: 0, maxBodyBytes: 2048, logLevel: 'debug', shutdownGraceMs: 0, streamIdleTimeoutMs: 270_000 });
       assert.equal(config.dropParams, true);
       assert.deepEqual(config.additionalDropParams, ['prompt_cache_key', 'user']);
       assert.equal(config.router.routingStrategy, 'latency-based-routing');

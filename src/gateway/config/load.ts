@@ -84,6 +84,8 @@ const DEFAULT_PORT = 4000;
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** Default `gateway_settings.stream_idle_timeout_ms`: under Codex's own 300 s stream idle timeout. */
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 270_000;
 
 const SUPPORTED_STRATEGIES: ReadonlySet<string> = new Set<RoutingStrategy>(['simple-shuffle', 'least-busy', 'latency-based-routing']);
 const LITELLM_STRATEGIES: ReadonlySet<string> = new Set([
@@ -661,6 +663,7 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
     maxBodyBytes: gw.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
     logLevel: gw.log_level ?? DEFAULT_LOG_LEVEL,
     shutdownGraceMs: gw.shutdown_grace_ms ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    streamIdleTimeoutMs: gw.stream_idle_timeout_ms ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   };
   if (!isLoopback(server.host)) {
     c.warn(

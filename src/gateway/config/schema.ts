@@ -171,6 +171,7 @@ export const gatewaySettingsSchema = z
       max_body_bytes: wholeNumber(1024).nullish().describe('Max request body in bytes [16777216].'),
       log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent'], msg('must be one of debug, info, warn, error, silent')).nullish().describe('Log level [info].'),
       shutdown_grace_ms: wholeNumber(0).nullish().describe('Grace period for in-flight streams on shutdown, in ms [10000].'),
+      stream_idle_timeout_ms: wholeNumber(1).nullish().describe('Longest silence between two chunks of a streamed upstream answer, in ms [270000].'),
     },
     msg('must be a map'),
   )

@@ -122,7 +122,7 @@ export function makeConfig(deps: Deployment[], router: Partial<RouterSettings> =
     router: settings(router),
     dropParams: false,
     additionalDropParams: [],
-    server: { host: '127.0.0.1', port: 0, maxBodyBytes: 16 << 20, logLevel: 'silent', shutdownGraceMs: 1000 },
+    server: { host: '127.0.0.1', port: 0, maxBodyBytes: 16 << 20, logLevel: 'silent', shutdownGraceMs: 1000, streamIdleTimeoutMs: 270_000 },
     warnings: [],
   };
 }
