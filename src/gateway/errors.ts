@@ -16,6 +16,9 @@ export interface OpenAIErrorBody {
 /**
  * Why an upstream attempt failed. Drives retries, cooldowns and fallbacks in the router:
  * - `rate_limit` (429), `server` (5xx), `timeout`, `connection`: retryable, count towards cooldown.
+ * - `bad_response`: a 2xx answer that is not a complete, well-formed answer of its wire (HTML, invalid
+ *   JSON, an error object, malformed SSE, a stream cut before its terminal event); retryable, counts
+ *   towards cooldown (docs/reliability.md).
  * - `auth` (401/403), `not_found` (404), `bad_request` (other 4xx): not retried on the same group.
  * - `context_window`: a context-length error; triggers `context_window_fallbacks`.
  * - `not_implemented`: the deployment's wire has no adapter yet (e.g. Anthropic before its issue).
@@ -23,6 +26,7 @@ export interface OpenAIErrorBody {
 export type FailureKind =
   | 'rate_limit'
   | 'server'
+  | 'bad_response'
   | 'timeout'
   | 'connection'
   | 'auth'
@@ -87,7 +91,7 @@ export class UpstreamError extends Error {
 
   /** Whether the router may retry this failure on the same model group. */
   get retryable(): boolean {
-    return this.kind === 'rate_limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'connection';
+    return this.kind === 'rate_limit' || this.kind === 'server' || this.kind === 'bad_response' || this.kind === 'timeout' || this.kind === 'connection';
   }
 }
 

@@ -60,6 +60,8 @@ export class Logger {
   private readonly recordListeners = new Set<(r: RequestLogRecord) => void>();
 
   private readonly batchSink: LogBatchSink;
+  /** Secret values removed from every line at flush time (see {@link addSecret}). */
+  private readonly secrets = new Set<string>();
 
   /**
    * @param level Minimum level written [info]; `silent` writes nothing.
@@ -120,12 +122,27 @@ export class Logger {
     this.enqueue(level, line);
   }
 
+  /**
+   * Registers a secret value in use (a provider key resolved for a request); every line written from now
+   * on has each occurrence replaced by `[redacted]`, whatever path the text took into the log. Values
+   * shorter than 6 characters are ignored (they would redact ordinary words).
+   */
+  addSecret(value: string | undefined): void {
+    if (value && value.length >= 6) this.secrets.add(value);
+  }
+
   /** Writes everything queued now (used at shutdown). */
   flush(): void {
     const q = this.queue;
     this.queue = [];
     this.scheduled = false;
-    if (q.length) this.batchSink(q);
+    if (!q.length) return;
+    if (this.secrets.size) {
+      for (const entry of q) {
+        for (const v of this.secrets) if (entry[1].includes(v)) entry[1] = entry[1].split(v).join('[redacted]');
+      }
+    }
+    this.batchSink(q);
   }
 
   private enqueue(level: Exclude<LogLevel, 'silent'>, line: string): void {

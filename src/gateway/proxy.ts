@@ -1,23 +1,24 @@
 /**
  * The two proxy paths: `POST /v1/responses` (Codex) and `POST /v1/chat/completions` (every other OpenAI
  * client). Each request is routed by alias through the router (retries, cooldowns, fallbacks happen before
- * the first byte is sent), then the upstream answer is streamed to the client as it arrives: passed through
- * for a same-protocol upstream, translated event by event otherwise.
+ * the first byte is sent; an attempt succeeds only once its answer passed its first check, see
+ * upstream-answer.ts), then the upstream answer is streamed to the client as it arrives: passed through a
+ * whole SSE frame at a time for a same-protocol upstream, translated event by event otherwise. The
+ * contract under failure is docs/reliability.md.
  *
  * Responses are written straight to Node's `ServerResponse` (no web-stream conversion on the hot path).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, UpstreamError } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
-import { redactSecrets } from './router/redact';
 import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
+import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey } from './upstream-answer';
 import {
   ChatToResponsesStream,
   chatToResponsesResponse,
@@ -47,22 +48,6 @@ export interface ProxyDeps {
   learnedWire: Map<string, WireApi>;
   /** Called when a stream starts/ends, for graceful shutdown accounting. */
   track(delta: 1 | -1): void;
-}
-
-/** A successful upstream start, before anything was sent to the client. */
-type Started =
-  | { wire: 'responses'; res: UpstreamResponse }
-  | { wire: 'chat'; res: UpstreamResponse; plan?: ChatRequestPlan };
-
-/**
- * The message of an in-stream error after the first byte: what happened (`what`) and what to do next.
- * @param responses true on the Responses route, where Codex retries a `response.failed` with code
- *   `server_error` by itself (codex-wire.md, "Errors as Codex handles them").
- */
-function brokenStreamMessage(what: string, responses = true): string {
-  const t = what.trim();
-  const again = responses ? 'Send the request again (Codex does so by itself)' : 'Send the request again';
-  return `${/[.!?]$/.test(t) ? t : `${t}.`} ${again}; if it keeps failing, check the provider's status or add a fallback for this alias.`;
 }
 
 const SSE_HEADERS = {
@@ -126,6 +111,12 @@ function headersTimeout(d: Deployment, stream: boolean): number {
   return stream && d.streamTimeoutMs !== undefined ? d.streamTimeoutMs : d.timeoutMs;
 }
 
+/** `timeout 3 s` / `stream_timeout 500 ms`: the limit that bounds the part of an attempt before the first event. */
+function limitLabel(d: Deployment, stream: boolean): string {
+  const ms = headersTimeout(d, stream);
+  return `${stream && d.streamTimeoutMs !== undefined ? 'stream_timeout' : 'timeout'} ${fmtMs(ms)}`;
+}
+
 /** The client's body over the deployment's defaults (`litellm_params` extras, computed at config load). */
 function withDefaults(facts: DeploymentFacts, body: Record<string, unknown>): Record<string, unknown> {
   return Object.assign({}, facts.bodyDefaults, body);
@@ -139,42 +130,85 @@ function aliasOf(body: Record<string, unknown>): string {
   return m;
 }
 
-function headerNumber(v: unknown): number | undefined {
+function num(v: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-/** Where the usage object sits in an answer, and its token field names. */
-const RESPONSES_USAGE = { path: ['usage'], input: 'input_tokens', output: 'output_tokens' } as const;
-const RESPONSES_EVENT_USAGE = { path: ['response', 'usage'], input: 'input_tokens', output: 'output_tokens' } as const;
-const CHAT_USAGE = { path: ['usage'], input: 'prompt_tokens', output: 'completion_tokens' } as const;
+/** Token counts read from an upstream answer, for the request log. */
+type Usage = { input?: number; output?: number };
 
-/**
- * Reads token counts from a JSON text into `into` (for the log line); leaves `into` alone when the text is
- * not JSON or has no usage. `shape` names where the usage object is and its fields (Responses:
- * input_tokens/output_tokens; Chat Completions: prompt_tokens/completion_tokens).
- */
-function readUsage(json: string, shape: { path: readonly string[]; input: string; output: string }, into: Usage): void {
-  let u: any;
-  try {
-    u = JSON.parse(json);
-  } catch {
-    return;
-  }
-  for (const k of shape.path) u = u?.[k];
+/** Reads `{input_tokens, output_tokens}` (Responses) or `{prompt_tokens, completion_tokens}` (Chat) into `into`. */
+function readUsage(u: unknown, into: Usage): void {
   if (!u || typeof u !== 'object') return;
-  into.input = headerNumber(u[shape.input]);
-  into.output = headerNumber(u[shape.output]);
+  const o = u as Record<string, unknown>;
+  into.input = num(o.input_tokens) ?? num(o.prompt_tokens);
+  into.output = num(o.output_tokens) ?? num(o.completion_tokens);
 }
 
 /**
- * Copies a streamed upstream body to the client chunk by chunk (with backpressure), showing each chunk's
- * text to `tap` first (usage and end-of-stream detection).
+ * An upstream answer that passed its first check inside the router attempt, before anything was sent to
+ * the client: a non-streamed answer read whole and judged (its text with the key removed, and the parsed
+ * object), or a streamed one whose first complete event arrived and was valid.
  */
-async function pipeTapped(up: UpstreamResponse, res: ServerResponse, tap: (text: string) => void): Promise<void> {
-  for await (const c of up.body) {
-    tap((c as Buffer).toString('utf8'));
-    await write(res, c as Buffer);
+interface Answer {
+  /** The wire the deployment answered on. */
+  wire: 'responses' | 'chat';
+  /** Non-streamed: the judged JSON. */
+  whole?: { text: string; value: Record<string, unknown> };
+  /** Streamed: the reader, holding the first event. */
+  reader?: SseReader;
+  /** The request plan when a Responses request was translated to Chat Completions. */
+  plan?: ChatRequestPlan;
+  /** The provider key used (removed from every relayed text). */
+  key: string | undefined;
+}
+
+/**
+ * Receives an upstream answer under the contract (docs/reliability.md), inside the router attempt so any
+ * failure is retried or falls back: non-streamed, the whole body before `timeout` (counted from the
+ * attempt's start) and judged; streamed, the first complete event before `stream_timeout` (else
+ * `timeout`), judged, then the idle limit for the rest.
+ * @throws UpstreamError `timeout`, `bad_response`, or the kind of an upstream error object.
+ */
+async function receive(
+  rt: Runtime,
+  d: Deployment,
+  wire: 'responses' | 'chat',
+  res: UpstreamResponse,
+  stream: boolean,
+  t0: number,
+  key: string | undefined,
+  signal: AbortSignal,
+): Promise<{ whole?: Answer['whole']; reader?: SseReader }> {
+  const contentType = String(res.headers['content-type'] ?? '');
+  const deadline = t0 + headersTimeout(d, stream);
+  if (!stream || !/event-stream/i.test(contentType)) {
+    const buf = await readWhole(res.body, deadline, limitLabel(d, stream), signal);
+    const text = withoutKey(buf.toString('utf8'), key);
+    const value = judgeJson(wire, text, contentType, key);
+    if (stream) throw new UpstreamError('bad_response', `the upstream answered a streamed request with ${contentType || 'no content type'} instead of an event stream`);
+    return { whole: { text, value } };
   }
+  const reader = new SseReader(wire, res.body, key, { firstEventDeadline: deadline, firstEventLabel: limitLabel(d, true), idleMs: rt.config.server.streamIdleTimeoutMs }, signal);
+  try {
+    await reader.first();
+  } catch (e) {
+    reader.cancel();
+    throw e;
+  }
+  return { reader };
+}
+
+/**
+ * The message of an in-stream error after the first byte: what happened and what to do next.
+ * @param responses true on the Responses route, where Codex retries a `response.failed` with code
+ *   `server_error` by itself (codex-wire.md, "Errors as Codex handles them").
+ */
+function brokenStreamMessage(routed: RouteResult<Answer>, e: unknown, responses: boolean): string {
+  const what = e instanceof UpstreamError ? e.message : `the upstream stream broke (${scrubUpstreamText(String((e as Error)?.message ?? e), routed.value.key)})`;
+  const t = `${routed.deployment.provider} failed mid-answer for model '${routed.alias}' (${routed.deployment.id}): ${what.trim()}`;
+  const again = responses ? 'Send the request again (Codex does so by itself)' : 'Send the request again';
+  return `${/[.!?]$/.test(t) ? t : `${t}.`} ${again}; if it keeps failing, check the provider's status or add a fallback for '${routed.alias}' in config.yaml.`;
 }
 
 /** Per-request bookkeeping shared by both routes. */
@@ -206,36 +240,32 @@ class RequestScope {
   }
 }
 
-/** Token counts read from an upstream answer, for the request log. */
-type Usage = { input?: number; output?: number };
-
 /**
- * The flow both proxy routes share: read the body, resolve the alias, route (retries, cooldowns and
- * fallbacks happen before the first byte), then let `respond` stream the answer; release the router's
- * slot and write the one log line. Never throws: errors before the first byte are written in the OpenAI
- * error shape; after it, `respond` ends the stream in the protocol's own way.
+ * The flow both proxy routes share: read and check the body, resolve the alias, route (retries, cooldowns
+ * and fallbacks happen before the first byte, and an attempt only succeeds once its answer passed its
+ * first check, see {@link receive}), then let `respond` send the answer; release the router's slot and
+ * write the one log line. Never throws: errors before the first byte are written in the OpenAI error
+ * shape; after it, `respond` ends the stream with the door's terminal error event and throws.
  * @param start one upstream attempt against one deployment (see startResponses / startChat).
- * @param wireOf the upstream wire a started attempt uses (for the log line, also when the client leaves).
  * @param respond writes the answer; returns the usage.
  */
-async function proxy<T>(
+async function proxy(
   deps: ProxyDeps,
   req: IncomingMessage,
   res: ServerResponse,
-  route: string,
-  start: (rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal) => Promise<T>,
-  wireOf: (started: T) => WireApi,
-  respond: (scope: RequestScope, routed: RouteResult<T>, body: Record<string, unknown>, stream: boolean, meta: Record<string, string>) => Promise<Usage>,
+  route: CheckedRoute,
+  start: (rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal) => Promise<Answer>,
+  respond: (scope: RequestScope, routed: RouteResult<Answer>, body: Record<string, unknown>, stream: boolean, meta: Record<string, string>) => Promise<Usage>,
 ): Promise<void> {
   const scope = new RequestScope(deps, req, res, route);
   const rt = deps.runtime();
   let alias = '?';
   let stream = false;
-  let routed: RouteResult<T>;
+  let routed: RouteResult<Answer>;
   let body: Record<string, unknown>;
   try {
     body = await readJsonBody(req, rt.config.server.maxBodyBytes);
-    checkRequestBody(route as CheckedRoute, body);
+    checkRequestBody(route, body);
     alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
     stream = body.stream === true;
     routed = await rt.router.run(alias, (d) => start(rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
@@ -253,22 +283,23 @@ async function proxy<T>(
   if (routed.fallbackFrom) meta['x-codex-gateway-fallback-from'] = routed.fallbackFrom;
   deps.track(1);
   let usage: Usage = {};
-  let ok = true;
+  let failure: UpstreamError | undefined;
   let error: string | undefined;
   try {
     usage = await respond(scope, routed, body, stream, meta);
   } catch (e) {
-    ok = scope.abort.signal.aborted;
-    error = (e as Error).message;
+    if (e instanceof UpstreamError) failure = e;
+    error = scrubUpstreamText(String((e as Error)?.message ?? e), routed.value.key);
     if (!res.writableEnded) res.end();
   } finally {
+    routed.value.reader?.cancel();
     deps.track(-1);
-    routed.release({ ok });
+    routed.release(scope.abort.signal.aborted ? { ok: false } : failure ? { ok: false, error: failure } : { ok: error === undefined });
   }
   scope.log({
     alias: routed.alias,
     deployment: routed.deployment.id,
-    wire: wireOf(routed.value),
+    wire: routed.value.wire,
     status: res.statusCode,
     inputTokens: usage.input,
     outputTokens: usage.output,
@@ -281,24 +312,23 @@ async function proxy<T>(
 
 /** Route handler for `POST /v1/responses` (streamed and not). Never throws; errors are written. */
 export function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  return proxy<Started>(
+  return proxy(
     deps,
     req,
     res,
     '/v1/responses',
     (rt, d, body, stream, signal) => startResponses(deps, rt, d, body, stream, signal),
-    (started) => started.wire,
     async (scope, routed, body, stream, meta) => {
-      const started = routed.value;
-      if (started.wire === 'responses') return relayResponses(scope, started.res, stream, meta);
+      const answer = routed.value;
+      if (answer.wire === 'responses') return stream ? relayResponsesStream(scope, routed, meta) : sendJson(scope, answer.whole!.text, answer.whole!.value.usage, meta);
       const ctx: ResponseContext = {
         responseId: newResponseId(),
         alias: routed.alias,
         createdAt: Math.floor(Date.now() / 1000),
-        tools: started.plan!.tools,
+        tools: answer.plan!.tools,
         request: body as never,
       };
-      return stream ? streamChatAsResponses(scope, started.res, ctx, meta) : chatJsonAsResponses(scope, started.res, ctx, meta);
+      return stream ? streamChatAsResponses(scope, routed, ctx, meta) : chatJsonAsResponses(scope, answer.whole!.value, ctx, meta);
     },
   );
 }
@@ -321,9 +351,9 @@ function wireOrRefuse(deps: ProxyDeps, d: Deployment, facts: DeploymentFacts): '
 
 /**
  * One attempt of a Responses request against one deployment: passes the request through to a
- * `responses` upstream, or translates it for a `chat` one. Resolves once upstream headers arrived.
- * A `responses` upstream that answers 404 (no `/responses` route) is retried at once as `chat`, and that
- * is remembered for the deployment, unless the user set `wire_api` explicitly.
+ * `responses` upstream, or translates it for a `chat` one. Resolves once the answer passed its first
+ * check ({@link receive}). A `responses` upstream that answers 404 (no `/responses` route) is retried at
+ * once as `chat`, and that is remembered for the deployment, unless the user set `wire_api` explicitly.
  * @throws UpstreamError for every upstream failure (the router classifies them).
  */
 async function startResponses(
@@ -333,23 +363,26 @@ async function startResponses(
   body: Record<string, unknown>,
   stream: boolean,
   signal: AbortSignal,
-): Promise<Started> {
+): Promise<Answer> {
+  const t0 = Date.now();
   const facts = rt.factsOf(d);
   const wire = wireOrRefuse(deps, d, facts);
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
+  deps.logger.addSecret(key);
   const accept = stream ? 'text/event-stream' : 'application/json';
   if (wire === 'responses') {
     const up = withDefaults(facts, body);
     up.model = d.model;
     if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
+    let res: UpstreamResponse | undefined;
     try {
-      const res = await postJson(deps.dispatcher, targetFor(d).responses, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, headersTimeout(d, stream), key);
-      return { wire: 'responses', res };
+      res = await postJson(deps.dispatcher, targetFor(d).responses, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, headersTimeout(d, stream), key, 0);
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || d.wireExplicit) throw e;
       deps.learnedWire.set(d.id, 'chat');
       deps.logger.warn(`deployment ${d.id} (${d.provider}) has no /responses endpoint (HTTP 404): using Chat Completions for it from now on; set wire_api: chat in its litellm_params to skip this probe`);
     }
+    if (res) return { wire: 'responses', key, ...(await receive(rt, d, 'responses', res, stream, t0, key, signal)) };
   }
   const plan = responsesToChatRequest(body as never, {
     model: d.model,
@@ -361,24 +394,22 @@ async function startResponses(
     stream,
   });
   if (plan.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${plan.dropped.join(', ')}`);
-  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, headersTimeout(d, stream), key);
-  return { wire: 'chat', res, plan };
+  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, headersTimeout(d, stream), key, 0);
+  return { wire: 'chat', key, plan, ...(await receive(rt, d, 'chat', res, stream, t0, key, signal)) };
 }
 
-
 /**
- * Sends a non-streamed upstream answer whole, in one write with its `content-length` (a JSON answer is
- * only useful once complete; chunked encoding would cost a second write for its terminator).
- * @returns the body, for the usage count.
+ * Sends a whole JSON answer in one write with its `content-length` (a JSON answer is only useful once
+ * complete; chunked encoding would cost a second write for its terminator).
+ * @param usage the answer's usage object, read for the log line.
  */
-async function sendWhole(scope: RequestScope, up: UpstreamResponse, meta: Record<string, string>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of up.body) chunks.push(c as Buffer);
-  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  scope.res.writeHead(200, { 'content-type': String(up.headers['content-type'] ?? 'application/json'), 'content-length': body.length, ...meta });
+function sendJson(scope: RequestScope, text: string, usage: unknown, meta: Record<string, string>): Usage {
+  scope.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...meta });
   scope.firstByte();
-  scope.res.end(body);
-  return body;
+  scope.res.end(text);
+  const u: Usage = {};
+  readUsage(usage, u);
+  return u;
 }
 
 /** Writes bytes with backpressure. */
@@ -400,38 +431,30 @@ async function write(res: ServerResponse, chunk: string | Buffer): Promise<void>
 }
 
 /**
- * Passes a Responses upstream answer through byte for byte, watching the SSE events only for usage and
- * for whether the stream finished (`response.completed` / `.incomplete` / `.failed`). If the upstream
- * stream breaks before that, a `response.failed` event is appended so Codex sees a clear end.
+ * Passes a streamed Responses upstream answer through, a whole SSE frame at a time, reading usage from
+ * `response.completed`. A stream that breaks, stalls, sends a malformed or error event, or ends before
+ * `response.completed` / `.incomplete` / `.failed` gets a `response.failed` event (code `server_error`,
+ * which Codex retries) on a fresh frame, and the failure is thrown for the log and the cooldown.
  */
-async function relayResponses(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<Usage> {
+async function relayResponsesStream(scope: RequestScope, routed: RouteResult<Answer>, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
+  const reader = routed.value.reader!;
   const usage: Usage = {};
-  if (!stream) {
-    readUsage((await sendWhole(scope, up, meta)).toString('utf8'), RESPONSES_USAGE, usage);
-    return usage;
-  }
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
   scope.firstByte();
-  let finished = false;
-  const parser = createParser({
-    onEvent(ev: EventSourceMessage) {
-      const type = ev.event ?? '';
-      if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed' || (!type && ev.data.includes('"response.completed"'))) {
-        finished = true;
-        readUsage(ev.data, RESPONSES_EVENT_USAGE, usage);
-      }
-    },
-  });
   try {
-    await pipeTapped(up, res, (t) => parser.feed(t));
+    for await (const b of reader.batches()) {
+      for (const ev of b.events) {
+        const t = ev.event ?? ev.json?.type;
+        if (t === 'response.completed' || t === 'response.incomplete' || t === 'response.failed') readUsage((ev.json?.response as Record<string, unknown> | undefined)?.usage, usage);
+      }
+      await write(res, b.text);
+    }
   } catch (e) {
     if (scope.abort.signal.aborted) throw e;
-    if (!finished) res.write(failedEvent('server_error', brokenStreamMessage(`The upstream stream broke: ${(e as Error).message}`)));
-    res.end();
+    res.end(failedEvent('server_error', brokenStreamMessage(routed, e, true)));
     throw e;
   }
-  if (!finished) res.write(failedEvent('server_error', brokenStreamMessage('The upstream closed the stream before response.completed.')));
   res.end();
   return usage;
 }
@@ -446,132 +469,85 @@ function failedEvent(code: string, message: string): string {
 }
 
 /**
- * Translates a streamed Chat Completions answer into Responses API events as chunks arrive
- * (SSE in, SSE out, one upstream chunk at a time; nothing is held back).
- * An upstream that breaks mid-stream ends the Responses stream with `response.failed` (code
- * `server_error`, which Codex retries); see codex-wire.md "Errors as Codex handles them".
+ * Translates a streamed Chat Completions answer into Responses API events as frames arrive (one write
+ * per upstream chunk). An upstream that breaks, stalls or fails mid-stream, or ends before a
+ * `finish_reason` / `[DONE]`, ends the Responses stream with `response.failed` (code `server_error`,
+ * which Codex retries; codex-wire.md "Errors as Codex handles them").
  */
-async function streamChatAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<Usage> {
+async function streamChatAsResponses(scope: RequestScope, routed: RouteResult<Answer>, ctx: ResponseContext, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
+  const reader = routed.value.reader!;
   const tr = new ChatToResponsesStream(ctx);
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
   let out = '';
   for (const ev of tr.start()) out += encodeSse(ev);
-  res.write(out);
-  scope.firstByte();
-  let done = false;
-  let parseError: Error | undefined;
-  const parser = createParser({
-    onEvent(ev: EventSourceMessage) {
-      if (done || parseError) return;
-      const data = ev.data;
-      if (data === '[DONE]') {
-        done = true;
-        for (const e of tr.end()) out += encodeSse(e);
-        return;
-      }
-      let chunk: any;
-      try {
-        chunk = JSON.parse(data);
-      } catch {
-        return; // keep-alive comments or junk lines: ignore
-      }
-      if (chunk && chunk.error) {
-        // Upstream text reaches the client and the log: scrub anything key-shaped first.
-        parseError = new Error(redactSecrets(String(chunk.error.message ?? 'upstream error')));
-        return;
-      }
-      for (const e of tr.push(chunk)) out += encodeSse(e);
-    },
-  });
   try {
-    for await (const c of up.body) {
-      out = '';
-      parser.feed((c as Buffer).toString('utf8'));
-      if (parseError) {
-        for (const e of tr.fail('server_error', brokenStreamMessage(`The upstream reported an error mid-stream: ${parseError.message}`))) out += encodeSse(e);
-        await write(res, out);
-        res.end();
-        throw parseError;
+    for await (const b of reader.batches()) {
+      for (const ev of b.events) {
+        if (ev.json) for (const e of tr.push(ev.json as never)) out += encodeSse(e);
       }
-      if (out) await write(res, out);
-      // No `break` after [DONE]: leaving a for-await early destroys the body with an AbortError (measured
-      // at 4-6% of CPU per translated stream); the upstream ends the body right after [DONE] anyway.
+      if (out) {
+        const o = out;
+        out = '';
+        await write(res, o);
+        scope.firstByte();
+      }
     }
   } catch (e) {
-    if (scope.abort.signal.aborted || parseError) throw e;
-    out = '';
-    for (const ev of tr.fail('server_error', brokenStreamMessage(`The upstream stream broke: ${(e as Error).message}`))) out += encodeSse(ev);
+    if (scope.abort.signal.aborted) throw e;
+    for (const ev of tr.fail(e instanceof UpstreamError && e.kind === 'context_window' ? 'context_length_exceeded' : 'server_error', brokenStreamMessage(routed, e, true))) out += encodeSse(ev);
     res.end(out);
     throw e;
   }
-  if (!done) {
-    // Some OpenAI-compatible servers end without `data: [DONE]`; a finish_reason was enough then.
-    out = '';
-    for (const e of tr.end()) out += encodeSse(e);
-    res.write(out);
-  }
-  res.end();
+  for (const e of tr.end()) out += encodeSse(e);
+  res.end(out);
   const u = tr.usage;
   return { input: u?.input_tokens, output: u?.output_tokens };
 }
 
 /** Non-streamed chat answer -> one Responses `response` object. */
-async function chatJsonAsResponses(scope: RequestScope, up: UpstreamResponse, ctx: ResponseContext, meta: Record<string, string>): Promise<Usage> {
-  const chat = (await up.body.json()) as never;
-  const r = chatToResponsesResponse(chat, ctx) as { usage?: { input_tokens?: number; output_tokens?: number } };
-  const body = JSON.stringify(r);
-  scope.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...meta });
-  scope.firstByte();
-  scope.res.end(body);
-  return { input: r.usage?.input_tokens, output: r.usage?.output_tokens };
+function chatJsonAsResponses(scope: RequestScope, chat: Record<string, unknown>, ctx: ResponseContext, meta: Record<string, string>): Usage {
+  const r = chatToResponsesResponse(chat as never, ctx);
+  return sendJson(scope, JSON.stringify(r), r.usage, meta);
 }
 
 /**
  * Route handler for `POST /v1/chat/completions` (streamed and not), passed through to a chat upstream.
- * Never throws; errors are written (OpenAI error shape before the first byte, an SSE `error` event after).
+ * Never throws; errors are written (OpenAI error shape before the first byte, an SSE `error` frame after).
  */
 export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  return proxy<UpstreamResponse>(
+  return proxy(
     deps,
     req,
     res,
     '/v1/chat/completions',
     (rt, d, body, stream, signal) => startChat(deps, rt, d, body, stream, signal),
-    () => 'chat',
-    (scope, routed, _body, stream, meta) => relayChat(scope, routed.value, stream, meta),
+    (scope, routed, _body, stream, meta) =>
+      stream ? relayChatStream(scope, routed, meta) : Promise.resolve(sendJson(scope, routed.value.whole!.text, routed.value.whole!.value.usage, meta)),
   );
 }
 
 /**
- * Passes a Chat Completions answer through byte for byte. Usage is read on the side without holding the
- * stream: only SSE events that mention "usage" are parsed (a JSON answer is parsed once it is complete).
- * A stream that breaks after the first byte gets a final `data: {"error": ...}` event (OpenAI's in-stream
- * error shape).
+ * Passes a streamed Chat Completions answer through, a whole SSE frame at a time, reading usage from the
+ * chunks that carry it. A stream that breaks, stalls, sends a malformed or error chunk, or ends before a
+ * `finish_reason` / `[DONE]` gets a final `data: {"error": ...}` frame (the in-stream error shape OpenAI's
+ * SDKs raise as an APIError) on a fresh frame.
  */
-async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: boolean, meta: Record<string, string>): Promise<Usage> {
+async function relayChatStream(scope: RequestScope, routed: RouteResult<Answer>, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
+  const reader = routed.value.reader!;
   const usage: Usage = {};
-  if (!stream) {
-    const body = await sendWhole(scope, up, meta);
-    // Only a body that mentions usage is parsed (for the log line).
-    if (body.includes('"usage"')) readUsage(body.toString('utf8'), CHAT_USAGE, usage);
-    return usage;
-  }
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
   scope.firstByte();
-  const parser = createParser({
-    onEvent(ev) {
-      if (ev.data.includes('"usage"')) readUsage(ev.data, CHAT_USAGE, usage);
-    },
-  });
   try {
-    await pipeTapped(up, res, (t) => parser.feed(t));
-  } catch (e) {
-    if (!scope.abort.signal.aborted) {
-      const message = brokenStreamMessage(`The upstream stream broke: ${(e as Error).message}`, false);
-      res.write(`data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'server_error' } })}\n\n`);
+    for await (const b of reader.batches()) {
+      for (const ev of b.events) if (ev.json?.usage) readUsage(ev.json.usage, usage);
+      await write(res, b.text);
     }
+  } catch (e) {
+    if (scope.abort.signal.aborted) throw e;
+    const message = brokenStreamMessage(routed, e, false);
+    res.end(`data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: e instanceof UpstreamError && e.kind === 'timeout' ? 'upstream_timeout' : 'server_error', param: null } })}\n\n`);
     throw e;
   }
   res.end();
@@ -584,10 +560,12 @@ async function relayChat(scope: RequestScope, up: UpstreamResponse, stream: bool
  * @throws UpstreamError on upstream failure; GatewayError 400 when a rejected param is present and
  *   `drop_params` is off.
  */
-async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal): Promise<UpstreamResponse> {
+async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal): Promise<Answer> {
+  const t0 = Date.now();
   const facts = rt.factsOf(d);
   wireOrRefuse(deps, d, facts);
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
+  deps.logger.addSecret(key);
   const up = withDefaults(facts, body);
   up.model = d.model;
   for (const p of facts.dropParamNames) {
@@ -604,7 +582,8 @@ async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Reco
     }
   }
   if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) up.max_tokens = d.maxTokens;
-  return postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, headersTimeout(d, stream), key);
+  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, headersTimeout(d, stream), key, 0);
+  return { wire: 'chat', key, ...(await receive(rt, d, 'chat', res, stream, t0, key, signal)) };
 }
 
 /** Converts a thrown error into what the client gets; null when the client is gone (abort). */

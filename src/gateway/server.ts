@@ -282,6 +282,7 @@ export class Gateway {
         return { ok: false, error: 'this version of Codex Gateway cannot call the Anthropic Messages API yet; route this alias to an OpenAI-compatible deployment' };
       }
       const key = resolveKey(d, this.secrets, this.keyHint, facts.keyRequired);
+      this.logger.addSecret(key);
       const res = await postJson(
         this.dispatcher,
         targetFor(d).chat,

@@ -187,8 +187,11 @@ export interface UpstreamResponse {
  * @param body serialised JSON body.
  * @param signal aborts the request (client disconnect); the upstream socket is closed at once.
  * @param headersTimeoutMs time allowed until response headers arrive, in ms (the deployment's `timeout`, or
- *   `stream_timeout` for streams).
+ *   `stream_timeout` for streams). Also bounds the reading of a non-2xx answer's error body.
  * @param redact the provider key, scrubbed from the upstream's error text (see {@link scrubSecrets}).
+ * @param bodyTimeoutMs undici's own limit on the silence between two body chunks, in ms; 0 turns it off
+ *   for callers that bound the body themselves (the proxy, see upstream-answer.ts). Default: the
+ *   dispatcher's (300000).
  * @returns the response when the status is 2xx.
  * @throws UpstreamError: classified HTTP failures (see {@link classifyHttpFailure}), `timeout` when no
  *   headers came in time, `connection` on network errors. An abort rethrows the abort reason.
@@ -201,6 +204,7 @@ export async function postJson(
   signal: AbortSignal,
   headersTimeoutMs: number,
   redact: string | undefined,
+  bodyTimeoutMs?: number,
 ): Promise<UpstreamResponse> {
   let res: Dispatcher.ResponseData;
   try {
@@ -212,36 +216,45 @@ export async function postJson(
       body,
       signal,
       headersTimeout: headersTimeoutMs,
+      ...(bodyTimeoutMs !== undefined ? { bodyTimeout: bodyTimeoutMs } : {}),
     });
   } catch (e) {
     if (signal.aborted) throw signal.reason ?? e;
-    throw networkError(e, target.url);
+    throw networkError(e, target.url, headersTimeoutMs);
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return res as unknown as UpstreamResponse;
   let text = '';
   try {
-    text = await readLimited(res.body, 64 * 1024);
+    text = await readLimited(res.body, 64 * 1024, Math.min(headersTimeoutMs, 10_000));
   } catch {
     /* the status is enough */
   }
   throw classifyHttpFailure(res.statusCode, res.headers, text, redact);
 }
 
-/** Reads at most `limit` bytes of a body as text, discarding the rest. */
-async function readLimited(body: Readable, limit: number): Promise<string> {
+/**
+ * Reads at most `limit` bytes of a body as text, discarding the rest; gives up (destroying the body)
+ * after `timeoutMs`.
+ */
+async function readLimited(body: Readable, limit: number, timeoutMs: number): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const c of body) {
-    if (n < limit) {
-      chunks.push(c as Buffer);
-      n += (c as Buffer).length;
+  const timer = setTimeout(() => body.destroy(new Error('error body timed out')), timeoutMs);
+  try {
+    for await (const c of body) {
+      if (n < limit) {
+        chunks.push(c as Buffer);
+        n += (c as Buffer).length;
+      }
     }
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 /** Maps a network-level undici error to a retryable UpstreamError naming only the host. */
-function networkError(e: unknown, url: string): UpstreamError {
+function networkError(e: unknown, url: string, headersTimeoutMs: number): UpstreamError {
   const err = e as { code?: string; name?: string; message?: string };
   let host = url;
   try {
@@ -250,7 +263,8 @@ function networkError(e: unknown, url: string): UpstreamError {
     /* keep url */
   }
   if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_CONNECT_TIMEOUT' || err.name === 'TimeoutError') {
-    return new UpstreamError('timeout', `${host} did not answer in time (${err.code ?? err.name})`);
+    const which = err.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'no connection' : `no response headers within ${headersTimeoutMs >= 1000 && headersTimeoutMs % 100 === 0 ? `${headersTimeoutMs / 1000} s` : `${headersTimeoutMs} ms`}`;
+    return new UpstreamError('timeout', `${host} did not answer in time (${which}, ${err.code ?? err.name})`);
   }
   return new UpstreamError('connection', `could not reach ${host} (${err.code ?? err.message ?? 'network error'})`);
 }

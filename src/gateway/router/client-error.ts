@@ -100,6 +100,15 @@ export const CLIENT_ERROR_TABLE: Readonly<Record<FailureKind, ClientErrorRule>> 
     message: (p) =>
       `${p.provider} returned a server error${p.status ? ` (HTTP ${p.status})` : ''} for ${p.who}: ${p.upstream} Codex retries by itself; if it keeps failing, check the provider's status or add a fallback for '${p.alias}' in config.yaml.`,
   },
+  bad_response: {
+    status: 502,
+    type: 'server_error',
+    code: 'bad_upstream_response',
+    param: null,
+    retryAfter: false,
+    message: (p) =>
+      `${p.provider} sent an answer for ${p.who} that is not a complete, valid answer: ${p.upstream} Codex retries by itself; if it keeps failing, check api_base in ${p.entry} (a proxy or a wrong URL can answer with a web page) or add a fallback for '${p.alias}' in config.yaml.`,
+  },
   timeout: {
     status: 504,
     type: 'timeout_error',
@@ -107,7 +116,7 @@ export const CLIENT_ERROR_TABLE: Readonly<Record<FailureKind, ClientErrorRule>> 
     param: null,
     retryAfter: false,
     message: (p) =>
-      `${p.provider} did not answer ${p.who} in time${p.deployment ? ` (timeout ${Math.round(p.deployment.timeoutMs / 1000)} s)` : ''}: ${p.upstream} Raise litellm_params.timeout in ${p.entry}, or add a fallback for '${p.alias}' in config.yaml.`,
+      `${p.provider} did not answer ${p.who} in time: ${p.upstream} Raise the limit it names (litellm_params.timeout or stream_timeout in ${p.entry}, or gateway_settings.stream_idle_timeout_ms), or add a fallback for '${p.alias}' in config.yaml.`,
   },
   connection: {
     status: 502,

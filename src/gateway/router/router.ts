@@ -7,7 +7,7 @@
  * - Strategies (`router_settings.routing_strategy`, LiteLLM names): `simple-shuffle` (weighted random by
  *   `weight`), `least-busy` (fewest in-flight), `latency-based-routing` (lowest EWMA of time-to-success).
  * - Cooldown (LiteLLM `allowed_fails` / `cooldown_time`): a deployment with `allowedFails` or more failures
- *   of kind rate_limit, server, timeout, connection or auth within the last 60 s is skipped for
+ *   of kind rate_limit, server, bad_response, timeout, connection or auth within the last 60 s is skipped for
  *   `cooldownTimeMs`. A 429 cools it down at once, for max(cooldownTimeMs, the upstream's Retry-After up to
  *   5 min), as LiteLLM's router cools down a deployment on a rate-limit error without waiting for
  *   allowed_fails. Single-deployment groups are cooled down too (as LiteLLM does): while that deployment
@@ -183,7 +183,7 @@ interface RunCounters {
 
 /** Kinds that count towards a deployment's cooldown (retryable kinds plus auth). */
 function countsForCooldown(kind: FailureKind): boolean {
-  return kind === 'rate_limit' || kind === 'server' || kind === 'timeout' || kind === 'connection' || kind === 'auth';
+  return kind === 'rate_limit' || kind === 'server' || kind === 'bad_response' || kind === 'timeout' || kind === 'connection' || kind === 'auth';
 }
 
 function describeFailure(e: UpstreamError): string {

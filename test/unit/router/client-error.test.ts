@@ -8,12 +8,13 @@ import { UpstreamError, type FailureKind } from '../../../src/gateway/errors';
 import { CLIENT_ERROR_TABLE, redactSecrets, toClientError, unknownAliasError } from '../../../src/gateway/router';
 import { dep, fakeKey } from './helpers';
 
-const KINDS: FailureKind[] = ['rate_limit', 'server', 'timeout', 'connection', 'auth', 'not_found', 'bad_request', 'context_window', 'not_implemented'];
+const KINDS: FailureKind[] = ['rate_limit', 'server', 'bad_response', 'timeout', 'connection', 'auth', 'not_found', 'bad_request', 'context_window', 'not_implemented'];
 
 describe('toClientError', () => {
   const expected: Record<FailureKind, { status: number; type: string; code: string | null }> = {
     rate_limit: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
     server: { status: 502, type: 'server_error', code: 'upstream_error' },
+    bad_response: { status: 502, type: 'server_error', code: 'bad_upstream_response' },
     timeout: { status: 504, type: 'timeout_error', code: 'upstream_timeout' },
     connection: { status: 502, type: 'server_error', code: 'upstream_unreachable' },
     auth: { status: 400, type: 'authentication_error', code: 'invalid_api_key' },
