@@ -182,7 +182,9 @@ async function receive(
 ): Promise<{ whole?: Answer['whole']; reader?: SseReader }> {
   const contentType = String(res.headers['content-type'] ?? '');
   const deadline = t0 + headersTimeout(d, stream);
-  if (!stream || !/event-stream/i.test(contentType)) {
+  // A streamed request answered as JSON (an error object) or HTML (a proxy's error page) is read whole;
+  // any other content type is read as SSE, which judges it event by event.
+  if (!stream || (/json|html/i.test(contentType) && !/event-stream/i.test(contentType))) {
     const buf = await readWhole(res.body, deadline, limitLabel(d, stream), signal);
     const text = withoutKey(buf.toString('utf8'), key);
     const value = judgeJson(wire, text, contentType, key);
