@@ -132,8 +132,8 @@ export class ChatToResponsesStream {
   push(chunk: ChatCompletionChunk): ResponsesStreamEvent[] {
     if (this.finished || !chunk || typeof chunk !== 'object') return [];
     if (chunk.error && typeof chunk.error === 'object') {
-      const code = chunk.error.code;
-      return this.fail(typeof code === 'string' && code ? code : 'server_error', String(chunk.error.message ?? 'The upstream reported an error mid-stream.'));
+      const { code, message } = chunk.error;
+      return this.fail(typeof code === 'string' && code ? code : 'server_error', typeof message === 'string' && message ? message : 'The upstream reported an error mid-stream.');
     }
     const out: ResponsesStreamEvent[] = [];
     if (chunk.usage && typeof chunk.usage === 'object') this._usage = mapUsage(chunk.usage);
@@ -176,8 +176,9 @@ export class ChatToResponsesStream {
   }
 
   /**
-   * Ends the stream with `response.failed` (`error: {code, message}`). Open text and reasoning items are
-   * closed as `incomplete`; open tool calls are not announced (see the module notes). Codex retries
+   * Ends the stream with `response.failed` (`error: {code, message}`). Open items get no done events
+   * (Codex would show a cut message and then the retried answer); they appear with status `incomplete`
+   * in the final response object only. Codex retries
    * failures except code `context_length_exceeded` (codex-wire.md).
    * @param code OpenAI error code, e.g. `server_error`, `rate_limit_exceeded`, `context_length_exceeded`.
    * @param message User-facing text (no secrets).
@@ -185,7 +186,10 @@ export class ChatToResponsesStream {
   fail(code: string, message: string): ResponsesStreamEvent[] {
     if (this.finished) return [];
     const out: ResponsesStreamEvent[] = [];
-    this.closeAll(out, false);
+    // No done events for open items: Codex shows a message (and keeps it in its history) once its
+    // output_item.done arrives, so a cut answer would appear twice after Codex's retry. They are marked
+    // incomplete in the final response object only.
+    this.abandonAll();
     this.finished = true;
     const response = this.finalResponse('failed');
     response.error = { code, message };
@@ -410,6 +414,24 @@ export class ChatToResponsesStream {
       this.emit(out, { type: 'response.custom_tool_call_input.done', item_id: c.itemId, output_index: c.outputIndex, input: item.input });
     }
     this.emit(out, { type: 'response.output_item.done', output_index: c.outputIndex, item });
+  }
+
+  /** Marks every open item incomplete in the output, emitting nothing (see {@link fail}). */
+  private abandonAll(): void {
+    const r = this.reasoning;
+    if (r) this.output[r.outputIndex] = { type: 'reasoning', id: r.id, summary: [{ type: 'summary_text', text: r.text }], encrypted_content: encodeReasoning(r.text) };
+    this.reasoning = null;
+    const m = this.message;
+    if (m) {
+      const parts = [...m.parts];
+      if (m.part) parts.push(m.part.kind === 'output_text' ? { type: 'output_text', text: m.part.text, annotations: [], logprobs: [] } : { type: 'refusal', refusal: m.part.text });
+      this.output[m.outputIndex] = { type: 'message', id: m.id, status: 'incomplete', role: 'assistant', content: parts };
+    }
+    this.message = null;
+    for (const c of this.callOrder) this.closeCall([], c, false);
+    this.callOrder.length = 0;
+    this.calls.clear();
+    this.lastCallKey = undefined;
   }
 
   private closeAll(out: ResponsesStreamEvent[], complete: boolean): void {
