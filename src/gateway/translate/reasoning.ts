@@ -9,6 +9,7 @@
  * shortened. A real OpenAI Responses upstream would reject such an item (it cannot decrypt it), hence
  * {@link stripForeignReasoning} for the pass-through path.
  */
+import type { HubReasoning } from '../hub/types';
 import type { ResponsesInputItem, ResponsesReasoningItem } from './types';
 
 /** Prefix marking `encrypted_content` the gateway wrote (version 1: base64 of the UTF-8 reasoning text). */
@@ -28,11 +29,48 @@ export function decodeReasoning(encrypted: unknown): string | undefined {
   return Buffer.from(encrypted.slice(OWN_REASONING_PREFIX.length), 'base64').toString('utf8');
 }
 
-/** True when `item` is a `reasoning` item the gateway produced (its `encrypted_content` starts with `cgw1:`). */
+/**
+ * Prefix of `encrypted_content` carrying a whole reasoning block with opaque parts (version 2:
+ * base64 of the UTF-8 JSON `{"t": text, "s"?: signature, "r"?: redacted data}`): an Anthropic thinking
+ * block's `signature`, or a `redacted_thinking` block's `data`, which Anthropic requires back byte-exact
+ * on the next tool turn (Anthropic docs, "Extended thinking: preserving thinking blocks").
+ */
+export const OWN_BLOCK_PREFIX = 'cgw2:';
+
+/** Encodes a reasoning block: `cgw1:` for plain text, `cgw2:` when it carries a signature or redacted data. */
+export function encodeReasoningBlock(b: HubReasoning): string {
+  if (b.signature === undefined && b.redacted === undefined) return encodeReasoning(b.text);
+  const o: { t: string; s?: string; r?: string } = { t: b.text };
+  if (b.signature !== undefined) o.s = b.signature;
+  if (b.redacted !== undefined) o.r = b.redacted;
+  return OWN_BLOCK_PREFIX + Buffer.from(JSON.stringify(o), 'utf8').toString('base64');
+}
+
+/**
+ * Decodes `cgw1:` or `cgw2:` `encrypted_content` into a block; undefined for anything else (another
+ * vendor's blob) or a damaged value.
+ */
+export function decodeReasoningBlock(encrypted: unknown): HubReasoning | undefined {
+  if (typeof encrypted !== 'string') return undefined;
+  if (encrypted.startsWith(OWN_REASONING_PREFIX)) return { text: decodeReasoning(encrypted)! };
+  if (!encrypted.startsWith(OWN_BLOCK_PREFIX)) return undefined;
+  try {
+    const o = JSON.parse(Buffer.from(encrypted.slice(OWN_BLOCK_PREFIX.length), 'base64').toString('utf8')) as { t?: unknown; s?: unknown; r?: unknown };
+    if (!o || typeof o !== 'object' || typeof o.t !== 'string') return undefined;
+    const b: HubReasoning = { text: o.t };
+    if (typeof o.s === 'string') b.signature = o.s;
+    if (typeof o.r === 'string') b.redacted = o.r;
+    return b;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `item` is a `reasoning` item the gateway produced (its `encrypted_content` starts with `cgw1:` or `cgw2:`). */
 export function isOwnReasoning(item: unknown): item is ResponsesReasoningItem {
   if (typeof item !== 'object' || item === null) return false;
   const it = item as { type?: unknown; encrypted_content?: unknown };
-  return it.type === 'reasoning' && typeof it.encrypted_content === 'string' && it.encrypted_content.startsWith(OWN_REASONING_PREFIX);
+  return it.type === 'reasoning' && typeof it.encrypted_content === 'string' && (it.encrypted_content.startsWith(OWN_REASONING_PREFIX) || it.encrypted_content.startsWith(OWN_BLOCK_PREFIX));
 }
 
 /**
@@ -56,8 +94,8 @@ export function stripForeignReasoning<T extends ResponsesInputItem | Record<stri
  * blank lines). Returns undefined for foreign items that carry only an opaque blob.
  */
 export function reasoningText(item: ResponsesReasoningItem): string | undefined {
-  const own = decodeReasoning(item.encrypted_content);
-  if (own !== undefined) return own;
+  const own = decodeReasoningBlock(item.encrypted_content);
+  if (own !== undefined) return own.text || undefined;
   const parts: string[] = [];
   if (Array.isArray(item.summary)) for (const s of item.summary) if (s && typeof s.text === 'string' && s.text) parts.push(s.text);
   if (parts.length === 0 && Array.isArray(item.content)) for (const c of item.content) if (c && typeof c.text === 'string' && c.text) parts.push(c.text);

@@ -1,0 +1,85 @@
+/**
+ * The two adapters each wire provides around the hub (see hub/types.ts):
+ * - a **door** (the client's side): parses a client request into a {@link HubRequest}, and encodes hub
+ *   events into that wire's answer, streamed ({@link DoorEncoder}) or folded into one JSON body;
+ * - an **upstream adapter** (the deployment's side): builds the provider request body from a HubRequest,
+ *   and decodes the provider's answer, streamed ({@link UpstreamDecoder}) or whole, into hub events.
+ * The proxy pairs any door with any upstream wire through these; when both sides speak the same wire the
+ * bytes are relayed instead (no parse, no re-encode).
+ */
+import type { UpstreamError } from '../errors';
+import type { HubEvent, HubRequest } from '../hub/types';
+import type { ToolNameMap } from '../translate/tools';
+
+/** The wires the gateway speaks (Codex's `wire_api` names, plus `messages` for Anthropic). */
+export type Wire = 'responses' | 'chat' | 'messages';
+
+/** What a door's encoder needs besides the events. */
+export interface EncodeContext {
+  /** Response id (`resp_…`, `chatcmpl-…`, `msg_…` as the wire names them). */
+  id: string;
+  /** The alias the client asked for; reported as the answer's `model`. */
+  alias: string;
+  /** Creation time, unix seconds. */
+  createdAt: number;
+  /** Flat tool name -> the client's tool (from the HubRequest). */
+  tools: ToolNameMap;
+  /** The client's parsed request body (answers echo some of its settings). */
+  request: Record<string, unknown>;
+}
+
+/**
+ * Encodes hub events into one streamed answer of a door's wire, as SSE text. Each method returns the text
+ * to write (possibly ''). After `end` or `fail` every method returns ''.
+ */
+export interface DoorEncoder {
+  /** Events sent before any upstream content (e.g. `response.created`); '' when the wire has none. */
+  start(): string;
+  /** One hub event. */
+  push(ev: HubEvent): string;
+  /** The normal end (after the upstream's `finish`): terminal events, `[DONE]`, ... */
+  end(): string;
+  /**
+   * Ends the answer with the wire's terminal error (Responses `response.failed`, a Chat `error` frame,
+   * an Anthropic `error` event); `message` is user-facing and already scrubbed.
+   */
+  fail(err: UpstreamError | undefined, message: string): string;
+  /** Usage seen so far (tokens), for the log line. */
+  readonly usage: { input?: number; output?: number };
+}
+
+/**
+ * Decodes a provider's streamed answer (parsed SSE events) into hub events. Completeness and error events
+ * are judged by the SSE reader (upstream-answer.ts) before `push` sees them.
+ */
+export interface UpstreamDecoder {
+  /** One parsed event: its JSON data and its SSE `event:` name, if any. */
+  push(json: Record<string, unknown>, event: string | undefined): HubEvent[];
+}
+
+/** Options every upstream builder gets from the deployment (one body policy for every door). */
+export interface BuildOptions {
+  /** Upstream model name (provider prefix removed). */
+  model: string;
+  /** Provider id (`openai`, `anthropic`, `deepseek`, ...). */
+  provider: string;
+  /** `litellm_settings.drop_params`. */
+  dropParams: boolean;
+  /** Param names this deployment rejects (provider table + `additional_drop_params`). */
+  dropParamNames: ReadonlySet<string>;
+  /** Deployment default for max output tokens when the client sends none (`litellm_params.max_tokens` / `model_info`). */
+  maxTokens?: number;
+  /** Deployment `litellm_params` sent as body defaults; client values win. */
+  extraBody?: Record<string, unknown>;
+  /** Whether the upstream call streams. */
+  stream: boolean;
+}
+
+/** A built upstream request body and what the builder left out (for the debug log). */
+export interface BuiltRequest {
+  body: Record<string, unknown>;
+  dropped: string[];
+}
+
+/** Re-exported for adapters. */
+export type { HubEvent, HubRequest };
