@@ -28,7 +28,7 @@ import type { Page } from 'playwright-core';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 import { buildExtensionTests } from './harness/build';
 import { freePort, REPO_ROOT, runVsCodeTests, withVsCode, type VsCodeSession } from './harness/run';
-import { TEST_RESULTS_DIR, notificationToast, pickQuickPickItem, quickPickRows, runCommandFromPalette, statusBarItemById } from './harness/ui';
+import { TEST_RESULTS_DIR, notificationToast, pickQuickPickItem, quickInput, quickPickRows, runCommandFromPalette, statusBarItemById } from './harness/ui';
 
 const EXTENSION_ID = 'codex-gateway.codex-gateway';
 const STATUS_ITEM = 'codexGateway.status';
@@ -139,6 +139,22 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
     /** The status bar item of the extension in a window. */
     const item = (page: Page) => statusBarItemById(page, EXTENSION_ID, STATUS_ITEM);
 
+    /**
+     * "Codex Gateway: Set Provider Key" from F1 in `page`: waits for the command's own QuickPick (the palette's
+     * widget is reused by it, see runCommandFromPalette), picks CGW_UI_KEY, waits for the password box titled
+     * with that name, types `value` and confirms.
+     */
+    async function setKeyThroughPalette(page: Page, value: string): Promise<void> {
+      await runCommandFromPalette(page, 'Codex Gateway: Set Provider Key', { opens: { title: 'Codex Gateway: Set Provider Key' }, timeoutMs: 30_000 });
+      await pickQuickPickItem(page, /CGW_UI_KEY/);
+      const password = quickInput(page, { title: 'Codex Gateway: CGW_UI_KEY' }).locator('input[type="password"]');
+      await password.waitFor({ state: 'visible', timeout: 20_000 });
+      await password.fill(value);
+      await password.press('Enter');
+      // The password box closes once it took the value (nothing else opens in the widget after it).
+      await quickInput(page, { title: 'Codex Gateway: CGW_UI_KEY' }).waitFor({ state: 'hidden', timeout: 20_000 });
+    }
+
     /** Screenshot of a region around a locator, small enough to commit. */
     async function shot(page: Page, file: string, box: { x: number; y: number; width: number; height: number }): Promise<void> {
       await mkdir(SCREENSHOTS, { recursive: true });
@@ -216,6 +232,7 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
 
           // Click: the model picker. Rows show provider/model and key status.
           await status.click();
+          await quickInput(page, { title: 'Codex Gateway: Select Model' }).waitFor({ state: 'visible', timeout: 20_000 });
           await quickPickRows(page).first().waitFor({ state: 'visible', timeout: 20_000 });
           const rows = await quickPickRows(page).allInnerTexts();
           assert.equal(rows.length, 3, rows.join('\n---\n'));
@@ -245,12 +262,7 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
           const missing = await request('gamma');
           assert.notEqual(missing.status, 200);
           assert.match(missing.text, /CGW_UI_KEY is not set/);
-          await runCommandFromPalette(page, 'Codex Gateway: Set Provider Key');
-          await pickQuickPickItem(page, /CGW_UI_KEY/);
-          const input = page.locator('.quick-input-widget input');
-          await page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 20_000 });
-          await input.fill(uiKey);
-          await input.press('Enter');
+          await setKeyThroughPalette(page, uiKey);
           await waitUntilAsync(async () => (await request('gamma')).status === 200, 20_000, 'gamma to work with the new key');
           const last = up.requests.at(-1)!;
           assert.equal(last.body.model, 'deepseek-chat');
@@ -269,12 +281,7 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
           // window's worker). In code-server each page caches SecretStorage when it loads and hears of no change
           // made by another page, so only the extension can carry it across.
           const uiKey2 = fake('uikey2');
-          await runCommandFromPalette(page2, 'Codex Gateway: Set Provider Key');
-          await pickQuickPickItem(page2, /CGW_UI_KEY/);
-          const input2 = page2.locator('.quick-input-widget input');
-          await page2.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 20_000 });
-          await input2.fill(uiKey2);
-          await input2.press('Enter');
+          await setKeyThroughPalette(page2, uiKey2);
           const carried = () => {
             const auth = up.requests.at(-1)?.headers.authorization;
             return auth === `Bearer ${uiKey2}` ? 'the key set in the second window' : auth === `Bearer ${uiKey}` ? "the first window's old key" : 'another value';

@@ -42,24 +42,95 @@ export function notificationToast(page: Page, text: string | RegExp): Locator {
 }
 
 /**
- * Runs a command from the command palette: presses F1, types `>title`, waits for a row whose label equals
- * `title` (as shown, e.g. "Category: Title") and presses Enter.
- *
- * @param timeoutMs Bound for each wait, in ms. Default 30000.
- * @throws playwright's TimeoutError when the palette or the command row does not show up in time.
+ * How to recognise one QuickPick or InputBox in the workbench's quick input widget. The command palette, a
+ * command's `showQuickPick` and its `showInputBox` all render into the SAME `.quick-input-widget` element, one
+ * after the other, so "the widget is visible/hidden" says nothing about which of them it shows: match what the
+ * extension set (its `title` and/or `placeHolder`). Strings match as case-insensitive substrings.
  */
-export async function runCommandFromPalette(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+export interface QuickInputMatch {
+  /** The `title` option of the QuickPick/InputBox (shown in `.quick-input-title`). */
+  title?: string | RegExp;
+  /** The `placeHolder` option (the input's `placeholder` attribute). */
+  placeholder?: string | RegExp;
+}
+
+/**
+ * The quick input widget while it shows the QuickPick/InputBox described by `match`: the locator is visible
+ * only when the widget is shown AND carries that title/placeholder (the palette's own title is blank, so it never
+ * matches a command's titled input). Use `.locator('input')`, `.locator('input[type="password"]')` or
+ * {@link quickPickRows}-like selectors inside it.
+ *
+ * @throws Error when `match` has neither `title` nor `placeholder`.
+ */
+export function quickInput(page: Page, match: QuickInputMatch): Locator {
+  if (match.title === undefined && match.placeholder === undefined) throw new Error('quickInput needs a title or a placeholder to recognise the input');
+  let widget = page.locator('.quick-input-widget');
+  if (match.title !== undefined) widget = widget.filter({ has: page.locator('.quick-input-title', { hasText: match.title }) });
+  if (match.placeholder !== undefined) widget = widget.filter({ has: page.getByPlaceholder(match.placeholder) });
+  return widget;
+}
+
+/** Options of {@link runCommandFromPalette}. */
+export interface RunCommandOptions {
+  /** Bound for each wait, in ms. Default 30000. */
+  timeoutMs?: number;
+  /**
+   * The QuickPick or InputBox the command opens, if any: after the click, the helper waits until the widget shows
+   * it. Without it, the helper waits until the widget no longer shows the palette (hidden, or reused by
+   * whatever input the command opened), which is right for commands that open no input of their own.
+   */
+  opens?: QuickInputMatch;
+}
+
+/** A RegExp matching exactly `text` (all of it, no regular expression syntax). */
+function exactly(text: string): RegExp {
+  return new RegExp('^' + text.replace(/[.*+?^$|()[\]{}\\]/g, '\\$&') + '$');
+}
+
+/**
+ * Runs a command from the command palette: presses F1, types `>title`, clicks the row whose label is exactly
+ * `title` (as shown, e.g. "Category: Title"), then waits until the palette has handed over:
+ * - with `opens`: until the quick input widget shows the command's own QuickPick/InputBox (see
+ *   {@link quickInput});
+ * - without: until the widget does not show the palette any more (hidden, or showing another input).
+ *
+ * Why not "wait for the widget to hide": the palette hides the widget on accept, and a command that opens a
+ * QuickPick shows the same widget again a few ms later (one round trip to the extension host). Whether a
+ * poll ever sees it hidden is a race; when it does not, the wait times out with the command's QuickPick open.
+ *
+ * @param optionsOrTimeoutMs options, or (older form) the bound for each wait in ms.
+ * @throws playwright's TimeoutError when the palette, the command row or the command's input does not show up
+ *   within `timeoutMs` (each wait; default 30000 ms).
+ */
+export async function runCommandFromPalette(page: Page, title: string, optionsOrTimeoutMs: RunCommandOptions | number = {}): Promise<void> {
+  const options = typeof optionsOrTimeoutMs === 'number' ? { timeoutMs: optionsOrTimeoutMs } : optionsOrTimeoutMs;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const input = page.locator('.quick-input-widget input');
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
   await page.keyboard.press('F1');
   await input.waitFor({ state: 'visible', timeout: timeoutMs });
   await input.fill(`>${title}`);
-  await quickPickRows(page)
-    .filter({ has: page.locator('.label-name', { hasText: title }) })
-    .first()
-    .waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs });
+  // Click the row whose label is exactly `title`: Enter would run the FOCUSED row, which is not always ours (the
+  // palette may list "View: Close All Editor Groups" above "View: Close Editor").
+  const row = quickPickRows(page)
+    .filter({ has: page.locator('.label-name', { hasText: exactly(title) }) })
+    .first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  await row.click({ timeout: timeoutMs });
+  if (options.opens) {
+    await quickInput(page, options.opens).waitFor({ state: 'visible', timeout: timeoutMs });
+    return;
+  }
+  // The palette is the quick input whose value starts with ">"; any other input the command opens resets it.
+  await page.waitForFunction(
+    () => {
+      const w = document.querySelector<HTMLElement>('.quick-input-widget');
+      const v = w?.querySelector<HTMLInputElement>('input')?.value ?? '';
+      return !w || getComputedStyle(w).display === 'none' || !v.startsWith('>');
+    },
+    undefined,
+    { timeout: timeoutMs },
+  );
 }
 
 /**

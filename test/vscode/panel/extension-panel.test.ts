@@ -90,7 +90,7 @@ describe('settings panel in the packaged extension', function () {
       async ({ page, userDataDir }) => {
         for (let attempt = 1; ; attempt++) {
           try {
-            await runCommandFromPalette(page, 'Codex Gateway: Open Settings', 8_000);
+            await runCommandFromPalette(page, 'Codex Gateway: Open Settings', { timeoutMs: 8_000 });
             break;
           } catch (e) {
             if (attempt >= 10) throw e;

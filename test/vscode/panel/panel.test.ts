@@ -96,7 +96,7 @@ describe('settings panel in VS Code (panel fixture extension)', function () {
         // The development extension's commands appear once the extension host has scanned it: retry for a while.
         for (let attempt = 1; ; attempt++) {
           try {
-            await runCommandFromPalette(page, 'Panel Fixture: Open Settings Panel', 8_000);
+            await runCommandFromPalette(page, 'Panel Fixture: Open Settings Panel', { timeoutMs: 8_000 });
             break;
           } catch (e) {
             if (attempt >= 8) throw e;
