@@ -3,7 +3,7 @@
  * Hono + undici pass-through and the Portkey OSS gateway, in one run on this machine, and writes
  * bench/results/latest.md (and latest.json). See docs/benchmarks.md.
  *
- *   npm run bench [-- --quick] [--no-peer] [--log-level L] [--threads N]
+ *   npm run bench [-- --quick] [--no-peer] [--no-micro] [--no-open-streams] [--open-streams N] [--log-level L] [--threads N]
  *   npm run bench -- --profile         CPU profile of the gateway under load -> bench/results/profile.md
  *   npm run bench -- --render FILE     re-renders a saved run (latest.json) as Markdown on stdout
  *
@@ -15,6 +15,10 @@
  *   `node gateway-cli.js serve --config ... --port 0` (the mock upstream and (b) are bundled the same way);
  * - (e) Portkey gateway (npm `@portkey-ai/gateway`, pinned), installed into .cache/bench/ on first use.
  * Load: wrk (Debian package) for latency and throughput; a sequential node:http client for streams.
+ * Also, in processes of their own: the translation micro-benchmarks (bench/micro.ts: CPU per translated
+ * stream event, CPU per large Codex request) before the servers start, and after the load runs the
+ * open-streams rows (1000 concurrent streams held open through a fresh gateway; its RSS per stream).
+ * Writes bench/results/latency-throughput.svg, the latency/throughput table as a chart.
  *
  * A benchmark reports; it never fails because a target is missed. It exits non-zero only when it could
  * not measure (a tool missing, a server that did not start, a target answering errors in the sanity check).
@@ -28,10 +32,23 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chatBody, codexSizedResponsesBody, smallResponsesBody } from './lib/bodies';
 import { analyzeProfile, type ProfileReport } from './lib/cpuprofile';
-import { cpuMsOf, memoryOf, Procs, type Server } from './lib/procs';
-import { renderMarkdown, verdicts, type BenchRun, type LoadSettings, type LoadTargetResult, type MemoryRow, type StreamTargetResult } from './lib/report';
+import { openStreams } from './lib/open-streams';
+import { cpuMsOf, memoryOf, Procs, socketsOf, type Server } from './lib/procs';
+import {
+  latencyThroughputSvg,
+  perStreamKiB,
+  renderMarkdown,
+  verdicts,
+  type BenchRun,
+  type LoadSettings,
+  type LoadTargetResult,
+  type MemoryRow,
+  type OpenStreamsRow,
+  type StreamTargetResult,
+} from './lib/report';
 import { measureStream } from './lib/stream-client';
 import { ms } from './lib/stats';
+import type { MicroResult } from './lib/translate-cost';
 import { runWrk, type WrkResult } from './lib/wrk';
 
 const ROOT = resolve(__dirname, '..');
@@ -58,6 +75,10 @@ interface Options extends LoadSettings {
   render?: string;
   /** Whole-run limit, s. */
   deadlineS: number;
+  /** Run the translation micro-benchmarks (bench/micro.ts). */
+  micro: boolean;
+  /** Concurrent streams of the open-streams rows (0: skip them). */
+  openStreams: number;
 }
 
 function options(): Options {
@@ -69,6 +90,9 @@ function options(): Options {
       profile: { type: 'boolean' },
       threads: { type: 'string' },
       render: { type: 'string' },
+      'no-micro': { type: 'boolean' },
+      'no-open-streams': { type: 'boolean' },
+      'open-streams': { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -87,7 +111,9 @@ function options(): Options {
     logLevel: values['log-level'] ?? 'info',
     profile: values.profile === true,
     render: values.render,
-    deadlineS: 175,
+    deadlineS: 600,
+    micro: values['no-micro'] !== true,
+    openStreams: values['no-open-streams'] === true ? 0 : Number(values['open-streams'] ?? 1000),
   };
 }
 
@@ -110,6 +136,7 @@ interface Bundles {
   gatewayMap: string;
   upstream: string;
   passthrough: string;
+  micro: string;
 }
 
 /**
@@ -125,8 +152,9 @@ async function buildBundles(): Promise<Bundles> {
     build({ ...common, entryPoints: [join(ROOT, 'src/gateway/cli.ts')], outfile: out('gateway-cli') }),
     build({ ...common, entryPoints: [join(ROOT, 'bench/upstream.ts')], outfile: out('upstream') }),
     build({ ...common, entryPoints: [join(ROOT, 'bench/passthrough.ts')], outfile: out('passthrough') }),
+    build({ ...common, entryPoints: [join(ROOT, 'bench/micro.ts')], outfile: out('micro') }),
   ]);
-  return { gateway: out('gateway-cli'), gatewayMap: `${out('gateway-cli')}.map`, upstream: out('upstream'), passthrough: out('passthrough') };
+  return { gateway: out('gateway-cli'), gatewayMap: `${out('gateway-cli')}.map`, upstream: out('upstream'), passthrough: out('passthrough'), micro: out('micro') };
 }
 
 /**
@@ -203,49 +231,59 @@ interface StreamTarget {
   endMarker: string;
 }
 
+/**
+ * Writes a gateway config for the bench: one `model_list` entry per deployment (each an
+ * `openai_compatible` chat deployment keyed by BENCH_UPSTREAM_KEY), the master key from BENCH_GATEWAY_KEY,
+ * loopback, the log level, and `routerLines` under `router_settings` when given.
+ * @returns the file path.
+ */
+function writeGatewayConfig(file: string, deployments: Array<{ alias: string; model: string; apiBase: string }>, logLevel: string, routerLines: string[] = []): string {
+  const lines = ['# Written by bench/run.ts for one bench run.', 'model_list:'];
+  for (const d of deployments) {
+    lines.push(
+      `  - model_name: ${d.alias}`,
+      '    litellm_params:',
+      `      model: openai_compatible/${d.model}`,
+      `      api_base: ${d.apiBase}`,
+      '      api_key: os.environ/BENCH_UPSTREAM_KEY',
+      '      wire_api: chat',
+    );
+  }
+  if (routerLines.length) lines.push('router_settings:', ...routerLines.map((l) => `  ${l}`));
+  lines.push('general_settings:', '  master_key: os.environ/BENCH_GATEWAY_KEY', 'gateway_settings:', '  host: 127.0.0.1', `  log_level: ${logLevel}`, '');
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+/** Environment of every bench server: no inherited variables besides PATH (no proxy settings, no keys). */
+function baseEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(CACHE, 'home'), LANG: 'C.UTF-8' };
+}
+
 /** Starts the upstream, the gateway (optionally profiled) and, unless `onlyGateway`, the other targets. */
 async function startServers(o: Options, bundles: Bundles, keys: { upstream: string; gateway: string }, extra: { onlyGateway: boolean; cpuProfDir?: string }) {
-  const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(CACHE, 'home'), LANG: 'C.UTF-8' };
+  const env = baseEnv();
   mkdirSync(join(CACHE, 'home'), { recursive: true });
   mkdirSync(join(CACHE, 'logs'), { recursive: true });
   const logs = join(CACHE, 'logs');
   const ready = { timeoutMs: 30_000, cwd: ROOT };
   const up = await procs.startServer('upstream', [bundles.upstream], join(logs, 'upstream.log'), {
     ...ready,
-    env: { ...baseEnv, BENCH_UPSTREAM_KEY: keys.upstream },
+    env: { ...env, BENCH_UPSTREAM_KEY: keys.upstream },
     ready: /BENCH_LISTENING (\d+)/,
   });
   const upstreamBase = `http://127.0.0.1:${up.port}/v1`;
-  const config = join(CACHE, 'gateway-config.yaml');
-  writeFileSync(
-    config,
-    [
-      '# Written by bench/run.ts for one bench run.',
-      'model_list:',
-      '  - model_name: bench',
-      '    litellm_params:',
-      '      model: openai_compatible/bench-model',
-      `      api_base: ${upstreamBase}`,
-      '      api_key: os.environ/BENCH_UPSTREAM_KEY',
-      '      wire_api: chat',
-      'general_settings:',
-      '  master_key: os.environ/BENCH_GATEWAY_KEY',
-      'gateway_settings:',
-      '  host: 127.0.0.1',
-      `  log_level: ${o.logLevel}`,
-      '',
-    ].join('\n'),
-  );
+  const config = writeGatewayConfig(join(CACHE, 'gateway-config.yaml'), [{ alias: 'bench', model: 'bench-model', apiBase: upstreamBase }], o.logLevel);
   const gwArgs = [...(extra.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', extra.cpuProfDir] : []), bundles.gateway, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0'];
   const gateway = await procs.startServer('gateway', gwArgs, join(logs, extra.cpuProfDir ? 'gateway-profile.log' : 'gateway.log'), {
     ...ready,
-    env: { ...baseEnv, BENCH_UPSTREAM_KEY: keys.upstream, BENCH_GATEWAY_KEY: keys.gateway, CODEX_GATEWAY_HOME: join(CACHE, 'home') },
+    env: { ...env, BENCH_UPSTREAM_KEY: keys.upstream, BENCH_GATEWAY_KEY: keys.gateway, CODEX_GATEWAY_HOME: join(CACHE, 'home') },
     ready: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
   });
   if (extra.onlyGateway) return { up, upstreamBase, gateway };
   const ref = await procs.startServer('passthrough', [bundles.passthrough], join(logs, 'passthrough.log'), {
     ...ready,
-    env: { ...baseEnv, BENCH_UPSTREAM: upstreamBase },
+    env: { ...env, BENCH_UPSTREAM: upstreamBase },
     ready: /BENCH_LISTENING (\d+)/,
   });
   let peer: Server | undefined;
@@ -258,7 +296,7 @@ async function startServers(o: Options, bundles: Bundles, keys: { upstream: stri
         // --headless: no web UI and no live log stream (the leanest way Portkey runs).
         peer = await procs.startServer('portkey', ['--import', join(ROOT, 'bench/loopback-only.mjs'), pk.script, '--port=0', '--headless'], join(logs, 'portkey.log'), {
           ...ready,
-          env: baseEnv,
+          env,
           ready: /BENCH_LISTENING (\d+)/,
         });
       } catch (e) {
@@ -269,6 +307,116 @@ async function startServers(o: Options, bundles: Bundles, keys: { upstream: stri
   return { up, upstreamBase, gateway, ref, peer, peerSkip };
 }
 
+/** Golden capture of a real Codex CLI request that the request-translation rows grow (repository-relative). */
+const CODEX_CAPTURE = 'test/unit/translate/golden/codex-gpt55-turn2-groq.json';
+
+/**
+ * Runs the translation micro-benchmarks (bench/micro.ts, bundled) in a node process of their own.
+ * @throws Error when the child fails or prints no result.
+ */
+async function runMicro(o: Options, bundles: Bundles): Promise<MicroResult> {
+  const r = await procs.run(process.execPath, [bundles.micro, '--capture', CODEX_CAPTURE, ...(o.latencyCycles < 8 ? ['--quick'] : [])], { cwd: ROOT, env: baseEnv(), timeoutMs: 240_000 });
+  const line = /^BENCH_MICRO (\{.*\})$/m.exec(r.stdout);
+  if (r.code !== 0 || !line) throw new Error(`bench/micro.ts failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.trim().split('\n').slice(-5).join(' ')}`);
+  return JSON.parse(line[1]) as MicroResult;
+}
+
+const postRelease = (port: number) => simpleRequest(`http://127.0.0.1:${port}/release`, 'POST', {}, '{}').then((r) => (JSON.parse(r.text) as { released: number }).released);
+
+/** Upstream origins (ports of one mock) an open-streams alias spreads over: undici pools 128 connections per origin in the gateway. */
+const HOLD_ORIGINS = 16;
+
+/**
+ * The open-streams rows: for each case, a fresh mock upstream (listening on {@link HOLD_ORIGINS} ports)
+ * and a fresh gateway; `n` streams opened through the gateway and held by the upstream; memory of both
+ * before, while open and after. The single-origin case shows how many streams one upstream origin can
+ * carry at once (the gateway's connection pool limit).
+ */
+async function measureOpenStreamRows(o: Options, bundles: Bundles): Promise<OpenStreamsRow[]> {
+  const rows: OpenStreamsRow[] = [];
+  const logs = join(CACHE, 'logs');
+  const cases = [
+    { id: 'chat', label: `${o.openStreams} chat streams, passed through (POST /v1/chat/completions)`, path: '/v1/chat/completions', alias: 'hold', origins: HOLD_ORIGINS, translated: false, openTimeoutMs: 60_000 },
+    { id: 'responses', label: `${o.openStreams} translated streams (POST /v1/responses -> chat)`, path: '/v1/responses', alias: 'hold', origins: HOLD_ORIGINS, translated: true, openTimeoutMs: 60_000 },
+    { id: 'single-origin', label: `${o.openStreams} translated streams to ONE upstream origin`, path: '/v1/responses', alias: 'hold-one', origins: 1, translated: true, openTimeoutMs: 5_000 },
+  ];
+  for (const c of cases) {
+    const keys = { upstream: token(), gateway: token() };
+    const up = await procs.startServer(`hold upstream (${c.id})`, [bundles.upstream], join(logs, `hold-upstream-${c.id}.log`), {
+      env: { ...baseEnv(), BENCH_UPSTREAM_KEY: keys.upstream, BENCH_UPSTREAM_PORTS: String(HOLD_ORIGINS) },
+      ready: /BENCH_LISTENING (\d+)/,
+      timeoutMs: 30_000,
+      cwd: ROOT,
+    });
+    const ports = (/BENCH_PORTS ([\d,]+)/.exec(readFileSync(up.logFile, 'utf8'))?.[1] ?? String(up.port)).split(',').map(Number);
+    const deployments = [
+      ...ports.map((p) => ({ alias: 'hold', model: 'bench-hold', apiBase: `http://127.0.0.1:${p}/v1` })),
+      { alias: 'hold-one', model: 'bench-hold', apiBase: `http://127.0.0.1:${ports[0]}/v1` },
+    ];
+    const config = writeGatewayConfig(join(CACHE, `gateway-hold-${c.id}.yaml`), deployments, o.logLevel, ['routing_strategy: least-busy']);
+    const gw = await procs.startServer(`gateway (${c.id})`, [bundles.gateway, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0'], join(logs, `gateway-hold-${c.id}.log`), {
+      env: { ...baseEnv(), BENCH_UPSTREAM_KEY: keys.upstream, BENCH_GATEWAY_KEY: keys.gateway, CODEX_GATEWAY_HOME: join(CACHE, 'home') },
+      ready: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      timeoutMs: 30_000,
+      cwd: ROOT,
+    });
+    const target = {
+      url: `http://127.0.0.1:${gw.port}${c.path}`,
+      headers: { authorization: `Bearer ${keys.gateway}` },
+      body: c.translated ? smallResponsesBody(c.alias) : chatBody(c.alias, true),
+      firstTokenMarker: 'BENCH0',
+      endMarker: c.translated ? 'response.completed' : '[DONE]',
+    };
+    // Releases held streams until every client stream has ended (queued ones are held in their turn).
+    const releaseAll = async (s: Awaited<ReturnType<typeof openStreams>>, timeoutMs: number) => {
+      let stop = false;
+      const loop = (async () => {
+        while (!stop) {
+          await postRelease(up.port).catch(() => 0);
+          await sleep(100);
+        }
+      })();
+      const r = await s.finish(timeoutMs);
+      stop = true;
+      await loop;
+      return r;
+    };
+    try {
+      const warm = await openStreams({ ...target, n: 32, openTimeoutMs: 20_000 });
+      const w = await releaseAll(warm, 20_000);
+      warm.destroy();
+      if (w.completed !== 32) throw new Error(`warm-up: ${w.completed} of 32 streams completed (${w.firstError ?? 'no error'})`);
+      await sleep(1000);
+      const before = memoryOf(gw.pid);
+      const upstreamBefore = memoryOf(up.pid);
+      const t = await openStreams({ ...target, n: o.openStreams, openTimeoutMs: c.openTimeoutMs });
+      await sleep(1000);
+      const open = memoryOf(gw.pid);
+      const upstreamOpen = memoryOf(up.pid);
+      const sockets = socketsOf(gw.pid);
+      const end = await releaseAll(t, 60_000);
+      t.destroy();
+      await sleep(2000);
+      const row: OpenStreamsRow = { id: c.id, label: c.label, n: o.openStreams, opened: t.opened, openMs: t.openMs, completed: end.completed, failed: end.failed + end.pending, origins: c.origins, before, open, after: memoryOf(gw.pid), sockets, upstreamBefore, upstreamOpen };
+      if (c.id === 'single-origin') {
+        row.note =
+          `${t.opened} of ${o.openStreams} streams reached their first token within ${(c.openTimeoutMs / 1000).toFixed(0)} s: further streams were accepted by the gateway but waited for a connection to the one upstream origin ` +
+          '(the gateway\'s undici pool allows 128 connections per origin, `connections: 128` in `createDispatcher`, src/gateway/upstream.ts) and were served only once earlier ones ended ' +
+          '(the client keeps at most 64 streams waiting, so it stopped opening more). Its memory figures are not a per-stream cost.';
+      } else if (t.opened < o.openStreams) {
+        row.note = `only ${t.opened} of ${o.openStreams} streams opened within ${(c.openTimeoutMs / 1000).toFixed(0)} s`;
+      }
+      if (end.failed || end.pending) row.note = `${row.note ? `${row.note}; ` : ''}${end.failed + end.pending} streams did not complete after release (${end.firstError ?? 'no error text'})`;
+      rows.push(row);
+      log(`open streams (${c.id}): ${t.opened}/${o.openStreams} open in ${(t.openMs / 1000).toFixed(1)} s, ${perStreamKiB(row).toFixed(1)} KiB RSS per stream, ${sockets ?? '?'} gateway sockets, ${end.completed} completed`);
+    } finally {
+      await procs.stop(gw.proc);
+      await procs.stop(up.proc);
+    }
+  }
+  return rows;
+}
+
 async function bench(o: Options): Promise<void> {
   const t0 = Date.now();
   const wrkVersion = checkWrk();
@@ -277,6 +425,11 @@ async function bench(o: Options): Promise<void> {
   const bundles = await buildBundles();
   const keys = { upstream: token(), gateway: token() };
   const loadBefore = loadavg();
+  let micro: MicroResult | undefined;
+  if (o.micro) {
+    log('translation micro-benchmarks (bench/micro.ts, about 20-40 s) ...');
+    micro = await runMicro(o, bundles);
+  }
   log('starting servers ...');
   const s = await startServers(o, bundles, keys, { onlyGateway: false });
   const ref = s.ref!;
@@ -405,8 +558,13 @@ async function bench(o: Options): Promise<void> {
   const memory: MemoryRow[] = procRows
     .filter(([, p]) => p)
     .map(([name, p]) => ({ process: name, idle: idle.get(name), afterLoad: afterLoad.get(name), settled: memoryOf(p!.pid) }));
-  const loadAfter = loadavg();
   await procs.stopAll();
+  let openStreamRows: OpenStreamsRow[] | undefined;
+  if (o.openStreams > 0) {
+    log(`open streams: ${o.openStreams} concurrent streams through fresh gateways ...`);
+    openStreamRows = await measureOpenStreamRows(o, bundles);
+  }
+  const loadAfter = loadavg();
 
   const notes: string[] = [];
   if (s.peerSkip) notes.push(`Portkey not measured: ${s.peerSkip}`);
@@ -438,14 +596,22 @@ async function bench(o: Options): Promise<void> {
     load: loadResults,
     streams: streamResults,
     memory,
+    micro,
+    openStreams: openStreamRows,
+    extra: [],
     notes,
   };
+  // Measurements from other bench modules add rows here (run.extra; see ExtraRow in bench/lib/report.ts),
+  // e.g. the VS Code extension host (bench/vscode-host.ts).
+  // The extension in a real VS Code (about 40-60 s); BENCH_SKIP_VSCODE=1 skips it, and it says why when code-server is not set up.
+  (run.extra ??= []).push(...(await (await import('./vscode-host.js')).vscodeHostRows()));
   const md = renderMarkdown(run);
+  writeFileSync(join(RESULTS, 'latency-throughput.svg'), latencyThroughputSvg(run));
   writeFileSync(join(RESULTS, 'latest.md'), md);
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(run, null, 2));
   process.stdout.write(`\n${md}\n`);
   for (const v of verdicts(run)) if (v.met === false) log(`target missed: ${v.goal}: ${v.measured} (profile with: npm run bench -- --profile)`);
-  log(`wrote bench/results/latest.md and latest.json in ${run.durationS.toFixed(0)} s`);
+  log(`wrote bench/results/latest.md, latest.json and latency-throughput.svg in ${run.durationS.toFixed(0)} s`);
 }
 
 function errorsOf(...rs: WrkResult[]): string {

@@ -15,9 +15,16 @@
  *   shows up as errors in the bench, not as fast answers).
  * - `GET /last-request`: the last chat body received (the bench uses it to replay, directly, exactly the
  *   body the gateway sent upstream).
- * - `GET /stats`: `{"connections": N, "requests": M}`: TCP connections that carried chat requests, and chat
- *   requests answered, since start (a client that reuses its keep-alive connections opens only about as
- *   many connections as it has requests in flight).
+ * - `GET /stats`: `{"connections": N, "requests": M, "held": H}`: TCP connections that carried chat requests,
+ *   chat requests answered, since start (a client that reuses its keep-alive connections opens only about
+ *   as many connections as it has requests in flight), and streams held open now (below).
+ * - Held streams (the open-streams memory rows): a streamed request for model `bench-hold`
+ *   (`"model":"bench-hold"` in the body) gets its headers and first chunk at once, then stays open until
+ *   `POST /release`, which ends every held stream with the rest of the answer and replies
+ *   `{"released": N}`.
+ * - `BENCH_UPSTREAM_PORTS=N` (default 1): listens on N ports (all on 127.0.0.1), so a client can reach
+ *   it as N different origins (an HTTP client pools connections per origin); prints `BENCH_PORTS p1,p2,...`
+ *   before `BENCH_LISTENING <p1>`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -64,6 +71,7 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-
 const UNAUTHORIZED = JSON.stringify({ error: { message: 'bench upstream: wrong key', type: 'invalid_request_error', code: 'invalid_api_key' } });
 
 let lastBody: Buffer = Buffer.alloc(0);
+const held = new Set<ServerResponse>();
 let connections = 0;
 let requests = 0;
 const seen = new WeakSet<object>();
@@ -76,7 +84,15 @@ function answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   }
   if (req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ connections, requests }));
+    res.end(JSON.stringify({ connections, requests, held: held.size }));
+    return;
+  }
+  if (req.url === '/release' && req.method === 'POST') {
+    const n = held.size;
+    for (const r of held) r.end(SSE_REST);
+    held.clear();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ released: n }));
     return;
   }
   if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
@@ -98,6 +114,12 @@ function answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   // Every client in the bench serialises JSON without spaces, so this test is exact and cheap.
   if (body.includes('"stream":true')) {
     res.writeHead(200, SSE_HEADERS);
+    if (body.includes('"model":"bench-hold"')) {
+      res.write(SSE_FIRST);
+      held.add(res);
+      res.once('close', () => held.delete(res));
+      return;
+    }
     res.write(SSE_FIRST);
     res.end(SSE_REST);
   } else {
@@ -106,16 +128,28 @@ function answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   }
 }
 
-const server = createServer((req, res) => {
+function handler(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => answer(req, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-});
-// Longer than any client pool's idle time, so pooled sockets are never closed under a client's feet.
-server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => {
-  const a = server.address();
-  process.stdout.write(`BENCH_LISTENING ${typeof a === 'object' && a ? a.port : 0}\n`);
+}
+
+function listen(): Promise<number> {
+  const server = createServer(handler);
+  // Longer than any client pool's idle time, so pooled sockets are never closed under a client's feet.
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    }),
+  );
+}
+
+const portCount = Math.max(1, Number(process.env.BENCH_UPSTREAM_PORTS ?? 1) || 1);
+void Promise.all(Array.from({ length: portCount }, listen)).then((ports) => {
+  if (portCount > 1) process.stdout.write(`BENCH_PORTS ${ports.join(',')}\n`);
+  process.stdout.write(`BENCH_LISTENING ${ports[0]}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));

@@ -8,7 +8,7 @@
  * while it measures; readiness is found by polling that file for a line such as `BENCH_LISTENING <port>`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** A server started by {@link Procs.startServer}. */
 export interface Server {
@@ -181,6 +181,27 @@ export function cpuMsOf(pid: number, ticksPerSecond = 100): number | undefined {
     // The command name (field 2) may contain spaces: fields are counted after its closing parenthesis.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Open file descriptors of `pid` that are sockets (`socket:[inode]` links in /proc/PID/fd): TCP
+ * connections, listening sockets, Unix sockets and pipes' socket pairs alike (Linux only).
+ * @returns undefined when the process is gone or /proc is not available.
+ */
+export function socketsOf(pid: number): number | undefined {
+  try {
+    let n = 0;
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    return n;
   } catch {
     return undefined;
   }

@@ -7,9 +7,12 @@
  * median over cycles; a comparison (added latency, throughput share, first-byte delta) is the median
  * over cycles of the per-cycle comparison with the baseline measured seconds before or after it.
  */
+import { KIND_LABEL, type DeltaKind } from './chat-stream';
 import type { Memory } from './procs';
 import { deltaMs, median, ms } from './stats';
 import type { StreamSummary } from './stream-client';
+import { barChartSvg } from './svg';
+import type { MicroResult } from './translate-cost';
 import type { WrkResult } from './wrk';
 
 /** A target of the latency (1 connection) and throughput (N connections) runs. */
@@ -64,6 +67,51 @@ export interface LoadSettings {
   streamN: number;
 }
 
+/**
+ * Many streams held open at once through a fresh gateway process (the mock upstream holds them), and the
+ * gateway's memory before, while they are open, and after they ended. Memory from /proc (MiB).
+ */
+export interface OpenStreamsRow {
+  id: string;
+  label: string;
+  /** Streams asked for, and how many reached their first token in the time allowed. */
+  n: number;
+  opened: number;
+  /** Time until the last one opened (or the time allowed), ms. */
+  openMs: number;
+  /** Streams that then completed normally after the upstream released them, and those that did not. */
+  completed: number;
+  failed: number;
+  /** Upstream origins (ports) the alias spreads over. */
+  origins: number;
+  /** Gateway memory: idle after a warm-up, with the streams open, 2 s after they ended. */
+  before?: Memory;
+  open?: Memory;
+  after?: Memory;
+  /** Sockets the gateway process had open with the streams open (from /proc/PID/fd). */
+  sockets?: number;
+  /** Memory of the mock upstream before and with the streams open (a bare node:http server holding them: the floor). */
+  upstreamBefore?: Memory;
+  upstreamOpen?: Memory;
+  note?: string;
+}
+
+/**
+ * A measurement from elsewhere (e.g. bench/vscode-host.ts: activation time and event-loop delay inside a
+ * real VS Code), rendered in "Other measurements" and, when it has a target, in the target table.
+ */
+export interface ExtraRow {
+  /** What was measured, e.g. `extension activation in VS Code`. */
+  label: string;
+  /** The value in `unit`; NaN when it could not be measured (then `note` says why). */
+  value: number;
+  unit: string;
+  /** Goal text, e.g. `activates in <= 500 ms`, and whether the value meets it. */
+  target?: { goal: string; met: boolean };
+  /** How it was measured, or why it was not. */
+  note?: string;
+}
+
 /** Everything one run measured plus its settings. */
 export interface BenchRun {
   startedAt: string;
@@ -73,6 +121,12 @@ export interface BenchRun {
   load: LoadTargetResult[];
   streams: StreamTargetResult[];
   memory: MemoryRow[];
+  /** Translation CPU micro-benchmarks (bench/micro.ts); absent when not run. */
+  micro?: MicroResult;
+  /** Concurrent open streams and memory; absent when not run. */
+  openStreams?: OpenStreamsRow[];
+  /** Measurements added by other bench modules (see {@link ExtraRow}). */
+  extra?: ExtraRow[];
   notes: string[];
 }
 
@@ -206,7 +260,80 @@ export function verdicts(run: BenchRun): Verdict[] {
     measured: gw?.idle ? `${gw.idle.rssMiB.toFixed(1)} MiB (${gw.idle.anonMiB.toFixed(1)} private + ${gw.idle.fileMiB.toFixed(1)} file-backed)` : 'not measured',
     met: gw?.idle ? gw.idle.rssMiB < 60 : undefined,
   });
+  out.push(...microVerdicts(run.micro));
+  for (const r of run.openStreams ?? []) {
+    const kib = perStreamKiB(r);
+    if (r.id.startsWith('single-origin')) continue;
+    out.push({
+      goal: `< 30 KB RSS per open stream: ${r.label} (RSS with ${r.n} open minus idle, / ${r.n}; 30 KB = 29.3 KiB)`,
+      measured: known(kib) ? `${kib.toFixed(1)} KiB (${((kib * 1024) / 1000).toFixed(1)} kB) per stream; ${r.opened} of ${r.n} open` : 'not measured',
+      met: known(kib) && r.opened === r.n ? kib * 1024 < 30_000 : undefined,
+    });
+  }
+  for (const x of run.extra ?? []) {
+    if (x.target) out.push({ goal: x.target.goal, measured: known(x.value) ? `${fmtNum(x.value)} ${x.unit}` : `not measured${x.note ? `: ${x.note}` : ''}`, met: known(x.value) ? x.target.met : undefined });
+  }
   return out;
+}
+
+/** Target of the stream-event micro-benchmark, CPU µs per upstream event. */
+export const EVENT_TARGET_US = 5;
+/** Target of the request micro-benchmark: a 1 MB Codex request, CPU ms. */
+export const REQUEST_1MB_TARGET_MS = 10;
+
+/** The micro-benchmark targets: one line per delta size (worst kind and length), one for the 1 MB request. */
+export function microVerdicts(m: MicroResult | undefined): Verdict[] {
+  if (!m) return [];
+  const out: Verdict[] = [];
+  const sizes = [...new Set(m.streams.map((s) => s.deltaChars))].sort((a, b) => a - b);
+  for (const d of sizes) {
+    const cells = m.streams.filter((s) => s.deltaChars === d);
+    const worst = cells.reduce((a, b) => (b.usPerEvent > a.usPerEvent ? b : a));
+    out.push({
+      goal: `<= ${EVENT_TARGET_US} µs CPU per translated stream event, ${d}-character deltas (worst of text, tool arguments, reasoning, custom tool input; ${[...new Set(cells.map((c) => c.events))].join(' and ')} events)`,
+      measured: `${worst.usPerEvent.toFixed(2)} µs (${worst.kind}, ${worst.events} events); best ${Math.min(...cells.map((c) => c.usPerEvent)).toFixed(2)} µs`,
+      met: worst.usPerEvent <= EVENT_TARGET_US,
+    });
+  }
+  const mb = m.requests.filter((r) => r.targetBytes === 1_000_000);
+  if (mb.length) {
+    const worst = mb.reduce((a, b) => (b.totalMs > a.totalMs ? b : a));
+    out.push({
+      goal: `a 1 MB Codex request is parsed, translated and re-serialised in < ${REQUEST_1MB_TARGET_MS} ms (CPU)`,
+      measured: mb.map((r) => `${r.totalMs.toFixed(2)} ms (${r.shape}; slowest sample ${r.totalMaxMs.toFixed(2)} ms)`).join('; '),
+      met: worst.totalMs < REQUEST_1MB_TARGET_MS,
+    });
+  }
+  return out;
+}
+
+/** RSS added per open stream, KiB: (RSS with the streams open - idle RSS) / streams open; NaN when unknown. */
+export function perStreamKiB(r: OpenStreamsRow, which: 'rssMiB' | 'anonMiB' = 'rssMiB', side: 'gateway' | 'upstream' = 'gateway'): number {
+  const [a, b] = side === 'gateway' ? [r.before, r.open] : [r.upstreamBefore, r.upstreamOpen];
+  if (!a || !b || r.opened <= 0) return NaN;
+  return ((b[which] - a[which]) * 1024) / r.opened;
+}
+
+function fmtNum(v: number): string {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/**
+ * The latency/throughput table as an SVG chart (p50 latency with its per-cycle range, req/s, CPU per
+ * request), for bench/results/latency-throughput.svg.
+ */
+export function latencyThroughputSvg(run: BenchRun): string {
+  const rows = run.load.map((t) => ({ t, x: t.skipped ? undefined : summarizeLoad(t) }));
+  const short = (label: string) => label.replace(/ \(total time\)$/, '').replace('Codex Gateway ', 'gateway ');
+  return barChartSvg({
+    title: `Codex Gateway bench: latency and throughput (${run.startedAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    subtitle: `${run.machine.cpu}, ${run.machine.cores} cores (shared), Node ${run.machine.node}; load average ${run.machine.loadBefore[0].toFixed(2)} before, ${run.machine.loadAfter[0].toFixed(2)} after.\nLatency at 1 connection, throughput at ${run.settings.connections} connections; medians over cycles; whiskers: lowest and highest per-cycle p50.`,
+    panels: [
+      { title: 'p50 latency', unit: 'ms', digits: 3, bars: rows.map(({ t, x }) => ({ label: short(t.label), value: x?.p50 ?? NaN, range: x ? [x.p50Min, x.p50Max] : undefined })) },
+      { title: 'throughput', unit: 'req/s', bars: rows.map(({ t, x }) => ({ label: short(t.label), value: x?.rps ?? NaN })) },
+      { title: 'CPU per request', unit: 'µs', bars: rows.map(({ t, x }) => ({ label: short(t.label), value: x?.cpuUs ?? NaN })) },
+    ],
+  });
 }
 
 /** Renders a run as the Markdown of bench/results/latest.md. */
@@ -255,6 +382,7 @@ export function renderMarkdown(run: BenchRun): string {
       `| ${t.label} | ${ms(x.p50)} | ${ms(x.p50Min)}-${ms(x.p50Max)} | ${ms(x.p99)} | ${added} | ${x.rps.toFixed(0)} | ${share} | ${Number.isNaN(x.cpuUs) ? '-' : x.cpuUs.toFixed(0)} | ${x.errors} | ${t.upstreamConnections ?? '-'} |`,
     );
   }
+  lines.push('', '![Latency and throughput chart](latency-throughput.svg)');
   lines.push('', '## Streams (sequential, 1 connection)', '');
   lines.push(
     'First byte: first body byte at the client. First token: the chunk carrying the upstream\'s first text token. Times in ms, medians; Δ against the direct-upstream row of the same request.',
@@ -283,10 +411,92 @@ export function renderMarkdown(run: BenchRun): string {
   const mib = (m?: Memory) => (m ? m.rssMiB.toFixed(1) : '-');
   const split = (m?: Memory) => (m ? `${m.rssMiB.toFixed(1)} (${m.anonMiB.toFixed(1)} + ${m.fileMiB.toFixed(1)})` : '-');
   for (const m of run.memory) lines.push(`| ${m.process} | ${split(m.idle)} | ${mib(m.afterLoad)} | ${mib(m.settled)} | ${m.settled ? m.settled.peakMiB.toFixed(1) : '-'} |`);
+  if (run.openStreams?.length) lines.push(...renderOpenStreams(run.openStreams));
+  if (run.micro) lines.push(...renderMicro(run.micro));
+  if (run.extra?.length) {
+    lines.push('', '## Other measurements', '', '| measurement | value | how |', '|---|---:|---|');
+    for (const x of run.extra) lines.push(`| ${x.label} | ${known(x.value) ? `${fmtNum(x.value)} ${x.unit}` : '-'} | ${x.note ?? ''} |`);
+  }
   if (run.notes.length) {
     lines.push('', '## Notes', '');
     for (const n of run.notes) lines.push(`- ${n}`);
   }
   lines.push('');
   return lines.join('\n');
+}
+
+const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
+
+/** Markdown of the open-streams rows. */
+export function renderOpenStreams(rows: OpenStreamsRow[]): string[] {
+  const lines: string[] = ['', '## Open streams (memory per concurrent stream)', ''];
+  lines.push(
+    'A fresh gateway process per row (same bundle and settings as (c)), a fresh mock upstream that answers each stream with its headers and first chunk, then holds it open. ' +
+      'The client opens the streams (at most 64 in set-up at a time, each on its own connection) and counts one as open when its first token arrived. ' +
+      'Before: the gateway idle after a warm-up of 32 streams; open: 1 s after the last one opened; after: 2 s after the upstream released them all. ' +
+      'Per stream = (RSS open - RSS before) / streams open. The mock upstream\'s own increase shows what a bare node:http server holding the same streams costs (one socket per stream; the gateway has two).',
+    '',
+  );
+  lines.push(
+    '| streams | open / asked | time to open all | RSS before, MiB | RSS open | RSS after | per stream: RSS (private) KiB | gateway sockets | completed after release | mock upstream per stream KiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const r of rows) {
+    lines.push(
+      `| ${r.label} | ${r.opened} / ${r.n} | ${(r.openMs / 1000).toFixed(1)} s | ${num(r.before?.rssMiB, 1)} | ${num(r.open?.rssMiB, 1)} | ${num(r.after?.rssMiB, 1)} | ${num(perStreamKiB(r), 1)} (${num(perStreamKiB(r, 'anonMiB'), 1)}) | ${r.sockets ?? '-'} | ${r.completed}${r.failed ? ` (${r.failed} failed)` : ''} | ${num(perStreamKiB(r, 'rssMiB', 'upstream'), 1)} |`,
+    );
+  }
+  for (const r of rows) if (r.note) lines.push('', `- ${r.label}: ${r.note}`);
+  return lines;
+}
+
+/** Markdown of the translation micro-benchmarks. */
+export function renderMicro(m: MicroResult): string[] {
+  const lines: string[] = ['', '## Translation CPU (in-process micro-benchmarks)', ''];
+  lines.push(
+    `bench/micro.ts in a node process of its own (the esbuild bundle, as the gateway is built), ${m.durationS.toFixed(0)} s, load average ${m.loadBefore.toFixed(2)} before and ${m.loadAfter.toFixed(2)} after on ${m.cores} cores. ` +
+      'CPU time of the process (`process.cpuUsage()`, user + system, GC threads included), medians of 3 to 5 samples of at least 15-25 ms of CPU each; wall time is in latest.json. No sockets: the socket write is not included (the stream rows above cover it).',
+    '',
+  );
+  lines.push('### Streamed Chat Completions -> Responses events', '');
+  lines.push(
+    'Per upstream event (one SSE frame per network read, as real providers send tokens): Buffer -> string, eventsource-parser, `JSON.parse`, `ChatToResponsesStream.push`, `encodeSse` of each Responses event into the string the proxy writes (the pipeline of `streamChatAsResponses` in src/gateway/proxy.ts). ' +
+      'Per-stream work (`response.created`, the `.done` events and `response.completed`, which carry the whole text again) is spread over the stream\'s events, which is why long streams of large deltas cost more per event. ' +
+      `Target: <= ${EVENT_TARGET_US} µs per event. Parts measured in separate loops on the 100-event streams: decode + parse / translate / encode.`,
+    '',
+  );
+  const kinds = [...new Set(m.streams.map((s) => s.kind))];
+  const sizes = [...new Set(m.streams.map((s) => s.deltaChars))].sort((a, b) => a - b);
+  const lengths = [...new Set(m.streams.map((s) => s.events))].sort((a, b) => a - b);
+  const [short, long] = [lengths[0], lengths[lengths.length - 1]];
+  const n = (v: number) => v.toLocaleString('en-US');
+  lines.push(
+    `| delta kind | chars per delta | µs per event, ${n(short)} events | µs per event, ${n(long)} events | ns per char (${n(long)} events) | parts at ${n(short)} events: parse / translate / encode µs | Responses events out (${n(short)}-event stream) |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const k of kinds) {
+    for (const d of sizes) {
+      const a = m.streams.find((s) => s.kind === k && s.deltaChars === d && s.events === short);
+      const b = m.streams.find((s) => s.kind === k && s.deltaChars === d && s.events === long);
+      const mark = (v?: number) => (v === undefined ? '-' : v > EVENT_TARGET_US ? `**${v.toFixed(2)}**` : v.toFixed(2));
+      lines.push(
+        `| ${KIND_LABEL[k as DeltaKind] ?? k} | ${d} | ${mark(a?.usPerEvent)} | ${mark(b?.usPerEvent)} | ${b ? ((b.usPerEvent * 1000) / d).toFixed(1) : '-'} | ${a ? `${num(a.parseUs)} / ${num(a.translateUs)} / ${num(a.encodeUs)}` : '-'} | ${a?.outEvents ?? '-'} |`,
+      );
+    }
+  }
+  lines.push('', '### A large Codex request through the request path', '');
+  lines.push(
+    `Bodies grown from the real Codex CLI capture \`${m.capture}\` (translated with its options: ${m.captureProvider}) by repeating its history turn (reasoning, assistant text, 3 function calls, a custom apply_patch call, their 4 outputs, then a user message) with fresh ids; the developer prompt and tools stay as captured. ` +
+      'Second shape: the same with each repeated tool output grown to 8 KiB (fewer, larger items). ' +
+      `What the gateway does before the first upstream byte: Buffer -> string + \`JSON.parse\` (readJsonBody), \`responsesToChatRequest\`, \`JSON.stringify\` of the upstream body. CPU ms, medians; target: 1 MB in < ${REQUEST_1MB_TARGET_MS} ms.`,
+    '',
+  );
+  lines.push('| history shape | body | input items | upstream body | parse ms | translate ms | stringify ms | total ms | slowest sample ms |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const size = (b: number) => (b >= 1_000_000 ? `${(b / 1_000_000).toFixed(2)} MB` : `${(b / 1000).toFixed(0)} kB`);
+  for (const r of m.requests) {
+    lines.push(
+      `| ${r.shape} | ${size(r.bytes)} | ${r.items} | ${size(r.upstreamBytes)} | ${r.parseMs.toFixed(2)} | ${r.translateMs.toFixed(2)} | ${r.stringifyMs.toFixed(2)} | ${r.targetBytes === 1_000_000 && r.totalMs >= REQUEST_1MB_TARGET_MS ? `**${r.totalMs.toFixed(2)}**` : r.totalMs.toFixed(2)} | ${r.totalMaxMs.toFixed(2)} |`,
+    );
+  }
+  return lines;
 }

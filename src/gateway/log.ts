@@ -107,18 +107,25 @@ export class Logger {
   /**
    * Logs the one summary line of a finished request: `info`, or `warn` when the status is >= 400 or an
    * error is set. Listeners registered with {@link onRequest} get every record, whatever the level.
+   *
+   * Text fields come from requests (the alias is the client's `model`) or quote upstream errors, so one
+   * request must not be able to forge or garble log lines: route, alias, deployment, wire and fallback are
+   * written bare only when they are printable ASCII without spaces or quotes (and at most 256 characters),
+   * else as a JSON string; `error` always as a JSON string of at most 2000 characters. JSON strings get
+   * control characters, line/paragraph separators, DEL/C1 controls and bidi/invisible format characters
+   * escaped as `\uXXXX` (see {@link logText}), so a line stays one line and reads as written.
    */
   request(r: RequestLogRecord): void {
     for (const l of this.recordListeners) l(r);
     const level = r.status >= 400 || r.error ? 'warn' : 'info';
     if (LEVELS[level] < this.threshold) return;
     let line =
-      `${r.route} alias=${r.alias} deployment=${r.deployment ?? '-'} wire=${r.wire ?? '-'} status=${r.status}` +
-      ` latency_ms=${r.latencyMs.toFixed(1)}`;
+      `${logText(r.route)} alias=${logText(r.alias)} deployment=${r.deployment === undefined ? '-' : logText(r.deployment)}` +
+      ` wire=${r.wire === undefined ? '-' : logText(r.wire)} status=${r.status} latency_ms=${r.latencyMs.toFixed(1)}`;
     if (r.ttfbMs !== undefined) line += ` ttfb_ms=${r.ttfbMs.toFixed(1)}`;
     line += ` tokens_in=${r.inputTokens ?? '-'} tokens_out=${r.outputTokens ?? '-'} retries=${r.retries}`;
-    line += ` fallback=${r.fallbackFrom ? `${r.fallbackFrom}->${r.alias}` : '-'} stream=${r.stream}`;
-    if (r.error) line += ` error=${JSON.stringify(r.error)}`;
+    line += ` fallback=${r.fallbackFrom ? logText(`${r.fallbackFrom}->${r.alias}`) : '-'} stream=${r.stream}`;
+    if (r.error) line += ` error=${logText(String(r.error), 2000, true)}`;
     this.enqueue(level, line);
   }
 
@@ -161,3 +168,24 @@ export const stderrBatchSink: LogBatchSink = (lines) => {
   for (const [level, line] of lines) out += `${ts} ${level.toUpperCase()} ${line}\n`;
   process.stderr.write(out);
 };
+
+/** Printable ASCII except space and `"`: written bare in a log line. */
+const LOG_BARE = /^[\x21\x23-\x7e]+$/;
+/**
+ * Characters `JSON.stringify` leaves raw that a terminal or log viewer may act on: DEL and C1 controls (CSI
+ * is U+009B), soft hyphen, line/paragraph separators, bidi controls (Trojan Source, CVE-2021-42574),
+ * zero-width and other invisible format characters, BOM, interlinear annotation controls.
+ */
+const LOG_UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/**
+ * One request-derived text field of a log line: bare when it is 1..`max` printable ASCII characters without
+ * space or `"` (and `quote` is false), else a JSON string (C0 controls, `"`, `\` and lone surrogates escaped
+ * by JSON.stringify; the characters of LOG_UNSAFE as `\uXXXX`), cut after `max` characters with a note of
+ * how many more there were. Never throws; the result never contains a line break or control character.
+ */
+function logText(s: string, max = 256, quote = false): string {
+  if (!quote && s.length <= max && LOG_BARE.test(s)) return s;
+  const t = s.length > max ? `${s.slice(0, max)}…[${s.length - max} more characters]` : s;
+  return JSON.stringify(t).replace(LOG_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -18,17 +18,11 @@ import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
-import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey } from './upstream-answer';
-import {
-  ChatToResponsesStream,
-  chatToResponsesResponse,
-  encodeSse,
-  newResponseId,
-  responsesToChatRequest,
-  stripForeignReasoning,
-  type ChatRequestPlan,
-  type ResponseContext,
-} from './translate';
+import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
+import type { HubRequest } from './hub/types';
+import { stripForeignReasoning } from './translate';
+import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
+import type { EncodeContext, Wire } from './wires/types';
 
 /** What the proxy needs from its host (the Gateway). */
 export interface ProxyDeps {
@@ -208,13 +202,13 @@ function readUsage(u: unknown, into: Usage): void {
  */
 interface Answer {
   /** The wire the deployment answered on. */
-  wire: 'responses' | 'chat';
+  wire: Wire;
+  /** The hub request when the answer is translated (the deployment's wire is not the door's). */
+  hub?: HubRequest;
   /** Non-streamed: the judged JSON. */
   whole?: { text: string; value: Record<string, unknown> };
   /** Streamed: the reader, holding the first event. */
   reader?: SseReader;
-  /** The request plan when a Responses request was translated to Chat Completions. */
-  plan?: ChatRequestPlan;
   /** The provider key used (removed from every relayed text). */
   key: string | undefined;
 }
@@ -229,7 +223,7 @@ interface Answer {
 async function receive(
   rt: Runtime,
   d: Deployment,
-  wire: 'responses' | 'chat',
+  wire: JudgedWire,
   res: UpstreamResponse,
   stream: boolean,
   t0: number,
@@ -303,18 +297,10 @@ class RequestScope {
  * and fallbacks happen before the first byte, and an attempt only succeeds once its answer passed its
  * first check, see {@link receive}), then let `respond` send the answer; release the router's slot and
  * write the one log line. Never throws: errors before the first byte are written in the OpenAI error
- * shape; after it, `respond` ends the stream with the door's terminal error event and throws.
- * @param start one upstream attempt against one deployment (see startResponses / startChat).
- * @param respond writes the answer; returns the usage.
+ * shape; after it, {@link respond} ends the stream with the door's terminal error event and throws.
+ * @param door the client's wire (parses the request, encodes the answer).
  */
-async function proxy(
-  deps: ProxyDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: CheckedRoute,
-  start: (rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal) => Promise<Answer>,
-  respond: (scope: RequestScope, routed: RouteResult<Answer>, body: Record<string, unknown>, stream: boolean, meta: Record<string, string>) => Promise<Usage>,
-): Promise<void> {
+async function proxy(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, route: CheckedRoute, door: DoorAdapter): Promise<void> {
   const scope = new RequestScope(deps, req, res, route);
   const rt = deps.runtime();
   let alias = '?';
@@ -326,7 +312,8 @@ async function proxy(
     checkRequestBody(route, body);
     alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
     stream = body.stream === true;
-    routed = await rt.router.run(alias, (d) => start(rt, d, body, stream, scope.abort.signal), { signal: scope.abort.signal });
+    const cache: HubCache = {};
+    routed = await rt.router.run(alias, (d) => attempt(deps, rt, d, door, body, stream, scope.abort.signal, cache), { signal: scope.abort.signal });
   } catch (e) {
     const err = toGatewayError(e, scope);
     if (!err) return logAbort(scope, alias, stream);
@@ -344,7 +331,7 @@ async function proxy(
   let failure: UpstreamError | undefined;
   let error: string | undefined;
   try {
-    usage = await respond(scope, routed, body, stream, meta);
+    usage = await respond(scope, door, routed, body, stream, meta);
   } catch (e) {
     if (e instanceof UpstreamError) failure = e;
     error = scrubUpstreamText(String((e as Error)?.message ?? e), routed.value.key);
@@ -370,79 +357,114 @@ async function proxy(
 
 /** Route handler for `POST /v1/responses` (streamed and not). Never throws; errors are written. */
 export function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  return proxy(
-    deps,
-    req,
-    res,
-    '/v1/responses',
-    (rt, d, body, stream, signal) => startResponses(deps, rt, d, body, stream, signal),
-    async (scope, routed, body, stream, meta) => {
-      const answer = routed.value;
-      if (answer.wire === 'responses') return stream ? relayResponsesStream(scope, routed, meta) : sendJson(scope, answer.whole!.text, answer.whole!.value.usage, meta);
-      const ctx: ResponseContext = {
-        responseId: newResponseId(),
-        alias: routed.alias,
-        createdAt: Math.floor(Date.now() / 1000),
-        tools: answer.plan!.tools,
-        request: body as never,
-      };
-      return stream ? streamChatAsResponses(scope, routed, ctx, meta) : chatJsonAsResponses(scope, answer.whole!.value, ctx, meta);
-    },
-  );
+  return proxy(deps, req, res, '/v1/responses', DOORS.responses);
+}
+
+/**
+ * Route handler for `POST /v1/chat/completions` (streamed and not). Never throws; errors are written
+ * (OpenAI error shape before the first byte, an SSE `error` frame after).
+ */
+export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return proxy(deps, req, res, '/v1/chat/completions', DOORS.chat);
 }
 
 /**
  * The upstream wire a deployment speaks now (its own, or `chat` once a `/responses` 404 taught us).
- * @throws UpstreamError `not_implemented` for the `messages` wire (Anthropic), whose adapter is not built
- *   yet; the message names the alias and what to do.
+ * @throws UpstreamError `not_implemented` for a wire without an upstream adapter; the message names the
+ *   alias and what to do.
  */
-function wireOrRefuse(deps: ProxyDeps, d: Deployment, facts: DeploymentFacts): 'responses' | 'chat' {
+function wireOf(deps: ProxyDeps, d: Deployment, facts: DeploymentFacts, door: DoorAdapter): Wire {
   const wire = deps.learnedWire.get(d.id) ?? d.wire;
-  if (wire === 'messages') {
+  if (wire !== door.wire && !UPSTREAMS[wire]) {
+    if (door.wire === 'chat' && wire === 'responses') return 'chat'; // OpenAI-style servers serve both
     throw new UpstreamError(
       'not_implemented',
-      `alias "${d.alias}" points at ${facts.providerName} (Anthropic Messages API), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
+      `alias "${d.alias}" points at ${facts.providerName} (${wire === 'messages' ? 'Anthropic Messages API' : `${wire} wire`}), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
     );
   }
   return wire;
 }
 
+/** Providers that take `max_completion_tokens` instead of `max_tokens` (o-series / gpt-5 reject max_tokens). */
+const MAX_COMPLETION_TOKENS_PROVIDERS = new Set(['openai', 'azure']);
+
 /**
- * One attempt of a Responses request against one deployment: passes the request through to a
- * `responses` upstream, or translates it for a `chat` one. Resolves once the answer passed its first
- * check ({@link receive}). A `responses` upstream that answers 404 (no `/responses` route) is retried at
- * once as `chat`, and that is remembered for the deployment, unless the user set `wire_api` explicitly.
- * @throws UpstreamError for every upstream failure (the router classifies them).
+ * The client's body for a same-wire deployment (relayed): the deployment's defaults under the client's
+ * values, the upstream model name, our own reasoning items stripped before a Responses upstream, and for
+ * Chat the rejected params dropped (`drop_params`) and the deployment's output limit in the field the
+ * provider wants.
+ * @throws GatewayError 400 when a rejected param is present and `drop_params` is off.
  */
-async function startResponses(
+function relayBody(rt: Runtime, d: Deployment, facts: DeploymentFacts, wire: Wire, body: Record<string, unknown>): Record<string, unknown> {
+  const up = withDefaults(facts, body);
+  up.model = d.model;
+  if (wire === 'responses') {
+    if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
+    return up;
+  }
+  for (const p of facts.dropParamNames) {
+    if (!(p in up)) continue;
+    if (rt.config.dropParams || p === 'reasoning_effort' || p === 'parallel_tool_calls' || p === 'stream_options') delete up[p];
+    else {
+      throw new GatewayError(
+        400,
+        `"${p}" is not supported by ${facts.providerName} (alias "${d.alias}"): remove it from the request, or set litellm_settings.drop_params: true to drop it automatically.`,
+        'invalid_request_error',
+        'unsupported_parameter',
+        p,
+      );
+    }
+  }
+  if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) {
+    up[MAX_COMPLETION_TOKENS_PROVIDERS.has(d.provider) ? 'max_completion_tokens' : 'max_tokens'] = d.maxTokens;
+  }
+  return up;
+}
+
+/** The hub request of one client request, parsed at most once over all attempts. */
+interface HubCache {
+  hub?: HubRequest;
+}
+
+/**
+ * One attempt against one deployment: relays the client's body to a deployment on the door's own wire,
+ * or translates it through the hub for any other wire. Resolves once the answer passed its first check
+ * ({@link receive}). A `responses` upstream that answers 404 (no `/responses` route) is retried at once as
+ * `chat`, and that is remembered for the deployment, unless the user set `wire_api` explicitly.
+ * @throws UpstreamError for every upstream failure (the router classifies them); GatewayError 400 for a
+ *   request the deployment cannot take.
+ */
+async function attempt(
   deps: ProxyDeps,
   rt: Runtime,
   d: Deployment,
+  door: DoorAdapter,
   body: Record<string, unknown>,
   stream: boolean,
   signal: AbortSignal,
+  cache: HubCache,
 ): Promise<Answer> {
   const t0 = Date.now();
   const facts = rt.factsOf(d);
-  const wire = wireOrRefuse(deps, d, facts);
+  let wire = wireOf(deps, d, facts, door);
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
   const accept = stream ? 'text/event-stream' : 'application/json';
-  if (wire === 'responses') {
-    const up = withDefaults(facts, body);
-    up.model = d.model;
-    if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
+  if (wire === door.wire) {
     let res: UpstreamResponse | undefined;
     try {
-      res = await postJson(deps.dispatcher, targetFor(d).responses, upstreamHeaders(d, key, accept), JSON.stringify(up), signal, headersTimeout(d, stream), key, 0);
+      res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept), JSON.stringify(relayBody(rt, d, facts, wire, body)), signal, headersTimeout(d, stream), key, 0);
     } catch (e) {
-      if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || d.wireExplicit) throw e;
+      if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit) throw e;
       deps.learnedWire.set(d.id, 'chat');
       deps.logger.warn(`deployment ${d.id} (${d.provider}) has no /responses endpoint (HTTP 404): using Chat Completions for it from now on; set wire_api: chat in its litellm_params to skip this probe`);
+      wire = 'chat';
     }
-    if (res) return { wire: 'responses', key, ...(await receive(rt, d, 'responses', res, stream, t0, key, signal)) };
+    if (res) return { wire, key, ...(await receive(rt, d, judged(wire), res, stream, t0, key, signal)) };
   }
-  const plan = responsesToChatRequest(body as never, {
+  const hub = (cache.hub ??= door.parse(body));
+  const adapter = UPSTREAMS[wire]!;
+  const built = adapter.build(hub, {
     model: d.model,
     provider: d.provider,
     dropParams: rt.config.dropParams,
@@ -451,9 +473,14 @@ async function startResponses(
     extraBody: facts.bodyDefaults,
     stream,
   });
-  if (plan.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${plan.dropped.join(', ')}`);
-  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, accept), JSON.stringify(plan.body), signal, headersTimeout(d, stream), key, 0);
-  return { wire: 'chat', key, plan, ...(await receive(rt, d, 'chat', res, stream, t0, key, signal)) };
+  if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
+  const res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept), JSON.stringify(built.body), signal, headersTimeout(d, stream), key, 0);
+  return { wire, hub, key, ...(await receive(rt, d, judged(wire), res, stream, t0, key, signal)) };
+}
+
+/** The judge of a wire's answers (see upstream-answer.ts). */
+function judged(wire: Wire): JudgedWire {
+  return wire as JudgedWire;
 }
 
 /**
@@ -489,77 +516,48 @@ async function write(res: ServerResponse, chunk: string | Buffer): Promise<void>
 }
 
 /**
- * Passes a streamed Responses upstream answer through, a whole SSE frame at a time, reading usage from
- * `response.completed`. A stream that breaks, stalls, sends a malformed or error event, or ends before
- * `response.completed` / `.incomplete` / `.failed` gets a `response.failed` event (code `server_error`,
- * which Codex retries) on a fresh frame, and the failure is thrown for the log and the cooldown.
+ * Sends the answer of a successful attempt: relayed when the deployment speaks the door's wire (a whole
+ * SSE frame at a time, watched by the door's relay observer), else decoded into hub events and encoded by
+ * the door. A stream that breaks, stalls, sends a malformed or error event, or ends before its terminal
+ * marker is ended with the door's terminal error on a fresh frame (Responses: `response.failed` with code
+ * `server_error`, which Codex retries; Chat: a `data: {"error": ...}` frame), and the failure is thrown for
+ * the log line and the deployment's cooldown.
  */
-async function relayResponsesStream(scope: RequestScope, routed: RouteResult<Answer>, meta: Record<string, string>): Promise<Usage> {
-  const res = scope.res;
-  const reader = routed.value.reader!;
-  const usage: Usage = {};
-  /** The upstream's response object so far and the next sequence number, for a closing response.failed. */
-  let last: Record<string, unknown> | undefined;
-  let seq = 0;
-  res.writeHead(200, { ...SSE_HEADERS, ...meta });
-  scope.firstByte();
-  try {
-    for await (const b of reader.batches()) {
-      for (const ev of b.events) {
-        const j = ev.json;
-        if (!j) continue;
-        if (typeof j.sequence_number === 'number') seq = j.sequence_number + 1;
-        const r = j.response;
-        if (r && typeof r === 'object') last = r as Record<string, unknown>;
-        const t = ev.event ?? j.type;
-        if (t === 'response.completed' || t === 'response.incomplete' || t === 'response.failed') readUsage(last?.usage, usage);
-      }
-      await write(res, b.text);
-    }
-  } catch (e) {
-    if (scope.abort.signal.aborted) throw e;
-    res.end(failedEvent(last, seq, 'server_error', brokenStreamMessage(routed, e, true)));
-    throw e;
+async function respond(scope: RequestScope, door: DoorAdapter, routed: RouteResult<Answer>, body: Record<string, unknown>, stream: boolean, meta: Record<string, string>): Promise<Usage> {
+  const answer = routed.value;
+  const relay = answer.wire === door.wire;
+  if (!stream) {
+    if (relay) return sendJson(scope, answer.whole!.text, answer.whole!.value.usage, meta);
+    const events = UPSTREAMS[answer.wire]!.events(answer.whole!.value);
+    const folded = door.fold(events, encodeContext(door, routed, body)) as { usage?: unknown };
+    return sendJson(scope, JSON.stringify(folded), folded.usage, meta);
   }
-  res.end();
-  return usage;
-}
-
-/**
- * The `response.failed` event that closes a broken pass-through stream: it continues the upstream's
- * `sequence_number`s and carries the upstream's response (same id, model, settings) with status
- * `failed` and the error (Responses API streaming events: sequence numbers increase within one stream;
- * one response id per stream). Output items not announced done are left out, as Codex would otherwise
- * show a cut answer before its retry.
- */
-function failedEvent(upstream: Record<string, unknown> | undefined, seq: number, code: string, message: string): string {
-  const response = {
-    ...(upstream ?? { id: newResponseId(), object: 'response', created_at: Math.floor(Date.now() / 1000), model: null }),
-    status: 'failed',
-    error: { code, message },
-    incomplete_details: null,
-    output: [],
-  };
-  return encodeSse({ type: 'response.failed', sequence_number: seq, response } as never);
-}
-
-/**
- * Translates a streamed Chat Completions answer into Responses API events as frames arrive (one write
- * per upstream chunk). An upstream that breaks, stalls or fails mid-stream, or ends before a
- * `finish_reason` / `[DONE]`, ends the Responses stream with `response.failed` (code `server_error`,
- * which Codex retries; codex-wire.md "Errors as Codex handles them").
- */
-async function streamChatAsResponses(scope: RequestScope, routed: RouteResult<Answer>, ctx: ResponseContext, meta: Record<string, string>): Promise<Usage> {
   const res = scope.res;
-  const reader = routed.value.reader!;
-  const tr = new ChatToResponsesStream(ctx);
+  const reader = answer.reader!;
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
-  let out = '';
-  for (const ev of tr.start()) out += encodeSse(ev);
+  if (relay) {
+    const obs = door.relay();
+    scope.firstByte();
+    try {
+      for await (const b of reader.batches()) {
+        for (const ev of b.events) if (ev.json) obs.see(ev.json, ev.event);
+        await write(res, b.text);
+      }
+    } catch (e) {
+      if (scope.abort.signal.aborted) throw e;
+      res.end(obs.fail(e instanceof UpstreamError ? e : undefined, brokenStreamMessage(routed, e, door.wire === 'responses')));
+      throw e;
+    }
+    res.end();
+    return obs.usage;
+  }
+  const enc = door.encoder(encodeContext(door, routed, body));
+  const dec = UPSTREAMS[answer.wire]!.decoder();
+  let out = enc.start();
   try {
     for await (const b of reader.batches()) {
       for (const ev of b.events) {
-        if (ev.json) for (const e of tr.push(ev.json as never)) out += encodeSse(e);
+        if (ev.json) for (const h of dec.push(ev.json, ev.event)) out += enc.push(h);
       }
       if (out) {
         const o = out;
@@ -570,95 +568,16 @@ async function streamChatAsResponses(scope: RequestScope, routed: RouteResult<An
     }
   } catch (e) {
     if (scope.abort.signal.aborted) throw e;
-    for (const ev of tr.fail(e instanceof UpstreamError && e.kind === 'context_window' ? 'context_length_exceeded' : 'server_error', brokenStreamMessage(routed, e, true))) out += encodeSse(ev);
-    res.end(out);
+    res.end(out + enc.fail(e instanceof UpstreamError ? e : undefined, brokenStreamMessage(routed, e, door.wire === 'responses')));
     throw e;
   }
-  for (const e of tr.end()) out += encodeSse(e);
-  res.end(out);
-  const u = tr.usage;
-  return { input: u?.input_tokens, output: u?.output_tokens };
+  res.end(out + enc.end());
+  return enc.usage;
 }
 
-/** Non-streamed chat answer -> one Responses `response` object. */
-function chatJsonAsResponses(scope: RequestScope, chat: Record<string, unknown>, ctx: ResponseContext, meta: Record<string, string>): Usage {
-  const r = chatToResponsesResponse(chat as never, ctx);
-  return sendJson(scope, JSON.stringify(r), r.usage, meta);
-}
-
-/**
- * Route handler for `POST /v1/chat/completions` (streamed and not), passed through to a chat upstream.
- * Never throws; errors are written (OpenAI error shape before the first byte, an SSE `error` frame after).
- */
-export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  return proxy(
-    deps,
-    req,
-    res,
-    '/v1/chat/completions',
-    (rt, d, body, stream, signal) => startChat(deps, rt, d, body, stream, signal),
-    (scope, routed, _body, stream, meta) =>
-      stream ? relayChatStream(scope, routed, meta) : Promise.resolve(sendJson(scope, routed.value.whole!.text, routed.value.whole!.value.usage, meta)),
-  );
-}
-
-/**
- * Passes a streamed Chat Completions answer through, a whole SSE frame at a time, reading usage from the
- * chunks that carry it. A stream that breaks, stalls, sends a malformed or error chunk, or ends before a
- * `finish_reason` / `[DONE]` gets a final `data: {"error": ...}` frame (the in-stream error shape OpenAI's
- * SDKs raise as an APIError) on a fresh frame.
- */
-async function relayChatStream(scope: RequestScope, routed: RouteResult<Answer>, meta: Record<string, string>): Promise<Usage> {
-  const res = scope.res;
-  const reader = routed.value.reader!;
-  const usage: Usage = {};
-  res.writeHead(200, { ...SSE_HEADERS, ...meta });
-  scope.firstByte();
-  try {
-    for await (const b of reader.batches()) {
-      for (const ev of b.events) if (ev.json?.usage) readUsage(ev.json.usage, usage);
-      await write(res, b.text);
-    }
-  } catch (e) {
-    if (scope.abort.signal.aborted) throw e;
-    const message = brokenStreamMessage(routed, e, false);
-    res.end(`data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: e instanceof UpstreamError && e.kind === 'timeout' ? 'upstream_timeout' : 'server_error', param: null } })}\n\n`);
-    throw e;
-  }
-  res.end();
-  return usage;
-}
-
-/**
- * One attempt of a chat request: the client's body with the upstream model name, deployment defaults
- * under the client's values, and rejected params dropped when `drop_params` is on.
- * @throws UpstreamError on upstream failure; GatewayError 400 when a rejected param is present and
- *   `drop_params` is off.
- */
-async function startChat(deps: ProxyDeps, rt: Runtime, d: Deployment, body: Record<string, unknown>, stream: boolean, signal: AbortSignal): Promise<Answer> {
-  const t0 = Date.now();
-  const facts = rt.factsOf(d);
-  wireOrRefuse(deps, d, facts);
-  const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
-  deps.logger.addSecret(key);
-  const up = withDefaults(facts, body);
-  up.model = d.model;
-  for (const p of facts.dropParamNames) {
-    if (!(p in up)) continue;
-    if (rt.config.dropParams) delete up[p];
-    else {
-      throw new GatewayError(
-        400,
-        `"${p}" is not supported by ${facts.providerName} (alias "${d.alias}"): remove it from the request, or set litellm_settings.drop_params: true to drop it automatically.`,
-        'invalid_request_error',
-        'unsupported_parameter',
-        p,
-      );
-    }
-  }
-  if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) up.max_tokens = d.maxTokens;
-  const res = await postJson(deps.dispatcher, targetFor(d).chat, upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json'), JSON.stringify(up), signal, headersTimeout(d, stream), key, 0);
-  return { wire: 'chat', key, ...(await receive(rt, d, 'chat', res, stream, t0, key, signal)) };
+/** What a door's encoder needs: a fresh id, the alias served, the time, the tool map and the request. */
+function encodeContext(door: DoorAdapter, routed: RouteResult<Answer>, body: Record<string, unknown>): EncodeContext {
+  return { id: door.newId(), alias: routed.alias, createdAt: Math.floor(Date.now() / 1000), tools: routed.value.hub!.toolMap, request: body };
 }
 
 /** Converts a thrown error into what the client gets; null when the client is gone (abort). */

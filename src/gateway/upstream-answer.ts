@@ -5,11 +5,13 @@
  * - {@link readWhole}: a non-streamed body, read whole before the whole-attempt deadline, then judged by
  *   {@link judgeJson} (JSON of the expected shape; a 2xx `{"error": ...}` object is a failure).
  * - {@link SseReader}: a streamed body as complete SSE frames. Bytes are handed on only a whole frame at a
- *   time (a frame ends with a blank line, WHATWG HTML "Server-sent events" §9.2.5), so a stream cut in the
+ *   time (a frame ends with a blank line, HTML Living Standard §9.2.6 "Interpreting an event stream"), so a stream cut in the
  *   middle of a line leaves nothing half-written on the client side and the gateway's closing event always
  *   starts a fresh frame. Each event is parsed (eventsource-parser) and judged per wire: Chat Completions
  *   chunks must be JSON and a `finish_reason` or `data: [DONE]` ends the answer; Responses events must be
- *   JSON and `response.completed` / `.incomplete` / `.failed` end it. Silence is bounded twice: until the
+ *   JSON and `response.completed` / `.incomplete` / `.failed` end it; Anthropic Messages events must be
+ *   JSON, `message_stop` ends the answer, `error` events fail it ({@link messagesErrorFailure}) and `ping`
+ *   events are relayed as text but are not events (they prove nothing about the answer). Silence is bounded twice: until the
  *   first complete event (`stream_timeout`, else `timeout`), then between two chunks
  *   (`gateway_settings.stream_idle_timeout_ms`).
  *
@@ -23,7 +25,7 @@ import { UpstreamError, type FailureKind } from './errors';
 import { redactSecrets } from './router/redact';
 
 /** The upstream wires whose answers the gateway judges. */
-export type JudgedWire = 'chat' | 'responses';
+export type JudgedWire = 'chat' | 'responses' | 'messages';
 
 /** Longest SSE frame accepted from an upstream, in characters (a Responses `response.completed` carries the whole answer). */
 export const MAX_FRAME_CHARS = 32 * 1024 * 1024;
@@ -63,6 +65,52 @@ export function errorObjectFailure(err: unknown, key: string | undefined, where:
   return new UpstreamError(kind, `the upstream reported an error ${where}: ${message}`, 0, undefined, code);
 }
 
+/**
+ * Classifies an Anthropic error object (`{"type": "error", "error": {"type", "message"}}`: the body of an
+ * `event: error` in a Messages stream, or a 2xx JSON error body), by `error.type` (Anthropic API
+ * reference, "Errors"): `rate_limit_error` -> `rate_limit`; `overloaded_error`, `api_error` and unknown
+ * types -> `server`; `timeout_error` -> `timeout`; `authentication_error`, `permission_error`,
+ * `billing_error` -> `auth`; `not_found_error` -> `not_found`; `invalid_request_error` whose message says
+ * the prompt is too long (Anthropic: "prompt is too long: N tokens > M maximum") -> `context_window`,
+ * other `invalid_request_error` and `request_too_large` -> `bad_request`. The upstream code is `error.type`.
+ * @param err the `error` member (or the whole event when it has none).
+ * @param key the provider key in use (scrubbed from the message).
+ * @param where e.g. `mid-stream`, for the message.
+ */
+export function messagesErrorFailure(err: unknown, key: string | undefined, where: string): UpstreamError {
+  const e = (err && typeof err === 'object' ? err : { message: err }) as Record<string, unknown>;
+  const inner = e.type === 'error' && e.error && typeof e.error === 'object' ? (e.error as Record<string, unknown>) : e;
+  const rawMessage = typeof inner.message === 'string' ? inner.message : typeof err === 'string' ? err : '';
+  const message = scrubUpstreamText(rawMessage.slice(0, 1000), key).trim() || 'no message';
+  const type = typeof inner.type === 'string' ? inner.type : undefined;
+  let kind: FailureKind;
+  switch (type) {
+    case 'rate_limit_error':
+      kind = 'rate_limit';
+      break;
+    case 'timeout_error':
+      kind = 'timeout';
+      break;
+    case 'authentication_error':
+    case 'permission_error':
+    case 'billing_error':
+      kind = 'auth';
+      break;
+    case 'not_found_error':
+      kind = 'not_found';
+      break;
+    case 'invalid_request_error':
+      kind = /prompt is too long|context window|context length|too many tokens|input is too long/i.test(rawMessage) ? 'context_window' : 'bad_request';
+      break;
+    case 'request_too_large':
+      kind = 'bad_request';
+      break;
+    default:
+      kind = 'server'; // overloaded_error, api_error, unknown
+  }
+  return new UpstreamError(kind, `the upstream reported an error ${where}: ${message}`, 0, undefined, type);
+}
+
 /** What a body that is not the expected JSON looks like, for the failure message (never its content). */
 function describeNonJson(text: string, contentType: string): string {
   const t = text.trimStart();
@@ -75,6 +123,8 @@ function describeNonJson(text: string, contentType: string): string {
  * Judges a whole non-streamed upstream answer.
  * - `chat`: a JSON object with a `choices` array (OpenAI "The chat completion object").
  * - `responses`: a JSON object with an `output` array (OpenAI "The response object").
+ * - `messages`: a JSON object with `type: "message"` and a `content` array (Anthropic API reference,
+ *   "Messages": response); `{"type": "error", "error": {...}}` is classified by {@link messagesErrorFailure}.
  * @returns the parsed object.
  * @throws UpstreamError `bad_response` (HTML, invalid JSON, wrong shape) or the kind of a 2xx error object.
  */
@@ -87,6 +137,11 @@ export function judgeJson(wire: JudgedWire, text: string, contentType: string, k
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UpstreamError('bad_response', 'the upstream answered with JSON that is not an object');
   const o = v as Record<string, unknown>;
+  if (wire === 'messages') {
+    if (o.type === 'error' || (o.error && typeof o.error === 'object' && !Array.isArray(o.content))) throw messagesErrorFailure(o.error ?? o, key, 'with a 2xx status');
+    if (o.type !== 'message' || !Array.isArray(o.content)) throw new UpstreamError('bad_response', 'the upstream answer is not an Anthropic message (no type "message" with a "content" array)');
+    return o;
+  }
   if (o.error && typeof o.error === 'object' && !Array.isArray(o.choices) && !Array.isArray(o.output)) throw errorObjectFailure(o.error, key, 'with a 2xx status');
   if (wire === 'chat' && !Array.isArray(o.choices)) throw new UpstreamError('bad_response', 'the upstream answer has no "choices" (not a chat completion)');
   if (wire === 'responses' && !Array.isArray(o.output)) throw new UpstreamError('bad_response', 'the upstream answer has no "output" (not a Responses API response)');
@@ -176,7 +231,7 @@ export class SseReader {
   private timedOut: string | undefined;
   /** True after the first event: the timer is then an idle timer, refreshed by every chunk. */
   private idlePhase = false;
-  /** True once the wire's terminal marker was seen (finish_reason / [DONE]; response.completed/.incomplete/.failed). */
+  /** True once the wire's terminal marker was seen (finish_reason / [DONE]; response.completed/.incomplete/.failed; message_stop). */
   complete = false;
   /** True once a Chat `data: [DONE]` was seen. */
   done = false;
@@ -245,7 +300,11 @@ export class SseReader {
       if (!this.complete) {
         throw new UpstreamError(
           'bad_response',
-          this.wire === 'chat' ? 'the upstream closed the stream before a finish_reason or [DONE]' : 'the upstream closed the stream before response.completed',
+          this.wire === 'chat'
+            ? 'the upstream closed the stream before a finish_reason or [DONE]'
+            : this.wire === 'messages'
+              ? 'the upstream closed the stream before message_stop'
+              : 'the upstream closed the stream before response.completed',
         );
       }
     } finally {
@@ -355,6 +414,14 @@ export class SseReader {
           if (fr !== undefined && fr !== null) this.complete = true;
         }
       }
+    } else if (this.wire === 'messages') {
+      const type = typeof o.type === 'string' ? o.type : (ev.event ?? '');
+      if (type === 'error' || ev.event === 'error') {
+        this.problem = messagesErrorFailure(o.error ?? o, this.key, 'mid-stream');
+        return;
+      }
+      if (type === 'ping') return; // relayed with its frame, not an event
+      if (type === 'message_stop') this.complete = true;
     } else {
       const type = ev.event ?? (typeof o.type === 'string' ? o.type : '');
       if (type === 'error') {

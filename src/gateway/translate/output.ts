@@ -3,15 +3,19 @@
  * streamed ({@link ChatToResponsesStream}) paths: the response context, usage mapping, finish reasons,
  * and turning an upstream tool call back into the item Codex expects.
  */
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../request-check';
 import { randomIds, type IdGenerator } from './ids';
+import { jsonText } from './safe';
 import type { ToolNameMap, ToolTarget } from './tools';
 import type {
   ChatCompletion,
   ChatFinishReason,
   ChatUsage,
   ResponsesOutputItem,
+  ResponsesFunctionTool,
   ResponsesRequest,
   ResponsesResponse,
+  ResponsesTool,
   ResponsesUsage,
 } from './types';
 
@@ -44,7 +48,7 @@ export function mapUsage(u: ChatUsage): ResponsesUsage {
     input_tokens_details: { cached_tokens: num(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens) },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: num(u.completion_tokens_details?.reasoning_tokens) },
-    total_tokens: typeof u.total_tokens === 'number' ? u.total_tokens : input + output,
+    total_tokens: typeof u.total_tokens === 'number' && Number.isFinite(u.total_tokens) ? u.total_tokens : input + output,
   };
 }
 
@@ -59,25 +63,70 @@ export function statusFor(finish: ChatFinishReason | undefined): Pick<ResponsesR
   return { status: 'completed', incomplete_details: null };
 }
 
-/** A `response` object with no output yet, echoing the request's tool settings. */
-export function baseResponse(ctx: ResponseContext, status: ResponsesResponse['status']): ResponsesResponse {
-  const r: ResponsesResponse = {
+/**
+ * The response object as the Responses API defines it (OpenAPI `Response`): {@link ResponsesResponse} plus
+ * the request settings every response echoes (required there, `null` when the request set none).
+ */
+export type EchoingResponse = ResponsesResponse & {
+  instructions: string | unknown[] | null;
+  tools: ResponsesTool[];
+  metadata: Record<string, string> | null;
+  temperature: number | null;
+  top_p: number | null;
+};
+
+/**
+ * A `response` object with no output yet, echoing the request's settings as the Responses API does:
+ * `instructions`, `tools`, `tool_choice`, `parallel_tool_calls`, `metadata`, `temperature`, `top_p` (all
+ * required in OpenAI's `Response` schema; `null` where the request set none and the schema allows it) and
+ * `max_output_tokens` when set. `model` stays the client's alias.
+ */
+export function baseResponse(ctx: ResponseContext, status: ResponsesResponse['status']): EchoingResponse {
+  const req = ctx.request ?? ({} as ResponsesRequest);
+  const r: EchoingResponse = {
     id: ctx.responseId,
     object: 'response',
     created_at: ctx.createdAt,
     status,
     error: null,
     incomplete_details: null,
+    instructions: typeof req.instructions === 'string' || Array.isArray(req.instructions) ? req.instructions : null,
     model: ctx.alias,
     output: [],
+    parallel_tool_calls: typeof req.parallel_tool_calls === 'boolean' ? req.parallel_tool_calls : true,
+    tool_choice: req.tool_choice ?? 'auto',
+    tools: echoTools(req.tools),
+    metadata: echoMetadata(req.metadata),
+    temperature: finite(req.temperature) ? req.temperature : null,
+    top_p: finite(req.top_p) ? req.top_p : null,
   };
-  const req = ctx.request ?? ({} as ResponsesRequest);
-  r.parallel_tool_calls = typeof req.parallel_tool_calls === 'boolean' ? req.parallel_tool_calls : true;
-  r.tool_choice = req.tool_choice ?? 'auto';
-  if (typeof req.temperature === 'number') r.temperature = req.temperature;
-  if (typeof req.top_p === 'number') r.top_p = req.top_p;
   if (typeof req.max_output_tokens === 'number') r.max_output_tokens = req.max_output_tokens;
   return r;
+}
+
+function finite(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * The request's tools as a response lists them: function tools get `parameters` and `strict` (`null` when
+ * the request left them out; both are required in the `FunctionTool` schema), other tools are echoed as sent.
+ */
+function echoTools(tools: unknown): ResponsesTool[] {
+  if (!Array.isArray(tools)) return [];
+  const out: ResponsesTool[] = [];
+  for (const t of tools) {
+    if (!t || typeof t !== 'object' || Array.isArray(t)) continue;
+    const tool = t as ResponsesTool;
+    out.push(tool.type === 'function' ? { ...tool, parameters: (tool as ResponsesFunctionTool).parameters ?? null, strict: (tool as ResponsesFunctionTool).strict ?? null } : tool);
+  }
+  return out;
+}
+
+/** The request's `metadata` (string values only, as the API defines it), or null. */
+function echoMetadata(m: unknown): Record<string, string> | null {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return null;
+  return Object.fromEntries(Object.entries(m).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 /** The generator of a context (random ids unless one was injected). */
@@ -113,21 +162,27 @@ export function customInputOf(args: string, streamed?: string): string {
   return args;
 }
 
-/** The `arguments` object of a tool_search call from its JSON text (`{}` when empty or not an object). */
+/**
+ * The `arguments` object of a tool_search call from its JSON text (`{}` when empty, not an object, or nested
+ * more than MAX_JSON_DEPTH levels: the object goes into events that must stay serialisable).
+ */
 export function toolSearchArgumentsOf(args: string): unknown {
   try {
     const v = JSON.parse(args);
-    return typeof v === 'object' && v !== null ? v : {};
+    return typeof v === 'object' && v !== null && !jsonDepthExceeds(v, MAX_JSON_DEPTH) ? v : {};
   } catch {
     return args.trim() ? { query: args } : {};
   }
 }
 
-/** Function arguments as Codex needs them: a JSON text; empty becomes `{}`, an object is serialised. */
+/**
+ * Function arguments as Codex needs them: a JSON text; empty becomes `{}`, an object is serialised (`{}` when
+ * it cannot be: nested deeper than MAX_JSON_DEPTH levels).
+ */
 export function functionArgumentsOf(args: unknown): string {
   if (typeof args === 'string') return args.trim() ? args : '{}';
   if (args === undefined || args === null) return '{}';
-  return JSON.stringify(args);
+  return jsonText(args) ?? '{}';
 }
 
 /** Builds the output item for one completed upstream tool call. */

@@ -27,6 +27,7 @@ import type {
   ResponsesTool,
   ResponsesToolSearchTool,
 } from './types';
+import { typeLabel } from './safe';
 
 /** What an upstream function name stands for on the Responses side. */
 export interface ToolTarget {
@@ -101,6 +102,8 @@ export class ToolRegistry implements ToolNameMap {
   readonly droppedTypes: string[] = [];
   private readonly byOriginal = new Map<string, string>();
   private readonly offered = new Set<string>();
+  /** Flattened base name -> the next `_n` suffix to try (every lower one is taken), so clashes stay O(1). */
+  private readonly nextSuffix = new Map<string, number>();
 
   /**
    * The upstream name for (namespace, name), registering it (without offering it upstream) if new.
@@ -112,9 +115,16 @@ export class ToolRegistry implements ToolNameMap {
     if (known !== undefined) return known;
     const base = flatToolName(name, namespace);
     let candidate = base;
-    for (let n = 2; this.byUpstream.has(candidate); n++) {
-      const suffix = `_${n}`;
-      candidate = base.length + suffix.length > MAX_NAME ? base.slice(0, MAX_NAME - suffix.length) + suffix : base + suffix;
+    if (this.byUpstream.has(candidate)) {
+      // Many names can flatten to one base ("a!", "a@", ... all become "a_"): resume where the last clash
+      // stopped instead of rescanning `_2`, `_3`, ... (quadratic in a hostile request with 100k such names).
+      let n = this.nextSuffix.get(base) ?? 2;
+      for (;; n++) {
+        const suffix = `_${n}`;
+        candidate = base.length + suffix.length > MAX_NAME ? base.slice(0, MAX_NAME - suffix.length) + suffix : base + suffix;
+        if (!this.byUpstream.has(candidate)) break;
+      }
+      this.nextSuffix.set(base, n + 1);
     }
     this.byOriginal.set(key, candidate);
     this.byUpstream.set(candidate, namespace ? { kind, name, namespace } : { kind, name });
@@ -135,12 +145,16 @@ export class ToolRegistry implements ToolNameMap {
         return;
       case 'namespace': {
         const ns = tool as ResponsesNamespaceTool;
+        if (typeof ns.name !== 'string' || !ns.name) {
+          this.droppedTypes.push('namespace');
+          return;
+        }
         if (!Array.isArray(ns.tools)) return;
         const label = namespaceLabel(ns);
         for (const member of ns.tools) {
           if (member?.type === 'function') this.addFunction(member, ns.name, label, deferOk);
           else if (member?.type === 'custom') this.addCustom(member, ns.name, label, deferOk);
-          else this.droppedTypes.push(String((member as { type?: unknown })?.type));
+          else this.droppedTypes.push(typeLabel((member as { type?: unknown } | null)?.type));
         }
         return;
       }
@@ -155,12 +169,12 @@ export class ToolRegistry implements ToolNameMap {
         this.offered.add(up);
         this.chatTools.push({
           type: 'function',
-          function: withDescription(up, ts.description, isObject(ts.parameters) ? ts.parameters : EMPTY_PARAMETERS),
+          function: withDescription(up, textOrUndefined(ts.description), isObject(ts.parameters) ? ts.parameters : EMPTY_PARAMETERS),
         });
         return;
       }
       default:
-        this.droppedTypes.push(String(tool.type));
+        this.droppedTypes.push(typeLabel(tool.type));
     }
   }
 
@@ -170,7 +184,7 @@ export class ToolRegistry implements ToolNameMap {
     const up = this.upstreamName('function', t.name, namespace);
     if (this.offered.has(up)) return;
     this.offered.add(up);
-    const fn = withDescription(up, prefixed(label, t.description), isObject(t.parameters) ? t.parameters : EMPTY_PARAMETERS);
+    const fn = withDescription(up, prefixed(label, textOrUndefined(t.description)), isObject(t.parameters) ? t.parameters : EMPTY_PARAMETERS);
     if (t.strict === true) fn.strict = true;
     this.chatTools.push({ type: 'function', function: fn });
   }
@@ -187,6 +201,11 @@ export class ToolRegistry implements ToolNameMap {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A description as sent upstream: strings only (a client's non-string description is left out). */
+function textOrUndefined(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 function withDescription(name: string, description: string | null | undefined, parameters: Record<string, unknown>): ChatTool['function'] {
@@ -210,13 +229,14 @@ function prefixed(label: string | undefined, description: string | null | undefi
  */
 export function customDescription(t: ResponsesCustomTool): string {
   const parts: string[] = [];
-  if (t.description) parts.push(t.description);
+  if (typeof t.description === 'string' && t.description) parts.push(t.description);
   parts.push(
     'Pass the complete raw tool input as the string argument `input` (the tool receives that string verbatim, so do not wrap or escape its content beyond normal JSON string escaping).',
   );
-  const f = t.format as { type?: string; syntax?: string; definition?: string } | undefined;
+  const f = t.format as { type?: unknown; syntax?: unknown; definition?: unknown } | null | undefined;
   if (f && f.type === 'grammar' && typeof f.definition === 'string' && f.definition) {
-    parts.push(`The \`input\` string must match this ${f.syntax ? `${f.syntax} ` : ''}grammar:\n${f.definition}`);
+    const syntax = typeof f.syntax === 'string' && f.syntax ? `${f.syntax} ` : '';
+    parts.push(`The \`input\` string must match this ${syntax}grammar:\n${f.definition}`);
   }
   return parts.join('\n\n');
 }

@@ -1,0 +1,96 @@
+/**
+ * Which adapters serve which wire: the doors (client side) and the upstream adapters (deployment side)
+ * the proxy pairs. Adding a wire is adding an entry to each table (see wires/types.ts).
+ */
+import type { UpstreamError } from '../errors';
+import type { HubEvent, HubRequest } from '../hub/types';
+import { newResponseId } from '../translate/ids';
+import type { ResponseContext } from '../translate/output';
+import { buildChatRequest } from './chat/upstream-request';
+import { ChatDecoder, chatJsonToEvents } from './chat/upstream-answer';
+import { ChatRelay } from './chat/relay';
+import { parseResponsesRequest } from './responses/door-request';
+import { foldResponse, ResponsesDoorEncoder } from './responses/door-stream';
+import { ResponsesRelay } from './responses/relay';
+import type { BuildOptions, BuiltRequest, DoorEncoder, EncodeContext, UpstreamDecoder, Wire } from './types';
+
+/**
+ * Watches a same-wire stream relayed byte for byte: reads what the log needs, and writes the door's
+ * terminal error after a broken stream.
+ */
+export interface RelayObserver {
+  /** One parsed upstream event (JSON data and SSE `event:` name). */
+  see(json: Record<string, unknown>, event: string | undefined): void;
+  /** Usage seen so far (tokens). */
+  readonly usage: { input?: number; output?: number };
+  /** The door's terminal error event for a broken relayed stream (a fresh SSE frame). */
+  fail(err: UpstreamError | undefined, message: string): string;
+}
+
+/** A client-side wire. */
+export interface DoorAdapter {
+  /** The door's own wire (a deployment on it is relayed, not translated). */
+  readonly wire: Wire;
+  /** Parses a checked client body into the hub. @throws GatewayError 400 on unmappable input. */
+  parse(body: Record<string, unknown>): HubRequest;
+  /** A fresh answer id in the wire's format. */
+  newId(): string;
+  /** The streamed answer's encoder. */
+  encoder(ctx: EncodeContext): DoorEncoder;
+  /** The non-streamed answer: the events folded into one JSON body. */
+  fold(events: HubEvent[], ctx: EncodeContext): unknown;
+  /** The observer of a relayed same-wire stream. */
+  relay(): RelayObserver;
+}
+
+/** A deployment-side wire. */
+export interface UpstreamAdapter {
+  readonly wire: Wire;
+  /** Builds the provider body. @throws GatewayError 400 for a parameter the upstream rejects with drop_params off. */
+  build(hub: HubRequest, opts: BuildOptions): BuiltRequest;
+  /** A decoder for one streamed answer. */
+  decoder(): UpstreamDecoder;
+  /** A whole (non-streamed) answer as events. */
+  events(json: Record<string, unknown>): HubEvent[];
+}
+
+/** The Responses door's encoder context from the generic one. */
+function responseContext(ctx: EncodeContext, hub: HubRequest | undefined): ResponseContext {
+  return { responseId: ctx.id, alias: ctx.alias, createdAt: ctx.createdAt, tools: hub?.toolMap ?? ctx.tools, request: ctx.request as never };
+}
+
+/** Client-side wires by the route that serves them. */
+export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
+  responses: {
+    wire: 'responses',
+    parse: (body) => parseResponsesRequest(body as never),
+    newId: newResponseId,
+    encoder: (ctx) => new ResponsesDoorEncoder(responseContext(ctx, undefined)),
+    fold: (events, ctx) => foldResponse(events, responseContext(ctx, undefined)),
+    relay: () => new ResponsesRelay(),
+  },
+  chat: {
+    wire: 'chat',
+    parse: () => {
+      throw new Error('the Chat Completions door is relay-only until its adapter lands');
+    },
+    newId: () => `chatcmpl-${newResponseId().slice(5)}`,
+    encoder: () => {
+      throw new Error('the Chat Completions door is relay-only until its adapter lands');
+    },
+    fold: () => {
+      throw new Error('the Chat Completions door is relay-only until its adapter lands');
+    },
+    relay: () => new ChatRelay(),
+  },
+};
+
+/** Deployment-side wires that have an adapter. */
+export const UPSTREAMS: Partial<Record<Wire, UpstreamAdapter>> = {
+  chat: {
+    wire: 'chat',
+    build: buildChatRequest,
+    decoder: () => new ChatDecoder(),
+    events: chatJsonToEvents,
+  },
+};

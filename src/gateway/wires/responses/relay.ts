@@ -1,0 +1,52 @@
+/**
+ * The Responses door in front of a Responses upstream: the answer is relayed byte for byte (a whole SSE
+ * frame at a time, see upstream-answer.ts); this observer only reads what the relay needs from the
+ * events: the usage of the terminal event for the log, and the upstream's response object and sequence
+ * number, so a closing `response.failed` after a broken stream continues them.
+ */
+import type { UpstreamError } from '../../errors';
+import { newResponseId } from '../../translate/ids';
+import { encodeSse } from './door-stream';
+import type { RelayObserver } from '../registry';
+
+/** Observer of a relayed Responses stream (see the module notes). */
+export class ResponsesRelay implements RelayObserver {
+  /** The upstream's response object so far (from `response.created` / `.in_progress` / terminal events). */
+  private last: Record<string, unknown> | undefined;
+  private seq = 0;
+  /** @inheritdoc */
+  readonly usage: { input?: number; output?: number } = {};
+
+  /** @inheritdoc */
+  see(json: Record<string, unknown>, event: string | undefined): void {
+    if (typeof json.sequence_number === 'number') this.seq = json.sequence_number + 1;
+    const r = json.response;
+    if (r && typeof r === 'object') this.last = r as Record<string, unknown>;
+    const t = event ?? json.type;
+    if (t === 'response.completed' || t === 'response.incomplete' || t === 'response.failed') {
+      const u = this.last?.usage as Record<string, unknown> | undefined;
+      if (u && typeof u === 'object') {
+        if (typeof u.input_tokens === 'number') this.usage.input = u.input_tokens;
+        if (typeof u.output_tokens === 'number') this.usage.output = u.output_tokens;
+      }
+    }
+  }
+
+  /**
+   * The `response.failed` event that closes a broken pass-through stream: it continues the upstream's
+   * `sequence_number`s and carries the upstream's response (same id, model, settings) with status
+   * `failed` (Responses API streaming events: sequence numbers increase within one stream; one response id
+   * per stream). Output items not announced done are left out; code `server_error`, which Codex retries
+   * (`context_length_exceeded` for a context-window failure, which Codex reports as such).
+   */
+  fail(err: UpstreamError | undefined, message: string): string {
+    const response = {
+      ...(this.last ?? { id: newResponseId(), object: 'response', created_at: Math.floor(Date.now() / 1000), model: null }),
+      status: 'failed',
+      error: { code: err?.kind === 'context_window' ? 'context_length_exceeded' : 'server_error', message },
+      incomplete_details: null,
+      output: [],
+    };
+    return encodeSse({ type: 'response.failed', sequence_number: this.seq, response } as never);
+  }
+}
