@@ -169,7 +169,8 @@ function limitLabel(d: Deployment, stream: boolean): string {
 
 /** The client's body over the deployment's defaults (`litellm_params` extras, computed at config load). */
 function withDefaults(facts: DeploymentFacts, body: Record<string, unknown>): Record<string, unknown> {
-  return Object.assign({}, facts.bodyDefaults, body);
+  // Spread, not Object.assign: a client's own `__proto__` key must stay a plain key, never set the prototype.
+  return { ...facts.bodyDefaults, ...body };
 }
 
 function aliasOf(body: Record<string, unknown>): string {

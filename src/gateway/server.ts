@@ -16,7 +16,8 @@
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import type { AddressInfo } from 'node:net';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BearerCheck, checkHostAndOrigin } from './auth';
 import { errorBody, GatewayError } from './errors';
@@ -40,6 +41,43 @@ function pathOf(url: string | undefined): string {
   if (!url) return '/';
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * A complete HTTP/1.1 error answer in the OpenAI error shape, as raw bytes for a socket, for what Node answers
+ * before any route runs (parser errors, CONNECT). It closes the connection.
+ */
+function rawErrorAnswer(status: number, message: string, code: string): string {
+  const body = JSON.stringify(errorBody(message, 'invalid_request_error', code));
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * `clientError` handler: a request Node's HTTP parser refused (malformed request line or headers, broken
+ * Content-Length or chunked framing, headers over 16 KiB, a body cut off by the client) gets 400 / 413 / 431 / 408 in
+ * the OpenAI error shape instead of Node's bodiless default; then the connection closes.
+ */
+function refuseMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  let status = 400;
+  let code = 'malformed_request';
+  let message = `The request is not valid HTTP/1.1 (${err.code ?? 'parse error'}): check the request line, the headers, and the Content-Length or chunked framing of the body.`;
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      [status, code, message] = [431, 'headers_too_large', 'The request headers are larger than the gateway accepts (16 KiB): send fewer or shorter headers.'];
+      break;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      [status, code, message] = [413, 'request_too_large', 'The chunk extensions of the request body are too large: send the body without chunk extensions.'];
+      break;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      [status, code, message] = [408, 'request_timeout', 'The request did not arrive completely in time: send the whole request without pausing.'];
+      break;
+  }
+  socket.end(rawErrorAnswer(status, message, code), () => socket.destroy());
 }
 
 /** Options of a {@link Gateway}. */
@@ -228,6 +266,12 @@ export class Gateway {
   private listener(): (req: IncomingMessage, res: ServerResponse) => void {
     const hono = getRequestListener(this.app.fetch);
     return (req, res) => {
+      const url = req.url ?? '';
+      if (url[0] !== '/' && !/^https?:\/\//i.test(url)) {
+        // `OPTIONS *` and authority-form targets: Hono's adapter cannot make a URL of them (it answered a bodiless 400).
+        req.resume();
+        return sendError(res, new GatewayError(400, 'The request target is not a path: send requests to a path such as /v1/responses.', 'invalid_request_error', 'invalid_target'));
+      }
       const handler = req.method === 'POST' ? PROXY_ROUTES.get(pathOf(req.url)) : undefined;
       if (!handler) return void hono(req, res);
       const refused = this.refuseHost(req.headers.host, req.headers.origin) ?? this.refuseToken(req.headers.authorization);
@@ -309,11 +353,23 @@ export class Gateway {
    */
   async listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<{ host: string; port: number; url: string }> {
     this.bindHost = host;
-    const server = createServer(this.listener());
+    // requireHostHeader: false lets a request without Host reach checkHostAndOrigin (403 in the OpenAI shape)
+    // instead of Node's bodiless 400.
+    const server = createServer({ requireHostHeader: false }, this.listener());
+    server.on('clientError', refuseMalformed);
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.end(rawErrorAnswer(405, 'CONNECT is not supported: Codex Gateway is not a proxy. Send POST /v1/responses or POST /v1/chat/completions.', 'method_not_allowed'), () => socket.destroy());
+    });
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      sendError(res, new GatewayError(417, 'The Expect header asks for something the gateway does not support: send the request without it (Expect: 100-continue is fine).', 'invalid_request_error', 'expectation_failed'));
+    });
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
-    // Long streams are normal (Codex turns can take minutes); idle sockets are bounded by keepAliveTimeout.
-    server.requestTimeout = 0;
+    // Receiving one whole request (headers and body) is bounded, so a client that stalls mid-body cannot
+    // hold a request forever (it gets a 408); Node stops this clock once the request is received, so long
+    // streamed answers are unaffected. Idle sockets are bounded by keepAliveTimeout.
+    server.requestTimeout = 120_000;
     await new Promise<void>((resolve, reject) => {
       // The rephrased errors keep Node's `code`, so callers can still tell them apart.
       const explained = (e: NodeJS.ErrnoException, message: string) => Object.assign(new Error(message), { code: e.code });
