@@ -18,9 +18,9 @@ import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
-import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
-import type { HubRequest } from './hub/types';
-import { stripForeignReasoning } from './translate';
+import { errorObjectFailure, fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
+import type { HubEvent, HubRequest } from './hub/types';
+import { EMPTY_TOOL_NAME_MAP, stripForeignReasoning } from './translate';
 import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
 import type { EncodeContext, Wire } from './wires/types';
 
@@ -208,6 +208,8 @@ interface Answer {
   hub?: HubRequest;
   /** Non-streamed: the judged JSON. */
   whole?: { text: string; value: Record<string, unknown> };
+  /** Non-streamed and translated: the answer as hub events (decoded inside the attempt, so a failed answer is retried). */
+  events?: HubEvent[];
   /** Streamed: the reader, holding the first event. */
   reader?: SseReader;
   /** The provider key used (removed from every relayed text). */
@@ -336,6 +338,11 @@ async function proxy(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse,
   } catch (e) {
     if (e instanceof UpstreamError) failure = e;
     error = scrubUpstreamText(String((e as Error)?.message ?? e), routed.value.key);
+    if (!res.headersSent && !scope.abort.signal.aborted) {
+      // Nothing was sent yet (a failure while encoding a whole answer): still an error in the door's shape.
+      const err = toGatewayError(e, scope);
+      if (err) sendError(res, err);
+    }
     if (!res.writableEnded) res.end();
   } finally {
     routed.value.reader?.cancel();
@@ -377,7 +384,6 @@ export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerRes
 function wireOf(deps: ProxyDeps, d: Deployment, facts: DeploymentFacts, door: DoorAdapter): Wire {
   const wire = deps.learnedWire.get(d.id) ?? d.wire;
   if (wire !== door.wire && !UPSTREAMS[wire]) {
-    if (door.wire === 'chat' && wire === 'responses') return 'chat'; // OpenAI-style servers serve both
     throw new UpstreamError(
       'not_implemented',
       `alias "${d.alias}" points at ${facts.providerName} (${wire === 'messages' ? 'Anthropic Messages API' : `${wire} wire`}), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
@@ -476,7 +482,18 @@ async function attempt(
   });
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
   const res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept), JSON.stringify(built.body), signal, headersTimeout(d, stream), key, 0);
-  return { wire, hub, key, ...(await receive(rt, d, judged(wire), res, stream, t0, key, signal)) };
+  const got = await receive(rt, d, judged(wire), res, stream, t0, key, signal);
+  if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
+  // A Responses upstream's own `response.failed` is relayed as is to a Responses client; translated for
+  // another door it is a failed attempt (retried, fallen back from) when it is the first event.
+  for (const ev of got.reader!.firstEvents) {
+    const t = ev.event ?? ev.json?.type;
+    if (t === 'response.failed') {
+      got.reader!.cancel();
+      throw errorObjectFailure((ev.json?.response as { error?: unknown } | undefined)?.error ?? 'response.failed', key, 'as its first event');
+    }
+  }
+  return { wire, hub, key, ...got };
 }
 
 /** The judge of a wire's answers (see upstream-answer.ts). */
@@ -529,15 +546,14 @@ async function respond(scope: RequestScope, door: DoorAdapter, routed: RouteResu
   const relay = answer.wire === door.wire;
   if (!stream) {
     if (relay) return sendJson(scope, answer.whole!.text, answer.whole!.value.usage, meta);
-    const events = UPSTREAMS[answer.wire]!.events(answer.whole!.value);
-    const folded = door.fold(events, encodeContext(door, routed, body)) as { usage?: unknown };
+    const folded = door.fold(answer.events!, encodeContext(door, routed, body)) as { usage?: unknown };
     return sendJson(scope, JSON.stringify(folded), folded.usage, meta);
   }
   const res = scope.res;
   const reader = answer.reader!;
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
   if (relay) {
-    const obs = door.relay();
+    const obs = door.relay(encodeContext(door, routed, body));
     scope.firstByte();
     try {
       for await (const b of reader.batches()) {
@@ -578,7 +594,7 @@ async function respond(scope: RequestScope, door: DoorAdapter, routed: RouteResu
 
 /** What a door's encoder needs: a fresh id, the alias served, the time, the tool map and the request. */
 function encodeContext(door: DoorAdapter, routed: RouteResult<Answer>, body: Record<string, unknown>): EncodeContext {
-  return { id: door.newId(), alias: routed.alias, createdAt: Math.floor(Date.now() / 1000), tools: routed.value.hub!.toolMap, request: body };
+  return { id: door.newId(), alias: routed.alias, createdAt: Math.floor(Date.now() / 1000), tools: routed.value.hub?.toolMap ?? EMPTY_TOOL_NAME_MAP, request: body };
 }
 
 /** Converts a thrown error into what the client gets; null when the client is gone (abort). */

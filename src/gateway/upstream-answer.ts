@@ -279,6 +279,11 @@ export class SseReader {
     this.arm(this.limits.idleMs, `the stream went silent for more than ${fmtMs(this.limits.idleMs)} (gateway_settings.stream_idle_timeout_ms)`);
   }
 
+  /** The events {@link first} read and holds (empty before it or once {@link batches} took them). */
+  get firstEvents(): readonly UpstreamEvent[] {
+    return this.held?.events ?? [];
+  }
+
   /**
    * The rest of the answer, batch by batch (the first batch holds what {@link first} read).
    * @throws UpstreamError on a timeout, a malformed event, an error event, a broken connection, or an end

@@ -127,7 +127,7 @@ const RESPONSES_DOOR: DoorSpec = {
 
 const CHAT_DOOR: DoorSpec = {
   path: '/v1/chat/completions',
-  wires: ['chat'],
+  wires: ['chat', 'responses'],
   async call(client, model, mode) {
     const out: SdkOutcome = { events: [] };
     const messages = [{ role: 'user' as const, content: PROMPT }];

@@ -45,7 +45,7 @@ export function mapUsage(u: ChatUsage): ResponsesUsage {
   const output = num(u.completion_tokens);
   return {
     input_tokens: input,
-    input_tokens_details: { cached_tokens: num(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens) },
+    input_tokens_details: { cached_tokens: num(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens), cache_write_tokens: 0 },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: num(u.completion_tokens_details?.reasoning_tokens) },
     total_tokens: typeof u.total_tokens === 'number' && Number.isFinite(u.total_tokens) ? u.total_tokens : input + output,

@@ -42,8 +42,9 @@ export class ChatToResponsesStream {
   push(chunk: ChatCompletionChunk): ResponsesStreamEvent[] {
     if (!chunk || typeof chunk !== 'object') return [];
     if (chunk.error && typeof chunk.error === 'object') {
+      // Only codes the Responses API defines for response.failed pass on; anything else is server_error.
       const { code, message } = chunk.error;
-      return this.encoder.fail(typeof code === 'string' && code ? code : 'server_error', typeof message === 'string' ? message : 'The upstream reported an error mid-stream.');
+      return this.encoder.fail(code === 'context_length_exceeded' || code === 'rate_limit_exceeded' ? code : 'server_error', typeof message === 'string' ? message : 'The upstream reported an error mid-stream.');
     }
     const out: ResponsesStreamEvent[] = [];
     for (const ev of this.decoder.push(chunk as Record<string, unknown>)) for (const e of this.encoder.push(ev)) out.push(e);

@@ -297,7 +297,8 @@ export type ResponsesOutputItem =
 /** Responses `usage` (all counts in tokens). Codex needs input_tokens, output_tokens, total_tokens. */
 export interface ResponsesUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  /** `cache_write_tokens`: input tokens written to a prompt cache (Anthropic's cache creation); required by the spec's ResponseUsage. */
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;

@@ -9,6 +9,8 @@ import type { ResponseContext } from '../translate/output';
 import { buildChatRequest } from './chat/upstream-request';
 import { ChatDecoder, chatJsonToEvents } from './chat/upstream-answer';
 import { ChatRelay } from './chat/relay';
+import { ChatEncoder, foldChatCompletion, newChatCompletionId, parseChatRequest } from './chat/door';
+import { buildResponsesRequest, ResponsesDecoder, responsesJsonToEvents } from './responses/upstream';
 import { parseResponsesRequest } from './responses/door-request';
 import { foldResponse, ResponsesDoorEncoder } from './responses/door-stream';
 import { ResponsesRelay } from './responses/relay';
@@ -40,7 +42,7 @@ export interface DoorAdapter {
   /** The non-streamed answer: the events folded into one JSON body. */
   fold(events: HubEvent[], ctx: EncodeContext): unknown;
   /** The observer of a relayed same-wire stream. */
-  relay(): RelayObserver;
+  relay(ctx: EncodeContext): RelayObserver;
 }
 
 /** A deployment-side wire. */
@@ -67,20 +69,14 @@ export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
     newId: newResponseId,
     encoder: (ctx) => new ResponsesDoorEncoder(responseContext(ctx, undefined)),
     fold: (events, ctx) => foldResponse(events, responseContext(ctx, undefined)),
-    relay: () => new ResponsesRelay(),
+    relay: (ctx) => new ResponsesRelay(responseContext(ctx, undefined)),
   },
   chat: {
     wire: 'chat',
-    parse: () => {
-      throw new Error('the Chat Completions door is relay-only until its adapter lands');
-    },
-    newId: () => `chatcmpl-${newResponseId().slice(5)}`,
-    encoder: () => {
-      throw new Error('the Chat Completions door is relay-only until its adapter lands');
-    },
-    fold: () => {
-      throw new Error('the Chat Completions door is relay-only until its adapter lands');
-    },
+    parse: parseChatRequest,
+    newId: newChatCompletionId,
+    encoder: (ctx) => new ChatEncoder(ctx),
+    fold: foldChatCompletion,
     relay: () => new ChatRelay(),
   },
 };
@@ -92,5 +88,11 @@ export const UPSTREAMS: Partial<Record<Wire, UpstreamAdapter>> = {
     build: buildChatRequest,
     decoder: () => new ChatDecoder(),
     events: chatJsonToEvents,
+  },
+  responses: {
+    wire: 'responses',
+    build: buildResponsesRequest,
+    decoder: () => new ResponsesDecoder(),
+    events: responsesJsonToEvents,
   },
 };

@@ -115,7 +115,7 @@ describe('translate helpers', () => {
       const tr = new ChatToResponsesStream(ctx());
       tr.start();
       tr.push({ choices: [{ index: 0, delta: { content: 'x' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1 } });
-      assert.deepEqual(tr.usage, { input_tokens: 3, input_tokens_details: { cached_tokens: 0 }, output_tokens: 1, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 4 });
+      assert.deepEqual(tr.usage, { input_tokens: 3, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 1, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 4 });
       const end = tr.end();
       assert.equal(end[end.length - 1].type, 'response.completed');
       assert.deepEqual(tr.push({ choices: [{ index: 0, delta: { content: 'late' } }] }), []);

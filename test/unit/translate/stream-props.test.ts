@@ -229,7 +229,7 @@ describe('ChatToResponsesStream properties', () => {
         const fb = checkWellFormed(eb);
         assert.deepStrictEqual(fa.response.output, fb.response.output);
         assert.deepStrictEqual(JSON.parse(JSON.stringify(fa.response.output.map(summarize))), JSON.parse(JSON.stringify(expectedOutput(s))));
-        assert.deepStrictEqual(fa.response.usage, { input_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 });
+        assert.deepStrictEqual(fa.response.usage, { input_tokens: 7, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 });
       }),
       { numRuns: 300 },
     );

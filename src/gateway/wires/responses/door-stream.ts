@@ -62,7 +62,7 @@ export function statusFor(finish: HubFinishReason | undefined): Pick<ResponsesRe
 export function hubUsageToResponses(u: HubUsage): ResponsesUsage {
   return {
     input_tokens: u.input,
-    input_tokens_details: { cached_tokens: u.cachedInput ?? 0 },
+    input_tokens_details: { cached_tokens: u.cachedInput ?? 0, cache_write_tokens: u.cacheCreationInput ?? 0 },
     output_tokens: u.output,
     output_tokens_details: { reasoning_tokens: u.reasoning ?? 0 },
     total_tokens: u.input + u.output,

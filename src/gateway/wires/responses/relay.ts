@@ -5,12 +5,15 @@
  * number, so a closing `response.failed` after a broken stream continues them.
  */
 import type { UpstreamError } from '../../errors';
-import { newResponseId } from '../../translate/ids';
+import { baseResponse, type ResponseContext } from '../../translate/output';
 import { encodeSse } from './door-stream';
 import type { RelayObserver } from '../registry';
 
 /** Observer of a relayed Responses stream (see the module notes). */
 export class ResponsesRelay implements RelayObserver {
+  /** @param ctx the alias and request, for a whole response object when the upstream sent none before breaking. */
+  constructor(private readonly ctx: ResponseContext) {}
+
   /** The upstream's response object so far (from `response.created` / `.in_progress` / terminal events). */
   private last: Record<string, unknown> | undefined;
   private seq = 0;
@@ -41,7 +44,7 @@ export class ResponsesRelay implements RelayObserver {
    */
   fail(err: UpstreamError | undefined, message: string): string {
     const response = {
-      ...(this.last ?? { id: newResponseId(), object: 'response', created_at: Math.floor(Date.now() / 1000), model: null }),
+      ...(this.last ?? baseResponse(this.ctx, 'failed')),
       status: 'failed',
       error: { code: err?.kind === 'context_window' ? 'context_length_exceeded' : 'server_error', message },
       incomplete_details: null,
