@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
+import { quirksFor } from './config/providers';
 import { GatewayError, UpstreamError } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
@@ -22,7 +23,7 @@ import { errorObjectFailure, fmtMs, judgeJson, readWhole, scrubUpstreamText, Sse
 import type { HubEvent, HubRequest } from './hub/types';
 import { EMPTY_TOOL_NAME_MAP, stripForeignReasoning } from './translate';
 import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
-import type { EncodeContext, Wire } from './wires/types';
+import { BUILDER_PARAMS, type EncodeContext, type Wire } from './wires/types';
 
 /** What the proxy needs from its host (the Gateway). */
 export interface ProxyDeps {
@@ -377,25 +378,6 @@ export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerRes
 }
 
 /**
- * The upstream wire a deployment speaks now (its own, or `chat` once a `/responses` 404 taught us).
- * @throws UpstreamError `not_implemented` for a wire without an upstream adapter; the message names the
- *   alias and what to do.
- */
-function wireOf(deps: ProxyDeps, d: Deployment, facts: DeploymentFacts, door: DoorAdapter): Wire {
-  const wire = deps.learnedWire.get(d.id) ?? d.wire;
-  if (wire !== door.wire && !UPSTREAMS[wire]) {
-    throw new UpstreamError(
-      'not_implemented',
-      `alias "${d.alias}" points at ${facts.providerName} (${wire === 'messages' ? 'Anthropic Messages API' : `${wire} wire`}), which this version of Codex Gateway cannot call yet; route the alias to another provider or add a fallback`,
-    );
-  }
-  return wire;
-}
-
-/** Providers that take `max_completion_tokens` instead of `max_tokens` (o-series / gpt-5 reject max_tokens). */
-const MAX_COMPLETION_TOKENS_PROVIDERS = new Set(['openai', 'azure']);
-
-/**
  * The client's body for a same-wire deployment (relayed): the deployment's defaults under the client's
  * values, the upstream model name, our own reasoning items stripped before a Responses upstream, and for
  * Chat the rejected params dropped (`drop_params`) and the deployment's output limit in the field the
@@ -405,6 +387,7 @@ const MAX_COMPLETION_TOKENS_PROVIDERS = new Set(['openai', 'azure']);
 function relayBody(rt: Runtime, d: Deployment, facts: DeploymentFacts, wire: Wire, body: Record<string, unknown>): Record<string, unknown> {
   const up = withDefaults(facts, body);
   up.model = d.model;
+  for (const k of BUILDER_PARAMS) delete up[k];
   if (wire === 'responses') {
     if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
     return up;
@@ -423,7 +406,7 @@ function relayBody(rt: Runtime, d: Deployment, facts: DeploymentFacts, wire: Wir
     }
   }
   if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) {
-    up[MAX_COMPLETION_TOKENS_PROVIDERS.has(d.provider) ? 'max_completion_tokens' : 'max_tokens'] = d.maxTokens;
+    up[quirksFor(d.provider).maxTokensField ?? 'max_tokens'] = d.maxTokens;
   }
   return up;
 }
@@ -453,14 +436,15 @@ async function attempt(
 ): Promise<Answer> {
   const t0 = Date.now();
   const facts = rt.factsOf(d);
-  let wire = wireOf(deps, d, facts, door);
+  // The wire the deployment speaks now: its own, or `chat` once a `/responses` 404 taught us.
+  let wire: Wire = deps.learnedWire.get(d.id) ?? d.wire;
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
   const accept = stream ? 'text/event-stream' : 'application/json';
   if (wire === door.wire) {
     let res: UpstreamResponse | undefined;
     try {
-      res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept), JSON.stringify(relayBody(rt, d, facts, wire, body)), signal, headersTimeout(d, stream), key, 0);
+      res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(relayBody(rt, d, facts, wire, body)), signal, headersTimeout(d, stream), key, 0);
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit) throw e;
       deps.learnedWire.set(d.id, 'chat');
@@ -470,7 +454,7 @@ async function attempt(
     if (res) return { wire, key, ...(await receive(rt, d, judged(wire), res, stream, t0, key, signal)) };
   }
   const hub = (cache.hub ??= door.parse(body));
-  const adapter = UPSTREAMS[wire]!;
+  const adapter = UPSTREAMS[wire];
   const built = adapter.build(hub, {
     model: d.model,
     provider: d.provider,
@@ -481,7 +465,7 @@ async function attempt(
     stream,
   });
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
-  const res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept), JSON.stringify(built.body), signal, headersTimeout(d, stream), key, 0);
+  const res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(built.body), signal, headersTimeout(d, stream), key, 0);
   const got = await receive(rt, d, judged(wire), res, stream, t0, key, signal);
   if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
   // A Responses upstream's own `response.failed` is relayed as is to a Responses client; translated for

@@ -322,15 +322,14 @@ export class Gateway {
     const t0 = performance.now();
     try {
       const facts = this.runtime.factsOf(d);
-      if (d.wire === 'messages') {
-        return { ok: false, error: 'this version of Codex Gateway cannot call the Anthropic Messages API yet; route this alias to an OpenAI-compatible deployment' };
-      }
       const key = resolveKey(d, this.secrets, this.keyHint, facts.keyRequired);
       this.logger.addSecret(key);
+      // A 1-token request on the deployment's own wire (Messages needs max_tokens and a user turn).
+      const messages = d.wire === 'messages';
       const res = await postJson(
         this.dispatcher,
-        targetFor(d).chat,
-        upstreamHeaders(d, key, 'application/json'),
+        messages ? targetFor(d).messages : targetFor(d).chat,
+        upstreamHeaders(d, key, 'application/json', messages ? 'messages' : 'chat'),
         JSON.stringify({ model: d.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }),
         AbortSignal.timeout(Math.min(d.timeoutMs, 30_000)),
         Math.min(d.timeoutMs, 30_000),

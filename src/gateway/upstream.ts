@@ -11,7 +11,8 @@ import EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.j
 import requestOnDispatcher = require('undici/lib/api/api-request.js');
 import type { Readable } from 'node:stream';
 import { UpstreamError } from './errors';
-import type { Deployment, SecretResolver } from './types';
+import { providerFor } from './config/providers';
+import type { Deployment, SecretResolver, WireApi } from './types';
 
 /** Connection and idle timeouts of the shared dispatcher, in ms. */
 export interface UpstreamTimeouts {
@@ -75,59 +76,49 @@ const targets = new WeakMap<Deployment, UpstreamTarget>();
 
 /**
  * The request target of a deployment (memoised per Deployment object, so a config reload, which builds
- * new objects, recomputes it).
- *
- * Azure OpenAI: `{api_base}/openai/deployments/{model}/chat/completions?api-version=V` with an `api-key`
- * header (Azure REST reference, "Chat completions"); `api_version` comes from litellm_params.
+ * new objects, recomputes it). URLs, the key's header and fixed headers come from the provider's spec
+ * (config/providers.ts: `endpoints`, `authHeader`, `headers`); by default `{api_base}/chat/completions`,
+ * `{api_base}/responses`, and `{api_base}/v1/messages` (Anthropic's path: a base without `/v1`, as
+ * Anthropic and DeepSeek's or Kimi's Anthropic endpoints are written, gets it added).
  */
 export function targetFor(d: Deployment): UpstreamTarget {
   let t = targets.get(d);
   if (t) return t;
   const base = d.apiBase.replace(/\/+$/, '');
-  const baseHeaders: Record<string, string> = { 'content-type': 'application/json', ...d.extraHeaders };
-  if (d.provider === 'azure') {
-    const version = String(d.extraBody.api_version ?? '2024-10-21');
-    const root = /\/openai(\/|$)/.test(base) ? base.replace(/\/openai.*$/, '') : base;
-    const q = `?api-version=${encodeURIComponent(version)}`;
-    t = {
-      chat: endpoint(`${root}/openai/deployments/${encodeURIComponent(d.model)}/chat/completions${q}`),
-      responses: endpoint(`${root}/openai/v1/responses`),
-      messages: endpoint(`${base}/v1/messages`),
-      authHeader: 'api-key',
-      baseHeaders,
-    };
-  } else if (d.provider === 'anthropic') {
-    t = {
-      chat: endpoint(`${base}/v1/chat/completions`),
-      responses: endpoint(`${base}/v1/responses`),
-      messages: endpoint(`${base.replace(/\/v1$/, '')}/v1/messages`),
-      authHeader: 'x-api-key',
-      baseHeaders: { ...baseHeaders, 'anthropic-version': '2023-06-01' },
-    };
-  } else {
-    t = {
-      chat: endpoint(`${base}/chat/completions`),
-      responses: endpoint(`${base}/responses`),
-      messages: endpoint(`${base}/messages`),
-      authHeader: 'authorization',
-      baseHeaders,
-    };
-  }
+  const spec = providerFor(d.provider);
+  const urls = spec?.endpoints?.(base, d.model, d.extraBody) ?? {
+    chat: `${base}/chat/completions`,
+    responses: `${base}/responses`,
+    messages: `${/\/v1$/.test(base) ? base : `${base}/v1`}/messages`,
+  };
+  t = {
+    chat: endpoint(urls.chat),
+    responses: endpoint(urls.responses),
+    messages: endpoint(urls.messages),
+    authHeader: spec?.authHeader ?? 'authorization',
+    baseHeaders: { 'content-type': 'application/json', ...spec?.headers, ...d.extraHeaders },
+  };
   targets.set(d, t);
   return t;
 }
 
 /**
- * The request headers for one call to a deployment: its base headers (content type, `extra_headers`),
- * `accept`, and the key in the provider's header (`Authorization: Bearer`, Azure's `api-key`, Anthropic's
- * `x-api-key`).
+ * The request headers for one call to a deployment: its base headers (content type, provider headers,
+ * `extra_headers`), `accept`, and the key in the provider's header (`Authorization: Bearer`, Azure's
+ * `api-key`, Anthropic's `x-api-key`). A call on the `messages` wire always carries the key as `x-api-key`
+ * and an `anthropic-version` (Anthropic API reference, "Authentication" / "Versions"), whatever the
+ * provider (DeepSeek, Kimi, Zhipu and Ollama serve the Messages wire too); `extra_headers` can override it.
  */
-export function upstreamHeaders(d: Deployment, key: string | undefined, accept: string): Record<string, string> {
+export function upstreamHeaders(d: Deployment, key: string | undefined, accept: string, wire?: WireApi): Record<string, string> {
   const t = targetFor(d);
-  const h: Record<string, string> = { ...t.baseHeaders, accept };
-  if (key) h[t.authHeader] = t.authHeader === 'authorization' ? `Bearer ${key}` : key;
+  const h: Record<string, string> = wire === 'messages' ? { 'anthropic-version': ANTHROPIC_VERSION, ...t.baseHeaders, accept } : { ...t.baseHeaders, accept };
+  const header = wire === 'messages' ? 'x-api-key' : t.authHeader;
+  if (key) h[header] = header === 'authorization' ? `Bearer ${key}` : key;
   return h;
 }
+
+/** The Messages API version sent when a deployment's headers name none. */
+export const ANTHROPIC_VERSION = '2023-06-01';
 
 /** Body params that configure the transport, not the model; never forwarded in a request body. */
 export const TRANSPORT_PARAMS: ReadonlySet<string> = new Set(['api_version', 'api_key', 'api_base', 'timeout', 'stream_timeout']);

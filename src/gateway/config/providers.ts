@@ -18,8 +18,34 @@ import type { WireApi } from '../types';
  */
 export type AuthHeaderStyle = 'authorization' | 'api-key' | 'x-api-key';
 
+/**
+ * How a provider's Chat Completions API differs from OpenAI's in the request body (LiteLLM keeps these in
+ * each provider's config object; here they live in the provider's spec, read by every upstream builder).
+ */
+export interface BodyQuirks {
+  /** Field of the output-token limit [`max_tokens`]; OpenAI's reasoning models reject `max_tokens`. */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** The API rejects message fields it does not know, so no `reasoning_content` is sent back [false]. */
+  strictMessageFields?: boolean;
+  /** The API accepts `prompt_cache_key` [false]. */
+  promptCacheKey?: boolean;
+}
+
+/**
+ * Where a provider serves each wire when its URL scheme is not `{api_base}/<path>`: returns full URLs
+ * (e.g. Azure's per-deployment path with `api-version`). Absent: `{api_base}/chat/completions`,
+ * `{api_base}/responses`, `{api_base}/messages` (with `/v1` added for a base without it).
+ */
+export type EndpointRule = (base: string, model: string, extra: Readonly<Record<string, unknown>>) => { chat: string; responses: string; messages: string };
+
 /** Static facts about one provider id. Built once at module load; never mutated. */
 export interface ProviderSpec {
+  /** Request-body differences from OpenAI's Chat Completions (see {@link BodyQuirks}). */
+  quirks?: BodyQuirks;
+  /** Headers every request to this provider carries (e.g. Anthropic's `anthropic-version`). */
+  headers?: Readonly<Record<string, string>>;
+  /** Endpoint URLs when they do not follow `{api_base}/<path>` (see {@link EndpointRule}). */
+  endpoints?: EndpointRule;
   /** Provider id as written before the first `/` of `litellm_params.model`, e.g. `deepseek`. */
   id: string;
   /** Human-readable name for messages and the UI, e.g. `DeepSeek`. */
@@ -82,6 +108,7 @@ const SPECS: ProviderSpec[] = [
     defaultKeyEnv: 'OPENAI_API_KEY',
     keyRequired: true,
     unsupportedParams: [],
+    quirks: { maxTokensField: 'max_completion_tokens', strictMessageFields: true, promptCacheKey: true },
   },
   {
     id: 'azure',
@@ -95,6 +122,17 @@ const SPECS: ProviderSpec[] = [
     apiBaseRequired: true,
     apiBaseEnv: 'AZURE_API_BASE',
     apiBaseExample: 'https://my-resource.openai.azure.com',
+    quirks: { maxTokensField: 'max_completion_tokens', strictMessageFields: true },
+    // Azure REST reference, "Chat completions": {api_base}/openai/deployments/{model}/chat/completions?api-version=V.
+    endpoints: (base, model, extra) => {
+      const root = /\/openai(\/|$)/.test(base) ? base.replace(/\/openai.*$/, '') : base;
+      const q = `?api-version=${encodeURIComponent(String(extra.api_version ?? '2024-10-21'))}`;
+      return {
+        chat: `${root}/openai/deployments/${encodeURIComponent(model)}/chat/completions${q}`,
+        responses: `${root}/openai/v1/responses`,
+        messages: `${base}/v1/messages`,
+      };
+    },
   },
   {
     id: 'deepseek',
@@ -134,6 +172,7 @@ const SPECS: ProviderSpec[] = [
     // The OpenAI-compatibility layer rejects fields it does not know ("Invalid JSON payload received.
     // Unknown name ...", 400); these are the OpenAI-only fields a translated request may carry.
     unsupportedParams: [...OPENAI_ONLY_PARAMS],
+    quirks: { strictMessageFields: true },
   },
   {
     id: 'ollama',
@@ -153,6 +192,7 @@ const SPECS: ProviderSpec[] = [
     keyRequired: true,
     // Groq docs, "OpenAI Compatibility": these fields "will result in a 400 error".
     unsupportedParams: ['logprobs', 'logit_bias', 'top_logprobs'],
+    quirks: { strictMessageFields: true },
   },
   {
     id: 'mistral',
@@ -164,6 +204,7 @@ const SPECS: ProviderSpec[] = [
     // Mistral's chat schema forbids extra fields (422 "extra_forbidden"); these OpenAI fields are not in it.
     unsupportedParams: ['logit_bias', 'logprobs', 'top_logprobs', 'store', 'service_tier', 'prompt_cache_key', 'user'],
     apiBasePathIfBare: '/v1',
+    quirks: { strictMessageFields: true },
   },
   {
     id: 'xai',
@@ -174,6 +215,7 @@ const SPECS: ProviderSpec[] = [
     keyRequired: true,
     // xAI docs, "Reasoning": reasoning models return an error for these.
     unsupportedParams: ['presence_penalty', 'frequency_penalty', 'stop'],
+    quirks: { strictMessageFields: true },
   },
   {
     id: 'anthropic',
@@ -184,6 +226,9 @@ const SPECS: ProviderSpec[] = [
     keyRequired: true,
     unsupportedParams: [],
     authHeader: 'x-api-key',
+    quirks: { strictMessageFields: true },
+    // Anthropic API reference, "Versions": every request names the API version.
+    headers: { 'anthropic-version': '2023-06-01' },
   },
   OPENAI_COMPATIBLE,
   // LiteLLM's other name for the same thing; kept as its own id so a config's provider reads back as written.
@@ -288,6 +333,11 @@ export const PROVIDERS: ReadonlyMap<string, ProviderSpec> = (() => {
  */
 export function providerFor(id: string): ProviderSpec | undefined {
   return PROVIDERS.get(id);
+}
+
+/** The body quirks of a provider id (none for an unknown id). */
+export function quirksFor(id: string): BodyQuirks {
+  return PROVIDERS.get(id)?.quirks ?? {};
 }
 
 /**

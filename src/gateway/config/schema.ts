@@ -385,7 +385,6 @@ export const LITELLM_UNSUPPORTED_KEYS = {
     'azure_password',
     'azure_scope',
     'api_type',
-    'cache_control_injection_points',
     'auto_router_config',
     'auto_router_config_path',
     'auto_router_default_model',

@@ -11,6 +11,7 @@ import { ChatDecoder, chatJsonToEvents } from './chat/upstream-answer';
 import { ChatRelay } from './chat/relay';
 import { ChatEncoder, foldChatCompletion, newChatCompletionId, parseChatRequest } from './chat/door';
 import { buildResponsesRequest, ResponsesDecoder, responsesJsonToEvents } from './responses/upstream';
+import { buildMessagesRequest, MessagesDecoder, messagesJsonToEvents } from './messages/upstream';
 import { parseResponsesRequest } from './responses/door-request';
 import { foldResponse, ResponsesDoorEncoder } from './responses/door-stream';
 import { ResponsesRelay } from './responses/relay';
@@ -81,8 +82,8 @@ export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
   },
 };
 
-/** Deployment-side wires that have an adapter. */
-export const UPSTREAMS: Partial<Record<Wire, UpstreamAdapter>> = {
+/** Deployment-side wires and their adapters. */
+export const UPSTREAMS: Readonly<Record<Wire, UpstreamAdapter>> = {
   chat: {
     wire: 'chat',
     build: buildChatRequest,
@@ -94,5 +95,11 @@ export const UPSTREAMS: Partial<Record<Wire, UpstreamAdapter>> = {
     build: buildResponsesRequest,
     decoder: () => new ResponsesDecoder(),
     events: responsesJsonToEvents,
+  },
+  messages: {
+    wire: 'messages',
+    build: buildMessagesRequest,
+    decoder: () => new MessagesDecoder(),
+    events: messagesJsonToEvents,
   },
 };

@@ -75,6 +75,13 @@ export interface BuildOptions {
   stream: boolean;
 }
 
+/**
+ * `litellm_params` keys that configure an upstream builder rather than being body fields: the Messages
+ * builder reads `cache_control_injection_points` (LiteLLM's name); every other builder and the relay
+ * leave them out of the body.
+ */
+export const BUILDER_PARAMS: ReadonlySet<string> = new Set(['cache_control_injection_points']);
+
 /** A built upstream request body and what the builder left out (for the debug log). */
 export interface BuiltRequest {
   body: Record<string, unknown>;

@@ -9,29 +9,28 @@
  * - assistant: text (null when empty) and `tool_calls`; its reasoning text goes back as
  *   `reasoning_content` on tool-call turns (DeepSeek's thinking mode requires it there: DeepSeek API docs,
  *   "Reasoning Model", multi-round tool calls), except to providers whose Chat API rejects unknown message
- *   fields ({@link STRICT_MESSAGE_PROVIDERS}) or when `reasoning_content` is in `dropParamNames`;
+ *   fields (`quirks.strictMessageFields` in config/providers.ts) or when `reasoning_content` is in
+ *   `dropParamNames`;
  * - hub tool messages -> `role: "tool"` messages; the images/files a run of tool messages returned follow
  *   in one user message (Chat tool messages carry text only).
  *
  * Body policy: `extraBody` (deployment `litellm_params`) gives defaults, the client's values win (LiteLLM's
- * order); the output limit goes into `max_completion_tokens` for OpenAI/Azure (their reasoning models
- * reject `max_tokens`), else `max_tokens`, with the deployment's `maxTokens` when the client sent none;
- * `reasoning.effort` -> `reasoning_effort`; `text.format` -> `response_format`; `prompt_cache_key` for
- * OpenAI only; streaming adds `stream_options.include_usage`. A parameter in `dropParamNames` is dropped
+ * order); the output limit goes into the provider's `quirks.maxTokensField` (`max_completion_tokens` for
+ * OpenAI/Azure, whose reasoning models reject `max_tokens`), with the deployment's `maxTokens` when the
+ * client sent none;
+ * `reasoning.effort` -> `reasoning_effort`; `text.format` -> `response_format`; `prompt_cache_key` where the
+ * provider takes it; streaming adds `stream_options.include_usage`. A parameter in `dropParamNames` is dropped
  * (and listed) when `dropParams` is on, else a GatewayError 400 names it and the fix; `reasoning_effort`,
  * `parallel_tool_calls`, `stream_options`, `prompt_cache_key` and `reasoning_content` are always dropped
  * (clients such as Codex send them on their own, e.g. `reasoning_effort: "none"` from its /model picker, so
  * failing would break every turn for a setting the user never chose).
  */
+import { quirksFor, type BodyQuirks } from '../../config/providers';
 import { GatewayError } from '../../errors';
 import type { HubMedia, HubMessage, HubPart, HubRequest } from '../../hub/types';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatToolChoice } from '../../translate/types';
-import type { BuildOptions, BuiltRequest } from '../types';
+import { BUILDER_PARAMS, type BuildOptions, type BuiltRequest } from '../types';
 
-/** Providers whose Chat API rejects unknown fields in messages (so no `reasoning_content` for them). */
-const STRICT_MESSAGE_PROVIDERS = new Set(['openai', 'azure', 'azure_ai', 'groq', 'mistral', 'gemini', 'vertex_ai', 'xai', 'anthropic']);
-/** Providers that take `max_completion_tokens` instead of `max_tokens` (o-series / gpt-5 reject max_tokens). */
-const MAX_COMPLETION_TOKENS_PROVIDERS = new Set(['openai', 'azure']);
 /** Params clients send by themselves; dropped (never an error) when the upstream rejects them. */
 const AUTO_DROPPED = new Set(['reasoning_effort', 'parallel_tool_calls', 'stream_options', 'prompt_cache_key', 'reasoning_content']);
 /** extraBody keys the builder owns. */
@@ -85,13 +84,15 @@ export function buildChatRequest(hub: HubRequest, opts: BuildOptions): BuiltRequ
 class ChatBuilder {
   private readonly dropped: Set<string>;
   private readonly sendReasoning: boolean;
+  private readonly quirks: BodyQuirks;
 
   constructor(
     private readonly hub: HubRequest,
     private readonly opts: BuildOptions,
   ) {
     this.dropped = new Set(hub.dropped);
-    this.sendReasoning = !STRICT_MESSAGE_PROVIDERS.has(opts.provider) && !opts.dropParamNames.has('reasoning_content');
+    this.quirks = quirksFor(opts.provider);
+    this.sendReasoning = !this.quirks.strictMessageFields && !opts.dropParamNames.has('reasoning_content');
   }
 
   run(): BuiltRequest & { body: ChatCompletionRequest } {
@@ -177,7 +178,7 @@ class ChatBuilder {
     const s = this.hub.settings;
     const body: ChatCompletionRequest = { model: this.opts.model, messages };
     const extra = this.opts.extraBody;
-    if (extra) for (const k in extra) if (!RESERVED_BODY_KEYS.has(k) && extra[k] !== undefined) this.set(body, k, extra[k]);
+    if (extra) for (const k in extra) if (!RESERVED_BODY_KEYS.has(k) && !BUILDER_PARAMS.has(k) && extra[k] !== undefined) this.set(body, k, extra[k]);
 
     if (this.hub.tools.length) {
       this.set(
@@ -192,7 +193,7 @@ class ChatBuilder {
       }
     }
 
-    const maxTokensKey = MAX_COMPLETION_TOKENS_PROVIDERS.has(this.opts.provider) ? 'max_completion_tokens' : 'max_tokens';
+    const maxTokensKey = this.quirks.maxTokensField ?? 'max_tokens';
     if (s.maxOutputTokens !== undefined) {
       delete body.max_tokens;
       delete body.max_completion_tokens;
@@ -221,7 +222,7 @@ class ChatBuilder {
     }
     if (s.stop?.length) this.set(body, 'stop', s.stop);
     if (s.user !== undefined) this.set(body, 'user', s.user);
-    if (this.opts.provider === 'openai' && s.promptCacheKey !== undefined) this.set(body, 'prompt_cache_key', s.promptCacheKey);
+    if (this.quirks.promptCacheKey && s.promptCacheKey !== undefined) this.set(body, 'prompt_cache_key', s.promptCacheKey);
     if (this.opts.stream) {
       body.stream = true;
       this.set(body, 'stream_options', { include_usage: true });

@@ -45,6 +45,7 @@
 import { GatewayError, UpstreamError } from '../../errors';
 import type { HubEvent, HubFinishReason, HubMedia, HubMessage, HubPart, HubRequest, HubUsage } from '../../hub/types';
 import { errorObjectFailure } from '../../upstream-answer';
+import { BUILDER_PARAMS } from '../types';
 import type { BuildOptions, BuiltRequest, UpstreamDecoder } from '../types';
 
 /**
@@ -130,7 +131,7 @@ export function buildResponsesRequest(hub: HubRequest, opts: BuildOptions): Buil
   let extraMax: unknown;
   for (const k in extra) {
     const v = extra[k];
-    if (v === undefined || RESERVED_BODY_KEYS.has(k)) continue;
+    if (v === undefined || RESERVED_BODY_KEYS.has(k) || BUILDER_PARAMS.has(k)) continue;
     if (k === 'max_tokens' || k === 'max_completion_tokens' || k === 'max_output_tokens') extraMax ??= v;
     else if (k === 'reasoning_effort') {
       if (typeof v === 'string') extraReasoning = { ...extraReasoning, effort: v };
