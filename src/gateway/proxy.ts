@@ -11,7 +11,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { quirksFor } from './config/providers';
 import { GatewayError, UpstreamError } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
@@ -19,9 +18,9 @@ import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver, WireApi } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
-import { errorObjectFailure, fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
+import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
 import type { HubEvent, HubRequest } from './hub/types';
-import { EMPTY_TOOL_NAME_MAP, stripForeignReasoning } from './translate';
+import { EMPTY_TOOL_NAME_MAP } from './translate';
 import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
 import { BUILDER_PARAMS, type EncodeContext, type Wire } from './wires/types';
 
@@ -182,20 +181,8 @@ function aliasOf(body: Record<string, unknown>): string {
   return m;
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' ? v : undefined;
-}
-
 /** Token counts read from an upstream answer, for the request log. */
 type Usage = { input?: number; output?: number };
-
-/** Reads `{input_tokens, output_tokens}` (Responses) or `{prompt_tokens, completion_tokens}` (Chat) into `into`. */
-function readUsage(u: unknown, into: Usage): void {
-  if (!u || typeof u !== 'object') return;
-  const o = u as Record<string, unknown>;
-  into.input = num(o.input_tokens) ?? num(o.prompt_tokens);
-  into.output = num(o.output_tokens) ?? num(o.completion_tokens);
-}
 
 /**
  * An upstream answer that passed its first check inside the router attempt, before anything was sent to
@@ -377,40 +364,6 @@ export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerRes
   return proxy(deps, req, res, '/v1/chat/completions', DOORS.chat);
 }
 
-/**
- * The client's body for a same-wire deployment (relayed): the deployment's defaults under the client's
- * values, the upstream model name, our own reasoning items stripped before a Responses upstream, and for
- * Chat the rejected params dropped (`drop_params`) and the deployment's output limit in the field the
- * provider wants.
- * @throws GatewayError 400 when a rejected param is present and `drop_params` is off.
- */
-function relayBody(rt: Runtime, d: Deployment, facts: DeploymentFacts, wire: Wire, body: Record<string, unknown>): Record<string, unknown> {
-  const up = withDefaults(facts, body);
-  up.model = d.model;
-  for (const k of BUILDER_PARAMS) delete up[k];
-  if (wire === 'responses') {
-    if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
-    return up;
-  }
-  for (const p of facts.dropParamNames) {
-    if (!(p in up)) continue;
-    if (rt.config.dropParams || p === 'reasoning_effort' || p === 'parallel_tool_calls' || p === 'stream_options') delete up[p];
-    else {
-      throw new GatewayError(
-        400,
-        `"${p}" is not supported by ${facts.providerName} (alias "${d.alias}"): remove it from the request, or set litellm_settings.drop_params: true to drop it automatically.`,
-        'invalid_request_error',
-        'unsupported_parameter',
-        p,
-      );
-    }
-  }
-  if (d.maxTokens !== undefined && up.max_tokens === undefined && up.max_completion_tokens === undefined) {
-    up[quirksFor(d.provider).maxTokensField ?? 'max_tokens'] = d.maxTokens;
-  }
-  return up;
-}
-
 /** The hub request of one client request, parsed at most once over all attempts. */
 interface HubCache {
   hub?: HubRequest;
@@ -441,10 +394,23 @@ async function attempt(
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
   const accept = stream ? 'text/event-stream' : 'application/json';
+  const opts = {
+    model: d.model,
+    provider: d.provider,
+    dropParams: rt.config.dropParams,
+    dropParamNames: facts.dropParamNames,
+    maxTokens: d.maxTokens,
+    extraBody: facts.bodyDefaults,
+    stream,
+  };
   if (wire === door.wire) {
+    const up = withDefaults(facts, body);
+    up.model = d.model;
+    for (const k of BUILDER_PARAMS) delete up[k];
+    const relayed = UPSTREAMS[wire].relayBody(up, { ...opts, alias: d.alias, providerName: facts.providerName });
     let res: UpstreamResponse | undefined;
     try {
-      res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(relayBody(rt, d, facts, wire, body)), signal, headersTimeout(d, stream), key, 0);
+      res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(relayed), signal, headersTimeout(d, stream), key, 0);
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit) throw e;
       deps.learnedWire.set(d.id, 'chat');
@@ -455,27 +421,15 @@ async function attempt(
   }
   const hub = (cache.hub ??= door.parse(body));
   const adapter = UPSTREAMS[wire];
-  const built = adapter.build(hub, {
-    model: d.model,
-    provider: d.provider,
-    dropParams: rt.config.dropParams,
-    dropParamNames: facts.dropParamNames,
-    maxTokens: d.maxTokens,
-    extraBody: facts.bodyDefaults,
-    stream,
-  });
+  const built = adapter.build(hub, opts);
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
   const res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(built.body), signal, headersTimeout(d, stream), key, 0);
   const got = await receive(rt, d, judged(wire), res, stream, t0, key, signal);
   if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
-  // A Responses upstream's own `response.failed` is relayed as is to a Responses client; translated for
-  // another door it is a failed attempt (retried, fallen back from) when it is the first event.
-  for (const ev of got.reader!.firstEvents) {
-    const t = ev.event ?? ev.json?.type;
-    if (t === 'response.failed') {
-      got.reader!.cancel();
-      throw errorObjectFailure((ev.json?.response as { error?: unknown } | undefined)?.error ?? 'response.failed', key, 'as its first event');
-    }
+  const failure = adapter.firstEventsFailure?.(got.reader!.firstEvents, key);
+  if (failure) {
+    got.reader!.cancel();
+    throw failure;
   }
   return { wire, hub, key, ...got };
 }
@@ -488,15 +442,11 @@ function judged(wire: Wire): JudgedWire {
 /**
  * Sends a whole JSON answer in one write with its `content-length` (a JSON answer is only useful once
  * complete; chunked encoding would cost a second write for its terminator).
- * @param usage the answer's usage object, read for the log line.
  */
-function sendJson(scope: RequestScope, text: string, usage: unknown, meta: Record<string, string>): Usage {
+function sendJson(scope: RequestScope, text: string, meta: Record<string, string>): void {
   scope.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...meta });
   scope.firstByte();
   scope.res.end(text);
-  const u: Usage = {};
-  readUsage(usage, u);
-  return u;
 }
 
 /** Writes bytes with backpressure. */
@@ -529,9 +479,16 @@ async function respond(scope: RequestScope, door: DoorAdapter, routed: RouteResu
   const answer = routed.value;
   const relay = answer.wire === door.wire;
   if (!stream) {
-    if (relay) return sendJson(scope, answer.whole!.text, answer.whole!.value.usage, meta);
-    const folded = door.fold(answer.events!, encodeContext(door, routed, body)) as { usage?: unknown };
-    return sendJson(scope, JSON.stringify(folded), folded.usage, meta);
+    if (relay) {
+      const obs = door.relay(encodeContext(door, routed, body));
+      obs.see(answer.whole!.value, undefined);
+      sendJson(scope, answer.whole!.text, meta);
+      return obs.usage;
+    }
+    sendJson(scope, JSON.stringify(door.fold(answer.events!, encodeContext(door, routed, body))), meta);
+    let usage: Usage = {};
+    for (const ev of answer.events!) if (ev.type === 'usage') usage = { input: ev.usage.input, output: ev.usage.output };
+    return usage;
   }
   const res = scope.res;
   const reader = answer.reader!;

@@ -3,18 +3,19 @@
  * the proxy pairs. Adding a wire is adding an entry to each table (see wires/types.ts).
  */
 import type { UpstreamError } from '../errors';
+import type { UpstreamEvent } from '../upstream-answer';
 import type { HubEvent, HubRequest } from '../hub/types';
 import { newResponseId } from '../translate/ids';
 import type { ResponseContext } from '../translate/output';
 import { buildChatRequest } from './chat/upstream-request';
 import { ChatDecoder, chatJsonToEvents } from './chat/upstream-answer';
-import { ChatRelay } from './chat/relay';
+import { ChatRelay, chatRelayBody } from './chat/relay';
 import { ChatEncoder, foldChatCompletion, newChatCompletionId, parseChatRequest } from './chat/door';
 import { buildResponsesRequest, ResponsesDecoder, responsesJsonToEvents } from './responses/upstream';
 import { buildMessagesRequest, MessagesDecoder, messagesJsonToEvents } from './messages/upstream';
 import { parseResponsesRequest } from './responses/door-request';
 import { foldResponse, ResponsesDoorEncoder } from './responses/door-stream';
-import { ResponsesRelay } from './responses/relay';
+import { ResponsesRelay, responsesFirstEventsFailure, responsesRelayBody } from './responses/relay';
 import type { BuildOptions, BuiltRequest, DoorEncoder, EncodeContext, UpstreamDecoder, Wire } from './types';
 
 /**
@@ -49,6 +50,13 @@ export interface DoorAdapter {
 /** A deployment-side wire. */
 export interface UpstreamAdapter {
   readonly wire: Wire;
+  /**
+   * The body for a client on this same wire (relayed): `up` is the client's body over the deployment's
+   * defaults with the upstream model set. @throws GatewayError 400 for a param the upstream rejects.
+   */
+  relayBody(up: Record<string, unknown>, opts: BuildOptions & { alias: string; providerName: string }): Record<string, unknown>;
+  /** A failure hidden in the first events of a streamed answer that is translated (not relayed), if any. */
+  firstEventsFailure?(events: readonly UpstreamEvent[], key: string | undefined): UpstreamError | undefined;
   /** Builds the provider body. @throws GatewayError 400 for a parameter the upstream rejects with drop_params off. */
   build(hub: HubRequest, opts: BuildOptions): BuiltRequest;
   /** A decoder for one streamed answer. */
@@ -86,18 +94,22 @@ export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
 export const UPSTREAMS: Readonly<Record<Wire, UpstreamAdapter>> = {
   chat: {
     wire: 'chat',
+    relayBody: chatRelayBody,
     build: buildChatRequest,
     decoder: () => new ChatDecoder(),
     events: chatJsonToEvents,
   },
   responses: {
     wire: 'responses',
+    relayBody: responsesRelayBody,
+    firstEventsFailure: responsesFirstEventsFailure,
     build: buildResponsesRequest,
     decoder: () => new ResponsesDecoder(),
     events: responsesJsonToEvents,
   },
   messages: {
     wire: 'messages',
+    relayBody: (up) => up,
     build: buildMessagesRequest,
     decoder: () => new MessagesDecoder(),
     events: messagesJsonToEvents,

@@ -4,7 +4,10 @@
  * events: the usage of the terminal event for the log, and the upstream's response object and sequence
  * number, so a closing `response.failed` after a broken stream continues them.
  */
+import { errorObjectFailure } from '../../upstream-answer';
 import type { UpstreamError } from '../../errors';
+import { stripForeignReasoning } from '../../translate/reasoning';
+import type { UpstreamEvent } from '../../upstream-answer';
 import { baseResponse, type ResponseContext } from '../../translate/output';
 import { encodeSse } from './door-stream';
 import type { RelayObserver } from '../registry';
@@ -25,8 +28,10 @@ export class ResponsesRelay implements RelayObserver {
     if (typeof json.sequence_number === 'number') this.seq = json.sequence_number + 1;
     const r = json.response;
     if (r && typeof r === 'object') this.last = r as Record<string, unknown>;
+    const whole = json.object === 'response'; // a non-streamed answer: the response object itself
+    if (whole) this.last = json;
     const t = event ?? json.type;
-    if (t === 'response.completed' || t === 'response.incomplete' || t === 'response.failed') {
+    if (whole || t === 'response.completed' || t === 'response.incomplete' || t === 'response.failed') {
       const u = this.last?.usage as Record<string, unknown> | undefined;
       if (u && typeof u === 'object') {
         if (typeof u.input_tokens === 'number') this.usage.input = u.input_tokens;
@@ -52,4 +57,28 @@ export class ResponsesRelay implements RelayObserver {
     };
     return encodeSse({ type: 'response.failed', sequence_number: this.seq, response } as never);
   }
+}
+
+/**
+ * The client's Responses body for a Responses deployment (relayed): `up` is the body over the
+ * deployment's defaults with the upstream model set; the gateway's own `cgw1:`/`cgw2:` reasoning items
+ * (made while another wire served earlier turns) are removed, as OpenAI rejects reasoning it cannot decrypt.
+ */
+export function responsesRelayBody(up: Record<string, unknown>): Record<string, unknown> {
+  if (Array.isArray(up.input)) up.input = stripForeignReasoning(up.input as never);
+  return up;
+}
+
+/**
+ * A Responses upstream's own `response.failed` as the FIRST event of an answer that is translated for
+ * another door: a failed attempt (retried, fallen back from), classified by its error. (Relayed to a
+ * Responses client it is passed on as is.)
+ * @returns the failure, or undefined when the first events hold no `response.failed`.
+ */
+export function responsesFirstEventsFailure(events: readonly UpstreamEvent[], key: string | undefined): UpstreamError | undefined {
+  for (const ev of events) {
+    const t = ev.event ?? ev.json?.type;
+    if (t === 'response.failed') return errorObjectFailure((ev.json?.response as { error?: unknown } | undefined)?.error ?? 'response.failed', key, 'as its first event');
+  }
+  return undefined;
 }
