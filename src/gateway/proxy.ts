@@ -16,12 +16,13 @@ import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
 import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
-import type { Deployment, SecretResolver, WireApi } from './types';
+import type { Deployment, SecretResolver } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
 import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
 import type { HubEvent, HubRequest } from './hub/types';
 import { EMPTY_TOOL_NAME_MAP } from './translate';
 import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
+import type { LearnedWires } from './wires/learned';
 import { BUILDER_PARAMS, type EncodeContext, type Wire } from './wires/types';
 
 /** What the proxy needs from its host (the Gateway). */
@@ -38,8 +39,8 @@ export interface ProxyDeps {
   keyHint: KeyHint;
   /** Receives one record per request and the proxy's warnings. */
   logger: Logger;
-  /** Deployment id -> wire learned at run time (a `responses` upstream that answered 404 becomes `chat`). */
-  learnedWire: Map<string, WireApi>;
+  /** Wires learned at run time per deployment (a `responses` upstream that answered 404 becomes `chat`); owned by the Gateway. */
+  learnedWire: LearnedWires;
   /** Called when a stream starts/ends, for graceful shutdown accounting. */
   track(delta: 1 | -1): void;
 }
@@ -390,7 +391,7 @@ async function attempt(
   const t0 = Date.now();
   const facts = rt.factsOf(d);
   // The wire the deployment speaks now: its own, or `chat` once a `/responses` 404 taught us.
-  let wire: Wire = deps.learnedWire.get(d.id) ?? d.wire;
+  let wire: Wire = deps.learnedWire.wireOf(d);
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
   const accept = stream ? 'text/event-stream' : 'application/json';
@@ -413,7 +414,7 @@ async function attempt(
       res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(relayed), signal, headersTimeout(d, stream), key, 0);
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit) throw e;
-      deps.learnedWire.set(d.id, 'chat');
+      deps.learnedWire.learn(d, 'chat');
       deps.logger.warn(`deployment ${d.id} (${d.provider}) has no /responses endpoint (HTTP 404): using Chat Completions for it from now on; set wire_api: chat in its litellm_params to skip this probe`);
       wire = 'chat';
     }

@@ -22,10 +22,11 @@ import type { Dispatcher } from 'undici';
 import { BearerCheck, checkHostAndOrigin } from './auth';
 import { errorBody, GatewayError } from './errors';
 import { Logger } from './log';
+import { LearnedWires } from './wires/learned';
 import { handleChat, handleResponses, sendError, type ProxyDeps } from './proxy';
 import type { RouterOptions } from './router';
 import { Runtime } from './runtime';
-import type { GatewayConfig, SecretResolver, WireApi } from './types';
+import type { GatewayConfig, SecretResolver } from './types';
 import { cliKeyHint, createDispatcher, postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint } from './upstream';
 
 /** The proxy routes, served without Hono (see Gateway.listener). */
@@ -143,7 +144,7 @@ export class Gateway {
     this.dispatcher = opts.dispatcher ?? createDispatcher();
     this.secrets = opts.secrets ?? ((name) => process.env[name]);
     this.keyHint = opts.keyHint ?? cliKeyHint;
-    const learnedWire = new Map<string, WireApi>();
+    const learnedWire = new LearnedWires();
     this.deps = {
       runtime: () => this.runtime,
       defaultModel: () => this.defaultModel,
@@ -306,7 +307,7 @@ export class Gateway {
           provider: d.provider,
           model: d.model,
           api_base: d.apiBase,
-          wire_api: this.deps.learnedWire.get(d.id) ?? d.wire,
+          wire_api: this.deps.learnedWire.wireOf(d),
           key_name: d.apiKey.kind === 'env' ? d.apiKey.name : undefined,
           key,
         };
