@@ -29,6 +29,11 @@ export interface BodyQuirks {
   strictMessageFields?: boolean;
   /** The API accepts `prompt_cache_key` [false]. */
   promptCacheKey?: boolean;
+  /**
+   * Tool calls carry a thought signature in `extra_content.google.thought_signature` that must come back on
+   * the next turn (Gemini 3; Gemini API docs, "Thought signatures") [false].
+   */
+  thoughtSignatures?: boolean;
 }
 
 /**
@@ -172,7 +177,7 @@ const SPECS: ProviderSpec[] = [
     // The OpenAI-compatibility layer rejects fields it does not know ("Invalid JSON payload received.
     // Unknown name ...", 400); these are the OpenAI-only fields a translated request may carry.
     unsupportedParams: [...OPENAI_ONLY_PARAMS],
-    quirks: { strictMessageFields: true },
+    quirks: { strictMessageFields: true, thoughtSignatures: true },
   },
   {
     id: 'ollama',

@@ -371,6 +371,8 @@ export interface ChatToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  /** Gemini's per-call state (`{google: {thought_signature}}`), required back on the next turn. */
+  extra_content?: { google: { thought_signature: string } };
 }
 
 /** A Chat `messages` entry as the translator produces it. */

@@ -13,8 +13,11 @@
  *   tool_calls, `content_filter` -> content_filter, anything else (`eos`, ...) -> stop.
  * - `usage` (the final `choices: []` chunk with `stream_options.include_usage`): prompt tokens include
  *   cached ones (`prompt_tokens_details.cached_tokens`, or DeepSeek's `prompt_cache_hit_tokens`).
+ * - Gemini's per-call `extra_content.google.thought_signature` is folded into the call id (hub/call-id.ts),
+ *   so it comes back on the next turn.
  * A mid-stream `error` object is judged as a failure by the SSE reader (upstream-answer.ts) before this.
  */
+import { joinCallId, thoughtSignatureOf } from '../../hub/call-id';
 import type { HubEvent, HubFinishReason, HubUsage } from '../../hub/types';
 import type { ChatCompletion, ChatCompletionChunk, ChatToolCallDelta, ChatUsage } from '../../translate/types';
 import type { UpstreamDecoder } from '../types';
@@ -110,7 +113,7 @@ export class ChatDecoder implements UpstreamDecoder {
     const ev: Extract<HubEvent, { type: 'call' }> = { type: 'call', index: c.index };
     if (typeof tc.id === 'string' && tc.id) {
       c.id ??= tc.id;
-      ev.id = tc.id;
+      ev.id = joinCallId(tc.id, thoughtSignatureOf(tc));
     }
     const fn = tc.function;
     if (fn && typeof fn.name === 'string' && fn.name) ev.name = fn.name;
@@ -142,7 +145,7 @@ export function chatJsonToEvents(json: Record<string, unknown>): HubEvent[] {
         if (!name) continue;
         const args = typeof fn!.arguments === 'string' ? fn!.arguments : fn!.arguments && typeof fn!.arguments === 'object' ? safeJson(fn!.arguments) : '';
         const ev: Extract<HubEvent, { type: 'call' }> = { type: 'call', index: index++, name, arguments: args };
-        if (typeof tc.id === 'string' && tc.id) ev.id = tc.id;
+        if (typeof tc.id === 'string' && tc.id) ev.id = joinCallId(tc.id, thoughtSignatureOf(tc));
         out.push(ev);
       }
     }

@@ -12,7 +12,10 @@
  *   fields (`quirks.strictMessageFields` in config/providers.ts) or when `reasoning_content` is in
  *   `dropParamNames`;
  * - hub tool messages -> `role: "tool"` messages; the images/files a run of tool messages returned follow
- *   in one user message (Chat tool messages carry text only).
+ *   in one user message (Chat tool messages carry text only);
+ * - a call id carrying a thought signature (hub/call-id.ts) is sent as the provider's own id, with the
+ *   signature back in `extra_content.google.thought_signature` where the provider wants it
+ *   (`quirks.thoughtSignatures`: Gemini).
  *
  * Body policy: `extraBody` (deployment `litellm_params`) gives defaults, the client's values win (LiteLLM's
  * order); the output limit goes into the provider's `quirks.maxTokensField` (`max_completion_tokens` for
@@ -28,7 +31,8 @@
 import { quirksFor, type BodyQuirks } from '../../config/providers';
 import { GatewayError } from '../../errors';
 import type { HubMedia, HubMessage, HubPart, HubRequest } from '../../hub/types';
-import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatToolChoice } from '../../translate/types';
+import { splitCallId } from '../../hub/call-id';
+import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatToolCall, ChatToolChoice } from '../../translate/types';
 import { BUILDER_PARAMS, type BuildOptions, type BuiltRequest } from '../types';
 
 /** Params clients send by themselves; dropped (never an error) when the upstream rejects them. */
@@ -131,7 +135,12 @@ class ChatBuilder {
       case 'assistant': {
         const msg: AssistantMessage = { role: 'assistant', content: m.text };
         if (m.toolCalls?.length) {
-          msg.tool_calls = m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+          msg.tool_calls = m.toolCalls.map((c) => {
+            const { id, signature } = splitCallId(c.id);
+            const call: ChatToolCall = { id, type: 'function', function: { name: c.name, arguments: c.arguments } };
+            if (signature && this.quirks.thoughtSignatures) call.extra_content = { google: { thought_signature: signature } };
+            return call;
+          });
           const texts = (m.reasoning ?? []).map((r) => r.text).filter((t) => t);
           if (texts.length) {
             if (this.sendReasoning) msg.reasoning_content = texts.join('\n\n');
@@ -142,7 +151,7 @@ class ChatBuilder {
       }
       case 'tool':
         if (m.media?.length) attachments.push({ callId: m.callId, media: m.media });
-        return { role: 'tool', tool_call_id: m.callId, content: m.text };
+        return { role: 'tool', tool_call_id: splitCallId(m.callId).id, content: m.text };
     }
   }
 
