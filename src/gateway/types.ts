@@ -9,9 +9,10 @@
 
 /**
  * The wire protocol one deployment speaks upstream.
- * - `responses`: OpenAI Responses API (`POST {api_base}/responses`), passed through.
- * - `chat`: Chat Completions (`POST {api_base}/chat/completions`), translated from/to Responses.
- * - `messages`: Anthropic Messages (`POST {api_base}/v1/messages`); adapter not built yet (501).
+ * - `responses`: OpenAI Responses API (`POST {api_base}/responses`).
+ * A client on the deployment's own wire is relayed; any other door is translated (src/gateway/wires/).
+ * - `chat`: Chat Completions (`POST {api_base}/chat/completions`).
+ * - `messages`: Anthropic Messages (`POST {api_base}/v1/messages`), translated through the hub.
  * Named after Codex's own `wire_api` key.
  */
 export type WireApi = 'responses' | 'chat' | 'messages';

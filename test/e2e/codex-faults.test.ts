@@ -1,15 +1,16 @@
 /**
- * End to end with the REAL Codex CLI under the three upstream faults users meet most (issue 7):
+ * End to end with the REAL Codex CLI under the upstream faults users meet most (issue 7):
  *
  *   codex exec --json  ->  `node bin/codex-gateway.js serve` (child process)  ->  fault mocks
  *                                                                  (test/helpers/fault-upstream.ts)
  *
  * - a stalled upstream: Codex must not freeze; the fallback answers, or Codex stops with a clear timeout
  *   error, within the configured limits;
- * - a stream cut mid-way (connection reset, or a cut in the middle of an SSE line): the gateway ends the
- *   stream with `response.failed` (`server_error`), Codex retries the turn by itself, and the retry's
- *   answer is what the user gets;
- * - an overloaded upstream (529 / 503): the fallback alias answers.
+ * - a relayed stream cut in the middle of an SSE line: the gateway ends the stream with `response.failed`
+ *   (`server_error`), Codex retries the turn by itself, and the retry's answer is what the user gets.
+ *
+ * (A stream cut between events, and an overloaded upstream falling back to a chat alias, are rows of the
+ * table in codex.test.ts, over every upstream wire.)
  *
  * Codex's config is the gateway's own block (`request_max_retries = 1`, `stream_max_retries = 3`). Every
  * scenario has its own temp HOME, gateway process and mocks. Needs `npm run build` first (dist/cli.js).
@@ -156,22 +157,6 @@ describe('Codex CLI under upstream faults (real codex -> gateway process -> faul
     assertNoKeys(sc, r, s.keys);
   });
 
-  it('stream cut mid-way (chat upstream, connection reset after some text): Codex retries the response.failed and shows the second answer', async () => {
-    const s = await faultScenario({ wire: 'chat', always: 'healthy', enqueue: ['reset_mid_body'] });
-    sc = s.sc;
-    const r = await sc.run('primary', 'Say hello.');
-    assertRan(r);
-    assert.equal(r.exitCode, 0, describeRun(r));
-    const p = turns(s.primary);
-    assert.equal(p.length, 2, `one cut stream, then Codex's retry\n${describeRun(r)}`);
-    assert.equal(p[0]!.closedBy, 'mock-reset');
-    assert.ok(p[0]!.sentText.length > 0, 'some text went out before the cut');
-    assert.deepEqual(r.agentMessages, ['Hello from upstream0: all good.'], `only the complete answer is shown\n${describeRun(r)}`);
-    assert.ok(r.errors.some((m) => /reconnecting/i.test(m)), `Codex should report its retry\n${describeRun(r)}`);
-    assert.ok(r.durationMs <= MARGIN_MS + CODEX_OVERHEAD_MS, `Codex took ${r.durationMs} ms\n${describeRun(r)}`);
-    assertNoKeys(sc, r, s.keys);
-  });
-
   it('stream cut in the middle of an SSE line (Responses upstream, passed through): Codex retries and shows the second answer', async () => {
     const s = await faultScenario({ wire: 'responses', always: 'healthy', enqueue: ['cut_mid_line'] });
     sc = s.sc;
@@ -183,34 +168,6 @@ describe('Codex CLI under upstream faults (real codex -> gateway process -> faul
     assert.deepEqual(r.agentMessages, ['Hello from upstream0: all good.'], `only the complete answer is shown\n${describeRun(r)}`);
     assert.ok(r.errors.some((m) => /reconnecting/i.test(m)), `Codex should report its retry\n${describeRun(r)}`);
     assert.ok(r.durationMs <= MARGIN_MS + CODEX_OVERHEAD_MS, `Codex took ${r.durationMs} ms\n${describeRun(r)}`);
-    assertNoKeys(sc, r, s.keys);
-  });
-
-  it('overloaded upstream (HTTP 529, Responses wire): the fallback (chat wire) answers', async () => {
-    const s = await faultScenario({ wire: 'responses', always: 'http_529' }, { wire: 'chat' });
-    sc = s.sc;
-    const r = await sc.run('primary', 'Say hello.');
-    assertRan(r);
-    assert.equal(r.exitCode, 0, describeRun(r));
-    assert.deepEqual(r.agentMessages, ['Hello from upstream1: all good.'], describeRun(r));
-    assert.equal(turns(s.primary).length, NUM_RETRIES + 1, `the primary is retried once, then the fallback serves\n${describeRun(r)}`);
-    assert.equal(turns(s.backup!).length, 1, describeRun(r));
-    assert.ok(!r.errors.some((m) => /reconnecting/i.test(m)), `Codex should not need to retry\n${describeRun(r)}`);
-    assert.ok(r.durationMs <= NUM_RETRIES * BACKOFF_MAX_MS + MARGIN_MS + CODEX_OVERHEAD_MS, `Codex took ${r.durationMs} ms\n${describeRun(r)}`);
-    assertNoKeys(sc, r, s.keys);
-  });
-
-  it('overloaded upstream (HTTP 503, chat wire): the fallback (Responses wire) answers', async () => {
-    const s = await faultScenario({ wire: 'chat', always: 'http_503' }, { wire: 'responses' });
-    sc = s.sc;
-    const r = await sc.run('primary', 'Say hello.');
-    assertRan(r);
-    assert.equal(r.exitCode, 0, describeRun(r));
-    assert.deepEqual(r.agentMessages, ['Hello from upstream1: all good.'], describeRun(r));
-    assert.equal(turns(s.primary).length, NUM_RETRIES + 1, describeRun(r));
-    assert.equal(turns(s.backup!).length, 1, describeRun(r));
-    assert.ok(!r.errors.some((m) => /reconnecting/i.test(m)), `Codex should not need to retry\n${describeRun(r)}`);
-    assert.ok(r.durationMs <= NUM_RETRIES * BACKOFF_MAX_MS + MARGIN_MS + CODEX_OVERHEAD_MS, `Codex took ${r.durationMs} ms\n${describeRun(r)}`);
     assertNoKeys(sc, r, s.keys);
   });
 });

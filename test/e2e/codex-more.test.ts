@@ -1,14 +1,14 @@
 /**
- * More end-to-end scenarios with the REAL Codex CLI (npm `@openai/codex`, version pinned in package.json),
- * beyond the Chat Completions basics of codex.test.ts:
+ * End-to-end scenarios with the REAL Codex CLI (npm `@openai/codex`, version pinned in package.json) that
+ * belong to one wire or one pairing of wires. What every upstream wire must do (text, tool round trips,
+ * apply_patch, parallel calls, reasoning, 429, fallback, 401, Ctrl-C) is the table of codex.test.ts.
  *
  *   codex exec --json  ->  `node bin/codex-gateway.js serve` (child process)  ->  mock upstream(s)
  *
- * - a Responses API upstream (`wire_api: responses`, passed through): streamed text, a function-call
- *   round trip, and the gateway's own `cgw1:` reasoning items kept away from it after a fallback from a
- *   chat upstream;
- * - DeepSeek-style `reasoning_content` carried back on the assistant message that made the tool call;
- * - Codex killed mid-stream: the upstream request is aborted;
+ * - after a fallback from a chat upstream in the middle of a tool loop, the gateway's own `cgw1:`
+ *   reasoning items are kept away from the Responses and Anthropic upstreams (for Anthropic, thinking stays
+ *   off for that loop), while the call and its output are kept;
+ * - Codex killed (SIGKILL) mid-stream: the upstream request is aborted;
  * - `codex exec -i <png>`: the image reaches a chat upstream as an `image_url` data URL;
  * - `codex exec resume --last`: the second run resends the first run's history.
  *
@@ -20,22 +20,18 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
+import { UPSTREAMS } from '../../src/gateway/wires/registry';
 import { REPO_ROOT, describeRun, testToken } from '../helpers/codex';
-import { MockUpstream, chatText, chatToolCalls, errorReply, responsesText, type Reply } from '../helpers/mock-upstream';
-import { RUN_TIMEOUT_MS, assertRan, configYaml, deployment, startScenario, type Scenario } from '../helpers/scenario';
+import { fakeKey } from '../helpers/gateway';
+import { MockUpstream, chatText, chatToolCalls, errorReply, type Reply } from '../helpers/mock-upstream';
+import { RUN_TIMEOUT_MS, assertRan, configYaml, deployment, startScenario, startScenarioOver, type Closable, type Scenario } from '../helpers/scenario';
+import { MESSAGES_KIT, RESPONSES_KIT, type WireMock } from './wire-kits';
 
 /** Text of a Chat Completions message's content (string or parts). */
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return content.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join('');
   return '';
-}
-
-/** Text of a Responses input item (`message` content parts, `function_call_output` output). */
-function itemText(item: any): string {
-  if (typeof item?.output === 'string') return item.output;
-  const parts = Array.isArray(item?.content) ? item.content : Array.isArray(item?.output) ? item.output : [];
-  return parts.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join('');
 }
 
 /** The shell tool Codex offers and the JSON arguments that run `command` with it. */
@@ -56,14 +52,6 @@ function chatShellCall(callId: string, command: string, reasoning?: string): Rep
   };
 }
 
-/** Responses API reply whose output is one `function_call` to Codex's shell tool (Responses tool shape). */
-function responsesShellCall(callId: string, command: string): Reply {
-  return (req, res) => {
-    const tools = (req.body.tools ?? []).filter((t: any) => t.type === 'function').map((t: any) => ({ name: t.name, parameters: t.parameters }));
-    return responsesText('', { toolCalls: [{ id: callId, ...shellCall(tools, command) }], chunkSize: 9 })(req, res);
-  };
-}
-
 /**
  * A streamed Chat Completions answer that sends the role chunk and `pieces` as content deltas, calls
  * `onSent` once they are handed to the socket, then never finishes (for abort tests). Resolves when the
@@ -78,27 +66,6 @@ function chatStreamThenHang(pieces: string[], onSent: () => void): Reply {
       const frame = (delta: Record<string, unknown>) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] })}\n\n`;
       let out = frame({ role: 'assistant', content: '' });
       for (const p of pieces) out += frame({ content: p });
-      res.write(out, () => onSent());
-    });
-}
-
-/**
- * A streamed Responses answer (`response.created`, `response.output_item.added` for a message,
- * `response.content_part.added`, one `response.output_text.delta` per piece) that calls `onSent` once
- * those are handed to the socket, then never finishes. Resolves when the client closes the connection.
- */
-function responsesStreamThenHang(pieces: string[], onSent: () => void): Reply {
-  return (req, res) =>
-    new Promise<void>((resolve) => {
-      res.on('close', () => resolve());
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      const response = { id: 'resp_e2e_hang', object: 'response', created_at: Math.floor(Date.now() / 1000), status: 'in_progress', model: String(req.body.model), output: [] };
-      let seq = 0;
-      const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
-      let out = ev('response.created', { response });
-      out += ev('response.output_item.added', { output_index: 0, item: { type: 'message', id: 'msg_e2e_hang', status: 'in_progress', role: 'assistant', content: [] } });
-      out += ev('response.content_part.added', { item_id: 'msg_e2e_hang', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
-      for (const p of pieces) out += ev('response.output_text.delta', { item_id: 'msg_e2e_hang', output_index: 0, content_index: 0, delta: p, logprobs: [] });
       res.write(out, () => onSent());
     });
 }
@@ -145,6 +112,8 @@ async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
 describe('Codex CLI end to end, more features (real codex -> gateway process -> mock upstreams)', function () {
   this.timeout(2 * RUN_TIMEOUT_MS + 60_000);
   let sc: Scenario | undefined;
+  /** A scenario over mocks of several kinds (stopped after each test like `sc`). */
+  let mixed: Scenario<Closable> | undefined;
 
   before(function () {
     if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run "npm run build" before the e2e tests.');
@@ -153,181 +122,98 @@ describe('Codex CLI end to end, more features (real codex -> gateway process -> 
   afterEach(async () => {
     await sc?.stop();
     sc = undefined;
+    await mixed?.stop();
+    mixed = undefined;
   });
 
-  describe('a Responses API upstream (wire_api: responses, passed through)', () => {
-    it('1a) streams a text answer with a reasoning summary; the request reaches /responses untranslated', async () => {
-      const upKey = testToken('upstream');
-      sc = await startScenario(
-        [upKey],
-        ([up], token) => configYaml([deployment('gpt', 'openai/gpt-4.1-mini', up, 'OPENAI_API_KEY', 'responses', ['supports_reasoning: true'])], token),
-        { OPENAI_API_KEY: upKey },
-      );
-      const [up] = sc.upstreams;
-      up.enqueue(responsesText('Hello from the Responses upstream, streamed.', { reasoning: 'A greeting is wanted.', chunkSize: 6 }));
+  // A cross-wire pairing, run for each wire that can take over from a chat upstream mid tool loop.
+  describe('a fallback from a chat upstream in the middle of a tool loop (mixed history)', () => {
+    for (const kit of [RESPONSES_KIT, MESSAGES_KIT]) {
+      const title = `1) [${kit.wire}] the gateway's own cgw1: reasoning from the chat turn stays off the ${kit.wire} upstream; the call and its output are kept`;
+      if (!(kit.wire in UPSTREAMS)) {
+        // Listed, not passed: mocha counts a test without a body as pending (the reporter's "skipped").
+        it(`${title} PENDING: no UPSTREAMS.${kit.wire} adapter in src/gateway/wires/registry.ts yet`);
+        continue;
+      }
+      it(title, async () => {
+        const chatKey = fakeKey('upchat');
+        const key = fakeKey(`up${kit.wire}`);
+        const chat = await MockUpstream.start({ name: 'chat', apiKey: chatKey });
+        let target: WireMock;
+        try {
+          target = await kit.start(key);
+        } catch (e) {
+          await chat.close();
+          throw e;
+        }
+        mixed = await startScenarioOver<Closable>(
+          [chat, target],
+          (token) =>
+            configYaml(
+              [
+                deployment('thinker', 'deepseek/deepseek-reasoner', chat, 'DEEPSEEK_API_KEY', 'chat', ['supports_reasoning: true']),
+                deployment('target', kit.model, target.apiBase, kit.keyEnv, kit.wireApi, ['supports_reasoning: true']),
+              ],
+              token,
+              ['num_retries: 0', 'retry_after: 0', 'fallbacks: [{"thinker": ["target"]}]'],
+            ),
+          { DEEPSEEK_API_KEY: chatKey, [kit.keyEnv]: key },
+        );
+        const thought = 'I should list the directory with a shell command first.';
+        // Turn 1 on the chat upstream: reasoning_content, then a tool call. Every later request there fails,
+        // so the router falls back to the other upstream for the follow-up request.
+        chat.enqueue(chatShellCall('call_e2e_mixed_1', 'echo mixed-history', thought));
+        chat.setFallback(errorReply(503, { error: { message: 'overloaded (mock)', type: 'server_error', param: null, code: null } }));
+        target.text('Done: it printed mixed-history.');
 
-      const r = await sc.run('gpt', 'Say hello.');
-      assertRan(r);
-      assert.ok(r.agentMessages.includes('Hello from the Responses upstream, streamed.'), `agent_message missing\n${describeRun(r)}`);
-      assert.equal(r.exitCode, 0, describeRun(r));
-      const reasoning = r.events.find((e) => e.type === 'item.completed' && e.item?.type === 'reasoning');
-      assert.equal(reasoning?.item?.text, 'A greeting is wanted.', `reasoning summary missing\n${describeRun(r)}`);
+        const r = await mixed.run('thinker', 'Run echo mixed-history.');
+        assertRan(r);
+        assert.deepEqual(r.agentMessages, ['Done: it printed mixed-history.'], `final answer missing\n${describeRun(r)}`);
+        const reasoning = r.events.find((e) => e.type === 'item.completed' && e.item?.type === 'reasoning');
+        assert.equal(reasoning?.item?.text, thought, `turn-1 reasoning not shown\n${describeRun(r)}`);
 
-      assert.equal(up.requestsTo('/chat/completions').length, 0, 'no Chat Completions request');
-      const reqs = up.requestsTo('/responses');
-      assert.equal(reqs.length, 1, 'one upstream request');
-      const q = reqs[0];
-      assert.equal(q.path, '/v1/responses');
-      assert.equal(q.headers.authorization, `Bearer ${upKey}`);
-      assert.equal(q.body.model, 'gpt-4.1-mini', 'the alias is replaced by the upstream model name');
-      assert.equal(q.body.stream, true);
-      assert.ok(Array.isArray(q.body.input), 'Responses `input` array passed through');
-      assert.equal(q.body.input[0].role, 'developer', 'Codex system prompt is the first input item');
-      assert.ok(
-        q.body.input.some((i: any) => i.type === 'message' && i.role === 'user' && /Say hello\./.test(itemText(i))),
-        `user prompt missing: ${JSON.stringify(q.body.input).slice(0, 1500)}`,
-      );
-      // Passed through, not translated: Codex's Responses-only tool types and fields arrive as sent.
-      const tools: any[] = q.body.tools ?? [];
-      assert.ok(
-        tools.some((t) => t.type === 'custom' && t.name === 'apply_patch'),
-        `apply_patch should stay a custom tool: ${tools.map((t) => `${t.type}:${t.name}`).join(', ')}`,
-      );
-      assert.ok(tools.some((t) => t.type === 'function' && typeof t.name === 'string' && t.parameters), 'function tools in the Responses shape');
-      assert.deepEqual(q.body.include, ['reasoning.encrypted_content']);
-      assert.equal(q.body.store, false);
-    });
+        // Codex resent the gateway-made reasoning item: the failed chat attempt translated it back.
+        const chats = chat.requestsTo('/chat/completions');
+        assert.ok(chats.length >= 2, `the chat upstream was tried for the follow-up (${chats.length} requests)`);
+        const retried = chats[1]!.body.messages.find((m: any) => m.role === 'assistant' && Array.isArray(m.tool_calls));
+        assert.equal(retried?.reasoning_content, thought, 'Codex sent the cgw1: reasoning item back (seen on the chat attempt)');
 
-    it('1b) runs a function_call round trip: the next request carries function_call and function_call_output', async () => {
-      const upKey = testToken('upstream');
-      sc = await startScenario(
-        [upKey],
-        ([up], token) => configYaml([deployment('gpt', 'openai/gpt-4.1-mini', up, 'OPENAI_API_KEY', 'responses')], token),
-        { OPENAI_API_KEY: upKey },
-      );
-      const [up] = sc.upstreams;
-      up.enqueue(responsesShellCall('call_e2e_resp_1', 'echo hello-from-responses-tool'), responsesText('It printed hello-from-responses-tool.'));
-
-      const r = await sc.run('gpt', 'Run echo hello-from-responses-tool and report.');
-      assertRan(r);
-      assert.ok(r.agentMessages.includes('It printed hello-from-responses-tool.'), `final answer missing\n${describeRun(r)}`);
-      const exec = r.events.find((e) => e.type === 'item.completed' && e.item?.type === 'command_execution');
-      assert.ok(exec, `no command_execution item\n${describeRun(r)}`);
-      assert.match(String(exec.item!.aggregated_output), /hello-from-responses-tool/);
-
-      const reqs = up.requestsTo('/responses');
-      assert.equal(reqs.length, 2, 'two upstream requests (function call, then the answer)');
-      const input: any[] = reqs[1].body.input;
-      const call = input.find((i) => i.type === 'function_call');
-      assert.ok(call, `no function_call item in the second request: ${JSON.stringify(input).slice(-2000)}`);
-      assert.equal(call.call_id, 'call_e2e_resp_1');
-      assert.match(call.arguments, /echo hello-from-responses-tool/);
-      const out = input.find((i) => i.type === 'function_call_output');
-      assert.ok(out, 'no function_call_output item in the second request');
-      assert.equal(out.call_id, 'call_e2e_resp_1');
-      assert.match(itemText(out), /hello-from-responses-tool/);
-      assert.ok(input.indexOf(out) > input.indexOf(call), 'the output follows its call');
-    });
-
-    it("1c) after a fallback from a chat upstream, the gateway's own cgw1: reasoning items are not forwarded to the Responses upstream", async () => {
-      const chatKey = testToken('upchat');
-      const respKey = testToken('upresp');
-      sc = await startScenario(
-        [chatKey, respKey],
-        ([chat, resp], token) =>
-          configYaml(
-            [
-              deployment('thinker', 'deepseek/deepseek-reasoner', chat, 'DEEPSEEK_API_KEY', 'chat', ['supports_reasoning: true']),
-              deployment('gpt', 'openai/gpt-4.1-mini', resp, 'OPENAI_API_KEY', 'responses', ['supports_reasoning: true']),
-            ],
-            token,
-            ['num_retries: 0', 'retry_after: 0', 'fallbacks: [{"thinker": ["gpt"]}]'],
-          ),
-        { DEEPSEEK_API_KEY: chatKey, OPENAI_API_KEY: respKey },
-      );
-      const [chat, resp] = sc.upstreams;
-      const thought = 'I should list the directory with a shell command first.';
-      // Turn 1 on the chat upstream: reasoning_content, then a tool call. Every later request there fails,
-      // so the router falls back to the Responses upstream for the follow-up request.
-      chat.enqueue(chatShellCall('call_e2e_mixed_1', 'echo mixed-history', thought));
-      chat.setFallback(errorReply(503, { error: { message: 'overloaded (mock)', type: 'server_error', param: null, code: null } }));
-      resp.enqueue(responsesText('Done: it printed mixed-history.'));
-
-      const r = await sc.run('thinker', 'Run echo mixed-history.');
-      assertRan(r);
-      assert.ok(r.agentMessages.includes('Done: it printed mixed-history.'), `final answer missing\n${describeRun(r)}`);
-      const reasoning = r.events.find((e) => e.type === 'item.completed' && e.item?.type === 'reasoning');
-      assert.equal(reasoning?.item?.text, thought, `turn-1 reasoning not shown\n${describeRun(r)}`);
-
-      // Codex resent the gateway-made reasoning item: the failed chat attempt translated it back.
-      const chats = chat.requestsTo('/chat/completions');
-      assert.ok(chats.length >= 2, `the chat upstream was tried for the follow-up (${chats.length} requests)`);
-      const retried = chats[1].body.messages.find((m: any) => m.role === 'assistant' && Array.isArray(m.tool_calls));
-      assert.equal(retried?.reasoning_content, thought, 'Codex sent the cgw1: reasoning item back (seen on the chat attempt)');
-
-      const resps = resp.requestsTo('/responses');
-      assert.equal(resps.length, 1, 'the follow-up went to the Responses upstream');
-      const input: any[] = resps[0].body.input;
-      assert.ok(input.some((i) => i.type === 'function_call' && i.call_id === 'call_e2e_mixed_1'), 'the function_call is kept');
-      assert.ok(input.some((i) => i.type === 'function_call_output' && i.call_id === 'call_e2e_mixed_1'), 'the function_call_output is kept');
-      const own = input.filter((i) => i.type === 'reasoning' && typeof i.encrypted_content === 'string' && i.encrypted_content.startsWith('cgw1:'));
-      assert.deepEqual(own, [], 'no cgw1: reasoning item reaches a Responses upstream');
-      assert.ok(!JSON.stringify(input).includes('cgw1:'), 'no cgw1: blob anywhere in the forwarded input');
-    });
+        const qs = target.requests();
+        assert.equal(qs.length, 1, `the follow-up went to the ${kit.wire} upstream`);
+        const q = qs[0]!;
+        assert.deepEqual(q.problems, [], `the ${kit.wire} request broke the wire's rules`);
+        const call = q.calls.find((c) => c.id === 'call_e2e_mixed_1');
+        assert.ok(call, 'the call is kept');
+        assert.match(call.text, /echo mixed-history/);
+        const out = q.results.find((x) => x.id === 'call_e2e_mixed_1');
+        assert.ok(out && out.at > call.at, 'the output is kept, after its call');
+        assert.match(out.output, /mixed-history/);
+        assert.deepEqual(q.reasoning, [], `no reasoning reaches the ${kit.wire} upstream (it could not verify the chat's)`);
+        assert.ok(!/cgw[12]:/.test(JSON.stringify(q.body)), 'no cgw1:/cgw2: blob anywhere in the forwarded request');
+        // Anthropic: thinking cannot start inside a tool loop that began without a signed thinking block.
+        if (kit.wire === 'messages') assert.ok(q.body.thinking === undefined || q.body.thinking.type === 'disabled', `thinking should be off: ${JSON.stringify(q.body.thinking)}`);
+      });
+    }
   });
 
-  it('2) DeepSeek reasoning across a tool call: the assistant message with tool_calls carries the same reasoning_content', async () => {
-    const upKey = testToken('upstream');
-    sc = await startScenario(
-      [upKey],
-      ([up], token) => configYaml([deployment('ds', 'deepseek/deepseek-reasoner', up, 'DEEPSEEK_API_KEY', 'chat', ['supports_reasoning: true'])], token),
-      { DEEPSEEK_API_KEY: upKey },
-    );
-    const [up] = sc.upstreams;
-    const thought = 'The user wants the date.\nRunning `echo` is the safe way to show it.';
-    up.enqueue(chatShellCall('call_e2e_ds_1', 'echo reasoning-then-tool', thought), chatText('The tool said reasoning-then-tool.', { reasoning: 'Now answer.' }));
-
-    const r = await sc.run('ds', 'Run echo reasoning-then-tool.');
-    assertRan(r);
-    assert.ok(r.agentMessages.includes('The tool said reasoning-then-tool.'), `final answer missing\n${describeRun(r)}`);
-    assert.equal(r.exitCode, 0, describeRun(r));
-
-    const chats = up.requestsTo('/chat/completions');
-    assert.equal(chats.length, 2);
-    const msgs: any[] = chats[1].body.messages;
-    const asst = msgs.filter((m) => m.role === 'assistant' && Array.isArray(m.tool_calls));
-    assert.equal(asst.length, 1, `one assistant tool-call message: ${JSON.stringify(msgs.slice(-4)).slice(0, 2000)}`);
-    assert.equal(asst[0].tool_calls[0].id, 'call_e2e_ds_1');
-    assert.equal(asst[0].reasoning_content, thought, 'reasoning_content is sent back verbatim with the tool call (DeepSeek thinking mode requires it)');
-    const toolMsg = msgs.find((m) => m.role === 'tool' && m.tool_call_id === 'call_e2e_ds_1');
-    assert.ok(toolMsg, 'tool result present');
-    assert.match(contentText(toolMsg.content), /reasoning-then-tool/);
-    // The reasoning is not duplicated into a separate assistant message or into content.
-    assert.ok(!msgs.some((m) => m !== asst[0] && m.role === 'assistant' && contentText(m.content).includes('safe way to show it')), 'reasoning leaked into another message');
-    assert.ok(!contentText(asst[0].content).includes('safe way to show it'), 'reasoning leaked into content');
-  });
-
-  // Ctrl-C in a terminal sends SIGINT to the whole foreground process group; SIGKILL stands for a crash.
-  const abortCases: { label: string; signal: NodeJS.Signals; wire: 'chat' | 'responses' }[] = [
-    { label: '3a', signal: 'SIGINT', wire: 'chat' },
-    { label: '3b', signal: 'SIGKILL', wire: 'chat' },
-    { label: '3c', signal: 'SIGINT', wire: 'responses' },
-  ];
-  for (const { label, signal, wire } of abortCases) {
-    it(`${label}) Codex stopped mid-stream with ${signal} (${wire} upstream): the gateway aborts the upstream request within seconds`, async () => {
+  // SIGINT (Ctrl-C) on every wire is a row of the table in codex.test.ts; SIGKILL stands for a crash.
+  {
+    const signal: NodeJS.Signals = 'SIGKILL';
+    const wire = 'chat';
+    it(`3) Codex killed mid-stream with ${signal} (${wire} upstream): the gateway aborts the upstream request within seconds`, async () => {
       const upKey = testToken('upstream');
-      const model = wire === 'chat' ? 'deepseek/deepseek-chat' : 'openai/gpt-4.1-mini';
+      const model = 'deepseek/deepseek-chat';
       sc = await startScenario(
         [upKey],
         ([up], token) => configYaml([deployment('slow', model, up, 'UPSTREAM_API_KEY', wire)], token),
         { UPSTREAM_API_KEY: upKey },
       );
       const [up] = sc.upstreams;
-      const endpoint = wire === 'chat' ? '/chat/completions' : '/responses';
+      const endpoint = '/chat/completions';
       let sent!: () => void;
       const deltasSent = new Promise<void>((r) => (sent = r));
       const pieces = ['The answer ', 'is coming ', 'slowly'];
-      up.enqueue(wire === 'chat' ? chatStreamThenHang(pieces, () => sent()) : responsesStreamThenHang(pieces, () => sent()));
+      up.enqueue(chatStreamThenHang(pieces, () => sent()));
 
       const codex = await sc.start('slow', 'Tell me a long story.');
       let waitTimer: NodeJS.Timeout | undefined;

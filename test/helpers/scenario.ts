@@ -29,11 +29,17 @@ export const RUN_TIMEOUT_MS = 120_000;
 /** Extra options of one Codex run in a scenario. */
 export type RunExtra = Pick<CodexRunOptions, 'args' | 'ephemeral'>;
 
+/** Anything a scenario started and closes in {@link Scenario.stop}: a mock upstream of any wire. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
 /** Everything one scenario starts; {@link Scenario.stop} tears it all down. */
-export interface Scenario {
+export interface Scenario<U extends Closable = MockUpstream> {
   dirs: TempDirs;
   gateway: GatewayProcess;
-  upstreams: MockUpstream[];
+  /** The scenario's upstream mocks, in the order given (closed by {@link Scenario.stop}). */
+  upstreams: U[];
   /** The gateway token (general_settings.master_key), also in the token file Codex reads. */
   token: string;
   /** Writes Codex's config.toml for `model` and runs `codex exec` with `prompt` to the end. */
@@ -44,8 +50,8 @@ export interface Scenario {
 }
 
 /**
- * Starts one mock upstream per key, a gateway process with `yaml(upstreams, token)` as config, and prepares
- * Codex (token file, config block with the gateway's catalog).
+ * Starts one {@link MockUpstream} (OpenAI wires) per key, a gateway process with `yaml(upstreams, token)` as
+ * config, and prepares Codex (token file, config block with the gateway's catalog).
  * @param upstreamKeys one provider key per mock (the mock answers 401 to any other key).
  */
 export async function startScenario(
@@ -53,25 +59,44 @@ export async function startScenario(
   yaml: (ups: MockUpstream[], token: string) => string,
   gatewayEnv: Record<string, string>,
 ): Promise<Scenario> {
-  const dirs = await makeTempDirs();
   const upstreams: MockUpstream[] = [];
-  let gateway: GatewayProcess | undefined;
   try {
     for (let i = 0; i < upstreamKeys.length; i++) upstreams.push(await MockUpstream.start({ name: `upstream${i}`, apiKey: upstreamKeys[i] }));
+  } catch (e) {
+    await Promise.all(upstreams.map((u) => u.close()));
+    throw e;
+  }
+  return startScenarioOver(upstreams, (token) => yaml(upstreams, token), gatewayEnv);
+}
+
+/**
+ * Like {@link startScenario}, for upstream mocks of any kind the caller already started (an
+ * {@link MockUpstream}, an Anthropic mock, ...): the scenario owns them from here on and closes them in
+ * `stop()`, also when the gateway fails to start (then this rejects).
+ * @param yaml the gateway's config.yaml for the generated gateway token.
+ * @param gatewayEnv the gateway process's extra environment (provider keys by variable name).
+ */
+export async function startScenarioOver<U extends Closable>(upstreams: U[], yaml: (token: string) => string, gatewayEnv: Record<string, string>): Promise<Scenario<U>> {
+  const closeUpstreams = () => Promise.all(upstreams.map((u) => u.close())).then(() => undefined);
+  let dirs: TempDirs | undefined;
+  let gateway: GatewayProcess | undefined;
+  try {
+    dirs = await makeTempDirs();
     const token = testToken('gateway');
-    gateway = await startGatewayProcess({ dirs, configYaml: yaml(upstreams, token), env: gatewayEnv });
+    gateway = await startGatewayProcess({ dirs, configYaml: yaml(token), env: gatewayEnv });
     const tokenFile = join(dirs.home, 'gateway-token');
     await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
     const gw = gateway;
+    const d = dirs;
     const options = (model: string, prompt: string, extra: RunExtra = {}): CodexRunOptions => ({
-      dirs,
+      dirs: d,
       configToml: testCodexConfig(codexConfigBlock({ baseUrl: gw.baseUrl, model, tokenFile, catalogUrl: `${gw.baseUrl}/codex/models` })),
       prompt,
       timeoutMs: RUN_TIMEOUT_MS,
       ...extra,
     });
     return {
-      dirs,
+      dirs: d,
       gateway: gw,
       upstreams,
       token,
@@ -79,27 +104,38 @@ export async function startScenario(
       start: (model, prompt, extra) => startCodexExec(options(model, prompt, extra)),
       stop: async () => {
         await gw.stop();
-        await Promise.all(upstreams.map((u) => u.close()));
-        await dirs.cleanup();
+        await closeUpstreams();
+        await d.cleanup();
       },
     };
   } catch (e) {
     await gateway?.stop();
-    await Promise.all(upstreams.map((u) => u.close()));
-    await dirs.cleanup();
+    await closeUpstreams();
+    await dirs?.cleanup();
     throw e;
   }
 }
 
-/** One deployment in config.yaml pointing at a mock; `extraInfo` lines go under `model_info`. */
-export function deployment(alias: string, model: string, up: MockUpstream, keyEnv: string, wire: 'chat' | 'responses', extraInfo: string[] = []): string {
+/**
+ * One deployment in config.yaml pointing at a mock (`up.baseUrl`, or the `api_base` text itself);
+ * `wire` becomes `wire_api` (undefined: none, the provider's default wire); `extraInfo` lines go under
+ * `model_info`.
+ */
+export function deployment(
+  alias: string,
+  model: string,
+  up: { baseUrl: string } | string,
+  keyEnv: string,
+  wire: 'chat' | 'responses' | 'messages' | undefined,
+  extraInfo: string[] = [],
+): string {
   return [
     `  - model_name: ${alias}`,
     `    litellm_params:`,
     `      model: ${model}`,
-    `      api_base: ${up.baseUrl}`,
+    `      api_base: ${typeof up === 'string' ? up : up.baseUrl}`,
     `      api_key: os.environ/${keyEnv}`,
-    `      wire_api: ${wire}`,
+    ...(wire === undefined ? [] : [`      wire_api: ${wire}`]),
     `    model_info:`,
     `      max_input_tokens: 64000`,
     ...extraInfo.map((l) => `      ${l}`),
