@@ -394,7 +394,6 @@ async function attempt(
   let wire: Wire = deps.learnedWire.wireOf(d);
   const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
-  const accept = stream ? 'text/event-stream' : 'application/json';
   const opts = {
     model: d.model,
     provider: d.provider,
@@ -411,7 +410,7 @@ async function attempt(
     const relayed = UPSTREAMS[wire].relayBody(up, { ...opts, alias: d.alias, providerName: facts.providerName });
     let res: UpstreamResponse | undefined;
     try {
-      res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(relayed), signal, headersTimeout(d, stream), key, 0);
+      res = await send(deps, d, wire, relayed, stream, signal, key);
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit) throw e;
       deps.learnedWire.learn(d, 'chat');
@@ -424,7 +423,7 @@ async function attempt(
   const adapter = UPSTREAMS[wire];
   const built = adapter.build(hub, opts);
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
-  const res = await postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, accept, wire), JSON.stringify(built.body), signal, headersTimeout(d, stream), key, 0);
+  const res = await send(deps, d, wire, built.body, stream, signal, key);
   const got = await receive(rt, d, judged(wire), res, stream, t0, key, signal);
   if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
   const failure = adapter.firstEventsFailure?.(got.reader!.firstEvents, key);
@@ -433,6 +432,33 @@ async function attempt(
     throw failure;
   }
   return { wire, hub, key, ...got };
+}
+
+/** Body fields that carry a reasoning effort, per wire (what a model without reasoning may reject). */
+const EFFORT_FIELDS: Readonly<Record<Wire, readonly string[]>> = { chat: ['reasoning_effort'], responses: ['reasoning'], messages: [] };
+
+/**
+ * Sends one upstream request. A deployment that rejects the reasoning-effort field (HTTP 400 naming
+ * "reasoning": a model without reasoning, after Codex sent `reasoning_effort: "none"` from its /model
+ * picker) is sent the same request again at once without it, and that is remembered for the deployment
+ * (issue: a field the user never chose must not fail the turn).
+ * @throws UpstreamError as {@link postJson}.
+ */
+async function send(deps: ProxyDeps, d: Deployment, wire: Wire, body: Record<string, unknown>, stream: boolean, signal: AbortSignal, key: string | undefined): Promise<UpstreamResponse> {
+  const fields = EFFORT_FIELDS[wire].filter((f) => body[f] !== undefined);
+  const post = () => postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json', wire), JSON.stringify(body), signal, headersTimeout(d, stream), key, 0);
+  if (fields.length && deps.learnedWire.rejectsEffort(d)) for (const f of fields) delete body[f];
+  else if (fields.length) {
+    try {
+      return await post();
+    } catch (e) {
+      if (!(e instanceof UpstreamError) || e.kind !== 'bad_request' || !/reasoning/i.test(e.message)) throw e;
+      deps.learnedWire.learnRejectsEffort(d);
+      deps.logger.warn(`deployment ${d.id} (${d.provider}) rejected the reasoning effort (${e.message.slice(0, 200)}): sending it without ${fields.join(', ')} from now on`);
+      for (const f of fields) delete body[f];
+    }
+  }
+  return post();
 }
 
 /** The judge of a wire's answers (see upstream-answer.ts). */

@@ -416,6 +416,24 @@ gateway_settings:
       }
     });
 
+    it("sends the request again without reasoning_effort when the model rejects it, and remembers that (Codex's effort \"none\")", async () => {
+      const rejects = errorReply(400, { error: { message: "Unrecognized request argument supplied: reasoning_effort", type: 'invalid_request_error', param: 'reasoning_effort', code: null } });
+      const seen = chatUp.requests.length;
+      chatUp.enqueue(rejects);
+      chatUp.enqueue(chatText('answered without effort'));
+      const r = await client(g).responses.create({ model: 'ds', input: 'hi', reasoning: { effort: 'none' } as never });
+      assert.equal(r.output_text, 'answered without effort');
+      const [first, second] = chatUp.requests.slice(seen);
+      assert.equal(first.body.reasoning_effort, 'none');
+      assert.equal(second.body.reasoning_effort, undefined);
+      assert.ok(g.logs.some((l) => /rejected the reasoning effort/.test(l)), 'the gateway says what it did');
+      // Remembered: the next request leaves the field out at once.
+      chatUp.enqueue(chatText('again'));
+      await client(g).chat.completions.create({ model: 'ds', messages: [{ role: 'user', content: 'hi' }], reasoning_effort: 'low' } as never);
+      assert.equal(chatUp.requests.at(-1)!.body.reasoning_effort, undefined);
+      assert.equal(chatUp.requests.length, seen + 3);
+    });
+
     it('says which key an upstream rejected, never the key itself', async () => {
       backupUp.enqueue(errorReply(401, { error: { message: `Incorrect API key provided: ${keys.BACKUP_KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
       await assert.rejects(client(g).responses.create({ model: 'backup', input: 'hi' }), (e: any) => {
