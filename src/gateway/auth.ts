@@ -71,7 +71,17 @@ export class BearerCheck {
     if (!header || header.length < 8) return false;
     // RFC 6750 §2.1: the scheme is case-insensitive.
     if (header.slice(0, 7).toLowerCase() !== 'bearer ') return false;
-    const got = createHash('sha256').update(header.slice(7).trim()).digest();
+    return this.verifyKey(header.slice(7).trim());
+  }
+
+  /**
+   * @param key a bare token, e.g. an `x-api-key` header value (Anthropic's auth header, which Claude Code
+   *   sends for `ANTHROPIC_API_KEY` and an `apiKeyHelper`), compared in constant time.
+   * @returns true when it is the expected token.
+   */
+  verifyKey(key: string | undefined): boolean {
+    if (!key) return false;
+    const got = createHash('sha256').update(key.trim()).digest();
     return timingSafeEqual(got, this.expected);
   }
 }

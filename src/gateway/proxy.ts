@@ -143,14 +143,18 @@ function tooLarge(limit: number): GatewayError {
   );
 }
 
-/** Writes an error in the OpenAI shape (if nothing was sent yet). */
-export function sendError(res: ServerResponse, err: GatewayError): void {
+/**
+ * Writes an error (if nothing was sent yet) in the door's shape: OpenAI's `{"error": {...}}` by default,
+ * Anthropic's `{"type": "error", ...}` on the Messages door (see {@link DoorAdapter.error}).
+ */
+export function sendError(res: ServerResponse, err: GatewayError, door?: Pick<DoorAdapter, 'error'>): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const body = JSON.stringify(err.toBody());
-  res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...err.headers });
+  const shaped = door ? door.error(err) : { status: err.status, body: err.toBody() };
+  const body = JSON.stringify(shaped.body);
+  res.writeHead(shaped.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...err.headers });
   res.end(body);
 }
 
@@ -260,6 +264,8 @@ class RequestScope {
   readonly t0 = performance.now();
   readonly abort = new AbortController();
   ttfb?: number;
+  /** When the last bytes were written to the client (`performance.now()` ms), for keep-alives. */
+  lastWrite = 0;
   constructor(
     readonly deps: ProxyDeps,
     readonly req: IncomingMessage,
@@ -305,11 +311,12 @@ async function proxy(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse,
     alias = rt.resolveAlias(aliasOf(body), deps.defaultModel());
     stream = body.stream === true;
     const cache: HubCache = {};
-    routed = await rt.router.run(alias, (d) => attempt(deps, rt, d, door, body, stream, scope.abort.signal, cache), { signal: scope.abort.signal });
+    const forward = door.forwardHeaders?.(req.headers) ?? {};
+    routed = await rt.router.run(alias, (d) => attempt(deps, rt, d, door, body, stream, scope.abort.signal, cache, forward), { signal: scope.abort.signal });
   } catch (e) {
     const err = toGatewayError(e, scope);
     if (!err) return logAbort(scope, alias, stream);
-    sendError(res, err);
+    sendError(res, err, door);
     scope.log({ alias, status: err.status, retries: 0, stream, error: err.message });
     return;
   }
@@ -330,7 +337,7 @@ async function proxy(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse,
     if (!res.headersSent && !scope.abort.signal.aborted) {
       // Nothing was sent yet (a failure while encoding a whole answer): still an error in the door's shape.
       const err = toGatewayError(e, scope);
-      if (err) sendError(res, err);
+      if (err) sendError(res, err, door);
     }
     if (!res.writableEnded) res.end();
   } finally {
@@ -387,6 +394,7 @@ async function attempt(
   stream: boolean,
   signal: AbortSignal,
   cache: HubCache,
+  forward: Record<string, string>,
 ): Promise<Answer> {
   const t0 = Date.now();
   const facts = rt.factsOf(d);
@@ -410,7 +418,7 @@ async function attempt(
     const relayed = UPSTREAMS[wire].relayBody(up, { ...opts, alias: d.alias, providerName: facts.providerName });
     let res: UpstreamResponse | undefined;
     try {
-      res = await send(deps, d, wire, relayed, stream, signal, key);
+      res = await send(deps, d, wire, relayed, stream, signal, key, forward);
     } catch (e) {
       if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit) throw e;
       deps.learnedWire.learn(d, 'chat');
@@ -438,15 +446,26 @@ async function attempt(
 const EFFORT_FIELDS: Readonly<Record<Wire, readonly string[]>> = { chat: ['reasoning_effort'], responses: ['reasoning'], messages: [] };
 
 /**
- * Sends one upstream request. A deployment that rejects the reasoning-effort field (HTTP 400 naming
+ * Sends one upstream request (`forward`: client headers relayed as is, e.g. `anthropic-beta` on a
+ * Messages relay). A deployment that rejects the reasoning-effort field (HTTP 400 naming
  * "reasoning": a model without reasoning, after Codex sent `reasoning_effort: "none"` from its /model
  * picker) is sent the same request again at once without it, and that is remembered for the deployment
  * (issue: a field the user never chose must not fail the turn).
  * @throws UpstreamError as {@link postJson}.
  */
-async function send(deps: ProxyDeps, d: Deployment, wire: Wire, body: Record<string, unknown>, stream: boolean, signal: AbortSignal, key: string | undefined): Promise<UpstreamResponse> {
+async function send(
+  deps: ProxyDeps,
+  d: Deployment,
+  wire: Wire,
+  body: Record<string, unknown>,
+  stream: boolean,
+  signal: AbortSignal,
+  key: string | undefined,
+  forward: Record<string, string> = {},
+): Promise<UpstreamResponse> {
   const fields = EFFORT_FIELDS[wire].filter((f) => body[f] !== undefined);
-  const post = () => postJson(deps.dispatcher, targetFor(d)[wire], upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json', wire), JSON.stringify(body), signal, headersTimeout(d, stream), key, 0);
+  const headers = { ...upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json', wire), ...forward };
+  const post = () => postJson(deps.dispatcher, targetFor(d)[wire], headers, JSON.stringify(body), signal, headersTimeout(d, stream), key, 0);
   if (fields.length && deps.learnedWire.rejectsEffort(d)) for (const f of fields) delete body[f];
   else if (fields.length) {
     try {
@@ -476,8 +495,10 @@ function sendJson(scope: RequestScope, text: string, meta: Record<string, string
   scope.res.end(text);
 }
 
-/** Writes bytes with backpressure. */
-async function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
+/** Writes bytes (whole SSE events) with backpressure, noting the time for keep-alives. */
+async function write(scope: RequestScope, chunk: string | Buffer): Promise<void> {
+  const res = scope.res;
+  scope.lastWrite = performance.now();
   if (!res.write(chunk)) {
     await new Promise<void>((resolve, reject) => {
       const onDrain = () => {
@@ -520,22 +541,55 @@ async function respond(scope: RequestScope, door: DoorAdapter, routed: RouteResu
   const res = scope.res;
   const reader = answer.reader!;
   res.writeHead(200, { ...SSE_HEADERS, ...meta });
-  if (relay) {
-    const obs = door.relay(encodeContext(door, routed, body));
-    scope.firstByte();
-    try {
-      for await (const b of reader.batches()) {
-        for (const ev of b.events) if (ev.json) obs.see(ev.json, ev.event);
-        await write(res, b.text);
-      }
-    } catch (e) {
-      if (scope.abort.signal.aborted) throw e;
-      res.end(obs.fail(e instanceof UpstreamError ? e : undefined, brokenStreamMessage(routed, e, door.wire === 'responses')));
-      throw e;
-    }
-    res.end();
-    return obs.usage;
+  const keepAlive = door.keepAlive ? keepAliveTimer(scope, door.keepAlive) : undefined;
+  try {
+    return await (relay ? relayStream(scope, door, routed, body, reader) : translateStream(scope, door, routed, body, reader));
+  } finally {
+    if (keepAlive) clearInterval(keepAlive);
   }
+}
+
+/**
+ * Writes the door's keep-alive frame (Anthropic's `ping`) whenever nothing was written for `everyMs`, so a
+ * client with an idle watchdog (Claude Code: 300 s) sees the stream alive during a long upstream silence.
+ * Every other write is a whole SSE event ({@link write}), so a ping never lands inside another event.
+ */
+function keepAliveTimer(scope: RequestScope, k: { frame: string; everyMs: number }): NodeJS.Timeout {
+  const res = scope.res;
+  const t = setInterval(() => {
+    if (res.writableEnded || res.destroyed) return;
+    if (performance.now() - scope.lastWrite >= k.everyMs) {
+      scope.lastWrite = performance.now();
+      res.write(k.frame);
+    }
+  }, Math.max(50, Math.floor(k.everyMs / 3)));
+  t.unref();
+  return t;
+}
+
+/** Relays a same-wire stream a whole SSE frame at a time (see {@link respond}). */
+async function relayStream(scope: RequestScope, door: DoorAdapter, routed: RouteResult<Answer>, body: Record<string, unknown>, reader: SseReader): Promise<Usage> {
+  const res = scope.res;
+  const obs = door.relay(encodeContext(door, routed, body));
+  scope.firstByte();
+  try {
+    for await (const b of reader.batches()) {
+      for (const ev of b.events) if (ev.json) obs.see(ev.json, ev.event);
+      await write(scope, b.text);
+    }
+  } catch (e) {
+    if (scope.abort.signal.aborted) throw e;
+    res.end(obs.fail(e instanceof UpstreamError ? e : undefined, brokenStreamMessage(routed, e, door.wire === 'responses')));
+    throw e;
+  }
+  res.end();
+  return obs.usage;
+}
+
+/** Decodes an upstream stream into hub events and encodes them for the door (see {@link respond}). */
+async function translateStream(scope: RequestScope, door: DoorAdapter, routed: RouteResult<Answer>, body: Record<string, unknown>, reader: SseReader): Promise<Usage> {
+  const res = scope.res;
+  const answer = routed.value;
   const enc = door.encoder(encodeContext(door, routed, body));
   const dec = UPSTREAMS[answer.wire]!.decoder();
   let out = enc.start();
@@ -547,7 +601,7 @@ async function respond(scope: RequestScope, door: DoorAdapter, routed: RouteResu
       if (out) {
         const o = out;
         out = '';
-        await write(res, o);
+        await write(scope, o);
         scope.firstByte();
       }
     }

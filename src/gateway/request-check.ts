@@ -43,7 +43,7 @@
 import { GatewayError } from './errors';
 
 /** The proxy routes whose bodies are checked. */
-export type CheckedRoute = '/v1/responses' | '/v1/chat/completions';
+export type CheckedRoute = '/v1/responses' | '/v1/chat/completions' | '/v1/messages';
 
 /**
  * Deepest nesting of JSON arrays/objects accepted in a request body; the body object itself is level 1.
@@ -93,6 +93,7 @@ export function checkRequestBody(route: CheckedRoute, body: Record<string, unkno
   checkModel(body.model);
   if (route === '/v1/responses') checkFields(body, RESPONSES_FIELDS, undefined);
   else if (route === '/v1/chat/completions') checkFields(body, CHAT_FIELDS, undefined);
+  else if (route === '/v1/messages') checkFields(body, MESSAGES_FIELDS, undefined);
 }
 
 /**
@@ -695,4 +696,22 @@ const CHAT_FIELDS: Fields = [
   ['metadata', stringMap],
   ['modalities', strings],
   ['functions', arrOf(chatFunction, 'an array of function objects')],
+];
+
+/**
+ * Anthropic Messages request fields the gateway reads (Anthropic API reference, "Create a Message"); the
+ * content blocks are checked by the Messages door's parser, which knows their types.
+ */
+const MESSAGES_FIELDS: Fields = [
+  ['messages', arrOf(anyObj, 'an array of messages (e.g. [{"role": "user", "content": "..."}])', false), true],
+  ['max_tokens', positiveInt],
+  ['stream', bool],
+  ['temperature', numIn(0, 1)],
+  ['top_p', numIn(0, 1)],
+  ['top_k', positiveInt],
+  ['stop_sequences', strings],
+  ['tools', arrOf(anyObj, 'an array of tools')],
+  ['tool_choice', anyObj],
+  ['thinking', anyObj],
+  ['metadata', anyObj],
 ];

@@ -77,12 +77,21 @@ export class Runtime {
   }
 
   /**
-   * The alias a request's `model` names: `default` maps to `defaultModel` (or the first alias) unless the
-   * config defines an alias called `default` itself.
+   * The alias a request's `model` names: an alias as is; `default` maps to `defaultModel` (or the first
+   * alias) unless the config defines an alias called `default` itself; other names through
+   * `router_settings.model_group_alias`; a `[1m]` suffix (Claude Code's 1M-context marker) is ignored.
+   * An unknown name is returned unchanged (the router answers it with the known aliases).
    */
   resolveAlias(model: string, defaultModel: string | undefined): string {
-    if (model !== DEFAULT_ALIAS || this.config.groups.has(DEFAULT_ALIAS)) return model;
-    return this.defaultTarget(defaultModel) ?? model;
+    const groups = this.config.groups;
+    if (groups.has(model)) return model;
+    if (model === DEFAULT_ALIAS) return this.defaultTarget(defaultModel) ?? model;
+    const mapped = this.config.router.modelGroupAlias.get(model);
+    if (mapped !== undefined) return mapped;
+    // Claude Code appends `[1m]` to ask for a 1M-token context window (its own model-name convention).
+    const m = /^(.*)\[1m\]$/i.exec(model);
+    if (m) return this.resolveAlias(m[1]!, defaultModel);
+    return model;
   }
 
   /** The alias `default` stands for: `defaultModel` when it exists in this config, else the first alias. */

@@ -119,6 +119,11 @@ export interface RouterSettings {
   defaultFallbacks: string[];
   /** Max fallback groups tried per request [5]. */
   maxFallbacks: number;
+  /**
+   * Requested model name -> alias (`model_group_alias`, LiteLLM): e.g. the tier names Claude Code asks for on
+   * its own (`claude-3-5-haiku-...`) mapped to an alias of this config.
+   */
+  modelGroupAlias: ReadonlyMap<string, string>;
 }
 
 /** HTTP server settings (our own `gateway_settings` block, plus CLI flags). */

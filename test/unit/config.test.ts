@@ -278,6 +278,7 @@ describe('config loader', () => {
         contextWindowFallbacks: {},
         defaultFallbacks: [],
         maxFallbacks: 5,
+        modelGroupAlias: new Map(),
       });
       assert.deepEqual(config.server, { host: '127.0.0.1', port: 4000, maxBodyBytes: 16 * 1024 * 1024, logLevel: 'info', shutdownGraceMs: 10_000, streamIdleTimeoutMs: 270_000 });
       assert.equal(config.dropParams, false);
@@ -669,5 +670,30 @@ describe('config loader', () => {
       assert.ok(providerFor('groq')!.unsupportedParams.includes('logprobs'));
       assert.ok(Object.isFrozen(PROVIDERS.get('openai')));
     });
+  });
+});
+
+describe('router_settings.model_group_alias (LiteLLM)', () => {
+  const yaml = (mga: string) => `
+model_list:
+  - model_name: ds
+    litellm_params: { model: deepseek/deepseek-chat, api_key: os.environ/DEEPSEEK_API_KEY }
+router_settings:
+  model_group_alias: ${mga}
+`;
+  it('maps requested names to aliases (string or {model, hidden}), and the runtime resolves them, [1m] suffix included', async () => {
+    const { parseConfigText, resolveConfig } = await import('../../src/gateway/config');
+    const { Runtime } = await import('../../src/gateway/runtime');
+    const config = resolveConfig(parseConfigText(yaml('{ "claude-haiku-4-5": ds, "claude-opus-4-1": { model: ds, hidden: true } }'), 'c.yaml'));
+    assert.deepEqual([...config.router.modelGroupAlias], [['claude-haiku-4-5', 'ds'], ['claude-opus-4-1', 'ds']]);
+    const rt = new Runtime(config);
+    assert.equal(rt.resolveAlias('claude-haiku-4-5', undefined), 'ds');
+    assert.equal(rt.resolveAlias('claude-opus-4-1[1m]', undefined), 'ds');
+    assert.equal(rt.resolveAlias('ds[1m]', undefined), 'ds');
+    assert.equal(rt.resolveAlias('unknown', undefined), 'unknown');
+  });
+  it('refuses a target that is not a model_name, with the closest alias', async () => {
+    const { parseConfigText, resolveConfig } = await import('../../src/gateway/config');
+    assert.throws(() => resolveConfig(parseConfigText(yaml('{ "claude-haiku-4-5": dss }'), 'c.yaml')), /model_group_alias.*"dss".*did you mean "ds"/s);
   });
 });

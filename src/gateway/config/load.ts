@@ -654,6 +654,7 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
     contextWindowFallbacks,
     defaultFallbacks,
     maxFallbacks: rs.max_fallbacks ?? DEFAULT_MAX_FALLBACKS,
+    modelGroupAlias: modelGroupAliases(c, rs.model_group_alias, knownAliases),
   };
 
   const masterKey = keyRef(c, gs.master_key, ['general_settings', 'master_key']);
@@ -750,4 +751,18 @@ export async function loadConfigFile(path: string, opts: ResolveOptions = {}): P
     throw new ConfigError([{ path, message }]);
   }
   return resolveConfig(parseConfigText(text, path), opts);
+}
+
+/**
+ * `router_settings.model_group_alias` (LiteLLM): requested name -> alias, the value an alias name or
+ * `{model: alias, hidden}`. A target that is not a `model_name` is an error naming the closest alias.
+ */
+function modelGroupAliases(c: Collector, raw: Record<string, string | { model: string; hidden?: boolean | null }> | null | undefined, knownAliases: ReadonlySet<string> | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, v] of Object.entries(raw ?? {})) {
+    const target = typeof v === 'string' ? v : v.model;
+    if (knownAliases && !checkAlias(c, target, ['router_settings', 'model_group_alias', name], knownAliases)) continue;
+    out.set(name, target);
+  }
+  return out;
 }

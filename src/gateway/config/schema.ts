@@ -126,6 +126,10 @@ export const routerSettingsSchema = z
       context_window_fallbacks: fallbacksSchema.nullish().describe('Fallbacks used on context-window errors.'),
       default_fallbacks: aliasListSchema.nullish().describe('Fallbacks for every alias without its own entry.'),
       max_fallbacks: wholeNumber(0).nullish().describe('Max fallback groups tried per request [5].'),
+      model_group_alias: z
+        .record(z.string(), z.union([text('an alias name'), z.looseObject({ model: text('an alias name'), hidden: z.boolean().nullish() }, msg('must be an alias name or {model, hidden}'))]), msg('must be a map of requested name -> alias'))
+        .nullish()
+        .describe('Requested model names that map to an alias (LiteLLM): name -> alias, or {model: alias, hidden}.'),
     },
     msg('must be a map'),
   )
@@ -285,7 +289,6 @@ export const LITELLM_UNSUPPORTED_KEYS = {
     'cache_kwargs',
     'enable_pre_call_checks',
     'optional_pre_call_checks',
-    'model_group_alias',
     'routing_strategy_args',
     'content_policy_fallbacks',
     'retry_policy',

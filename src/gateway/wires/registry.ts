@@ -2,7 +2,8 @@
  * Which adapters serve which wire: the doors (client side) and the upstream adapters (deployment side)
  * the proxy pairs. Adding a wire is adding an entry to each table (see wires/types.ts).
  */
-import type { UpstreamError } from '../errors';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GatewayError, UpstreamError } from '../errors';
 import type { UpstreamEvent } from '../upstream-answer';
 import type { HubEvent, HubRequest } from '../hub/types';
 import { newResponseId } from '../translate/ids';
@@ -45,6 +46,17 @@ export interface DoorAdapter {
   fold(events: HubEvent[], ctx: EncodeContext): unknown;
   /** The observer of a relayed same-wire stream. */
   relay(ctx: EncodeContext): RelayObserver;
+  /** An error before the first byte, in the door's shape (status may differ from the gateway's). */
+  error(err: GatewayError): { status: number; body: unknown };
+  /** Client headers relayed unchanged to a deployment on the door's own wire (e.g. `anthropic-beta`). */
+  forwardHeaders?(headers: IncomingHttpHeaders): Record<string, string>;
+  /** A keep-alive frame written during long upstream silences of a stream (Anthropic's `ping`), if any. */
+  readonly keepAlive?: { frame: string; everyMs: number };
+}
+
+/** OpenAI's error shape (both OpenAI doors). */
+function openaiError(err: GatewayError): { status: number; body: unknown } {
+  return { status: err.status, body: err.toBody() };
 }
 
 /** A deployment-side wire. */
@@ -79,6 +91,7 @@ export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
     encoder: (ctx) => new ResponsesDoorEncoder(responseContext(ctx, undefined)),
     fold: (events, ctx) => foldResponse(events, responseContext(ctx, undefined)),
     relay: (ctx) => new ResponsesRelay(responseContext(ctx, undefined)),
+    error: openaiError,
   },
   chat: {
     wire: 'chat',
@@ -87,6 +100,7 @@ export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
     encoder: (ctx) => new ChatEncoder(ctx),
     fold: foldChatCompletion,
     relay: () => new ChatRelay(),
+    error: openaiError,
   },
 };
 

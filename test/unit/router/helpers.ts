@@ -103,6 +103,7 @@ export function settings(over: Partial<RouterSettings> = {}): RouterSettings {
     contextWindowFallbacks: {},
     defaultFallbacks: [],
     maxFallbacks: 5,
+    modelGroupAlias: new Map(),
     ...over,
   };
 }
