@@ -829,16 +829,39 @@ export function promptTooLongReply(tokens = 210_000, max = 200_000): AnthropicRe
 }
 
 /* ================================================================================================
- * Fault-mock codec (for test/helpers/fault-upstream.ts WIRES, when the lead adds the wire)
+ * Fault-mock codec (test/helpers/fault-upstream.ts WIRES.messages)
  * ============================================================================================== */
 
 /**
- * The Anthropic Messages wire in the fault mock's codec shape ({@link WireCodec} with `wire: "messages"`):
- * endpoint `/messages`, a `message` JSON, a text stream whose `terminalFrom` is the `message_delta`, an
- * `event: error` frame (`api_error`). Not registered in fault-upstream.ts's WIRES (that needs `messages`
- * in its FaultWire type, x-api-key auth and Anthropic-shaped status errors there).
+ * Anthropic error type of each HTTP status (Anthropic API reference, "Errors": 400
+ * `invalid_request_error`, 401 `authentication_error`, 403 `permission_error`, 404 `not_found_error`, 413
+ * `request_too_large`, 429 `rate_limit_error`, 500 `api_error`, 504 `timeout_error`, 529
+ * `overloaded_error`). 502 and 503 are not Anthropic statuses (a proxy in front of it sends them); they get
+ * `api_error` and `overloaded_error`.
  */
-export const MESSAGES_FAULT_CODEC: Omit<WireCodec, 'wire'> & { wire: 'messages' } = {
+const ERROR_TYPE_BY_STATUS: Readonly<Record<number, [type: string, message: string]>> = {
+  400: ['invalid_request_error', 'Invalid request'],
+  401: ['authentication_error', 'invalid x-api-key'],
+  403: ['permission_error', 'Your API key does not have permission to use the specified resource'],
+  404: ['not_found_error', 'Not found'],
+  413: ['request_too_large', 'Request exceeds the maximum allowed number of bytes'],
+  429: ['rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit'],
+  500: ['api_error', 'Internal server error'],
+  502: ['api_error', 'Bad gateway'],
+  503: ['overloaded_error', 'Service unavailable'],
+  504: ['timeout_error', 'Request timed out'],
+  529: ['overloaded_error', 'Overloaded'],
+};
+
+/**
+ * The Anthropic Messages wire in the fault mock's codec shape ({@link WireCodec}): endpoint `/messages`, a
+ * `message` JSON (its content in `content`), a text stream whose `terminalFrom` is the `message_delta`
+ * (so a prefix never carries a stop reason, and `no_terminal` ends without `message_delta` and
+ * `message_stop`), an `event: error` frame (`api_error`), a `text_delta` frame whose data is not JSON,
+ * status errors and 2xx error objects in Anthropic's shape ({@link anthropicErrorBody}), and Anthropic's
+ * key check (`x-api-key`, 401 `authentication_error`; no `anthropic-version`: 400).
+ */
+export const MESSAGES_FAULT_CODEC: WireCodec & { wire: 'messages' } = {
   wire: 'messages',
   endpoint: '/messages',
   json(req: RecordedRequest, text: string) {
@@ -865,4 +888,18 @@ export const MESSAGES_FAULT_CODEC: Omit<WireCodec, 'wire'> & { wire: 'messages' 
     return sseEvent({ type: 'error', error: { type: 'api_error', message } });
   },
   afterError: [],
+  malformedFrame: `event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": oops}}\n\n`,
+  answerField: 'content',
+  statusError(status: number, note: string) {
+    const [type, message] = ERROR_TYPE_BY_STATUS[status] ?? ['api_error', 'Upstream error'];
+    return anthropicErrorBody(type, `${message} (mock upstream, HTTP ${status})${note}.`);
+  },
+  errorObject(message: string) {
+    return anthropicErrorBody('api_error', message);
+  },
+  rejectAuth(req: RecordedRequest, key: string) {
+    if (req.headers['x-api-key'] !== key) return { status: 401, body: anthropicErrorBody('authentication_error', 'invalid x-api-key') };
+    if (!req.headers['anthropic-version']) return { status: 400, body: anthropicErrorBody('invalid_request_error', 'anthropic-version: header is required') };
+    return null;
+  },
 };

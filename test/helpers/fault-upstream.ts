@@ -4,13 +4,18 @@
  * records, per request, when headers and body bytes were written and when (and by whom) the connection was
  * closed, so tests can check retries (count requests), timeouts and aborts (timing).
  *
- * Wires (one {@link WireCodec} table entry each; adding Anthropic Messages later means adding one entry):
+ * Wires (one {@link WireCodec} table entry each, {@link WIRES}):
  * - `chat`: OpenAI Chat Completions (`POST …/chat/completions`): JSON `chat.completion`, or SSE
  *   `data: {chat.completion.chunk}` … `finish_reason` … `data: [DONE]`; in-stream errors are
  *   `data: {"error": {...}}` (what OpenAI-compatible servers send).
  * - `responses`: OpenAI Responses (`POST …/responses`): JSON `response`, or SSE `event: <type>` /
  *   `data: {...}` from `response.created` to `response.completed`; in-stream errors are `event: error`
  *   (Responses API streaming event `error`).
+ * - `messages`: Anthropic Messages (`POST …/messages`; the codec is `MESSAGES_FAULT_CODEC` of
+ *   anthropic-mock.ts): JSON `message`, or SSE from `message_start` to `message_stop`; in-stream errors
+ *   are `event: error` with `{"type": "error", "error": {"type", "message"}}`; status errors and 2xx
+ *   error objects in that shape with Anthropic's error types (429 `rate_limit_error`, 500 `api_error`,
+ *   529 `overloaded_error`, ...); the key is checked in `x-api-key`, and `anthropic-version` is required.
  *
  * A fault reply adapts to the request it answers: the wire comes from the path, streamed or not from the
  * body's `stream: true`. See {@link FAULTS} for the list and what each does in each mode. Every error text
@@ -31,10 +36,11 @@
 import type { ServerResponse } from 'node:http';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { MESSAGES_FAULT_CODEC } from './anthropic-mock';
 import { MockUpstream, type RecordedRequest, type Reply } from './mock-upstream';
 
 /** Upstream wires the fault mock speaks. */
-export type FaultWire = 'chat' | 'responses';
+export type FaultWire = 'chat' | 'responses' | 'messages';
 
 /** Whether a request asked for a streamed (SSE) answer or a JSON one. */
 export type AnswerMode = 'json' | 'stream';
@@ -64,6 +70,25 @@ export interface WireCodec {
   errorFrame(message: string): string;
   /** Frames real upstreams send after an in-stream error (chat: `data: [DONE]`). */
   afterError: string[];
+  /**
+   * A text-delta frame of this wire whose data is not JSON (`malformed_sse`, and the first event of a
+   * streamed `invalid_json`).
+   */
+  malformedFrame: string;
+  /** Member of the JSON answer holding the content, deleted by `json_wrong_shape` (`choices`, `output`, `content`). */
+  answerField: string;
+  /**
+   * Body of an HTTP error answer with `status`, in the wire's error shape; `note` (e.g. `; request made with
+   * key …`) is appended to its message.
+   */
+  statusError(status: number, note: string): Record<string, unknown>;
+  /** The error object a broken upstream sends with a 200 status (`error_object_200`), carrying `message`. */
+  errorObject(message: string): Record<string, unknown>;
+  /**
+   * The answer to a request that does not carry `key` the way this wire sends it (`Authorization: Bearer`,
+   * or Anthropic's `x-api-key` plus `anthropic-version`), or null when it does.
+   */
+  rejectAuth(req: RecordedRequest, key: string): { status: number; body: Record<string, unknown> } | null;
 }
 
 let idCounter = 0;
@@ -80,6 +105,30 @@ function modelOf(req: RecordedRequest): string {
 }
 
 const dataFrame = (data: unknown) => `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+
+/** An HTTP error body in OpenAI's shape (`{"error": {"message", "type", "param", "code"}}`) for `status`. */
+function openaiStatusError(status: number, note: string): Record<string, unknown> {
+  const what: Record<number, [string, string, string | null]> = {
+    429: ['Rate limit reached for requests', 'requests', 'rate_limit_exceeded'],
+    500: ['The server had an error while processing your request', 'server_error', null],
+    502: ['Bad gateway', 'server_error', null],
+    503: ['The engine is currently overloaded, please try again later', 'server_error', null],
+    529: ['Overloaded', 'overloaded_error', null],
+  };
+  const [msg, type, code] = what[status] ?? ['Upstream error', 'server_error', null];
+  return { error: { message: `${msg} (mock upstream, HTTP ${status})${note}.`, type, param: null, code } };
+}
+
+/** A 2xx error object in OpenAI's shape. */
+function openaiErrorObject(message: string): Record<string, unknown> {
+  return { error: { message, type: 'server_error', param: null, code: 'internal_error' } };
+}
+
+/** 401 in OpenAI's shape unless the request carries `Authorization: Bearer <key>` (as api.openai.com). */
+function openaiRejectAuth(req: RecordedRequest, key: string): { status: number; body: Record<string, unknown> } | null {
+  if (req.headers['authorization'] === `Bearer ${key}`) return null;
+  return { status: 401, body: { error: { message: 'Incorrect API key provided (mock upstream).', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } };
+}
 
 /** OpenAI Chat Completions (OpenAI API reference: "Create chat completion", "The chat completion chunk object"). */
 const CHAT: WireCodec = {
@@ -119,6 +168,11 @@ const CHAT: WireCodec = {
     return dataFrame({ error: { message, type: 'server_error', param: null, code: 'internal_error' } });
   },
   afterError: [dataFrame('[DONE]')],
+  malformedFrame: `data: {"choices": [{"index": 0, "delta": {"content": oops}}]\n\n`,
+  answerField: 'choices',
+  statusError: openaiStatusError,
+  errorObject: openaiErrorObject,
+  rejectAuth: openaiRejectAuth,
 };
 
 /** OpenAI Responses API (OpenAI API reference: "Create a model response", "Streaming events"). */
@@ -158,6 +212,11 @@ const RESPONSES: WireCodec = {
     return `event: error\ndata: ${JSON.stringify({ type: 'error', sequence_number: 99, code: 'server_error', message, param: null })}\n\n`;
   },
   afterError: [],
+  malformedFrame: `event: response.output_text.delta\ndata: {"type": "response.output_text.delta", "delta": oops\n\n`,
+  answerField: 'output',
+  statusError: openaiStatusError,
+  errorObject: openaiErrorObject,
+  rejectAuth: openaiRejectAuth,
 };
 
 function messageItem(id: string, text: string, status: string) {
@@ -180,10 +239,10 @@ function responseObject(req: RecordedRequest, id: string, status: string, output
   };
 }
 
-/** The codec of each wire. Adding a wire (Anthropic `messages`) = adding an entry here and to {@link FaultWire}. */
-export const WIRES: Readonly<Record<FaultWire, WireCodec>> = { chat: CHAT, responses: RESPONSES };
+/** The codec of each wire. Adding a wire = adding an entry here and to {@link FaultWire}. */
+export const WIRES: Readonly<Record<FaultWire, WireCodec>> = { chat: CHAT, responses: RESPONSES, messages: MESSAGES_FAULT_CODEC };
 
-/** The wire a request was sent to, from its path (`…/chat/completions` or `…/responses`), or undefined. */
+/** The wire a request was sent to, from its path (`…/chat/completions`, `…/responses` or `…/messages`), or undefined. */
 export function wireOfRequest(req: RecordedRequest): FaultWire | undefined {
   return (Object.values(WIRES) as WireCodec[]).find((c) => req.path.endsWith(c.endpoint))?.wire;
 }
@@ -209,14 +268,14 @@ export const FAULTS = {
   healthy_keepalive: { json: null, stream: 'a complete SSE answer with `: keep-alive` comments before and between the events' },
   healthy_no_done: {
     json: null,
-    stream: 'a complete SSE answer without a trailing `data: [DONE]` (chat: ends right after the finish_reason chunk, as some OpenAI-compatible servers do; responses: the wire has no [DONE], same as healthy)',
+    stream: 'a complete SSE answer without a trailing `data: [DONE]` (chat: ends right after the finish_reason chunk, as some OpenAI-compatible servers do; responses, messages: the wire has no [DONE], same as healthy)',
   },
-  rate_limit_retry_after: { json: 'HTTP 429 with `Retry-After: 1`, OpenAI error body quoting the key', stream: 'same (before any event)' },
-  rate_limit: { json: 'HTTP 429 without Retry-After, OpenAI error body quoting the key', stream: 'same' },
-  http_500: { json: 'HTTP 500, OpenAI error body quoting the key', stream: 'same' },
-  http_502: { json: 'HTTP 502, OpenAI error body quoting the key', stream: 'same' },
-  http_503: { json: 'HTTP 503, OpenAI error body quoting the key', stream: 'same' },
-  http_529: { json: 'HTTP 529 (overloaded), error body quoting the key', stream: 'same' },
+  rate_limit_retry_after: { json: 'HTTP 429 with `Retry-After: 1`, the wire\'s error body (messages: `rate_limit_error`) quoting the key', stream: 'same (before any event)' },
+  rate_limit: { json: 'HTTP 429 without Retry-After, the wire\'s error body quoting the key', stream: 'same' },
+  http_500: { json: 'HTTP 500, the wire\'s error body (messages: `api_error`) quoting the key', stream: 'same' },
+  http_502: { json: 'HTTP 502, the wire\'s error body quoting the key', stream: 'same' },
+  http_503: { json: 'HTTP 503, the wire\'s error body quoting the key', stream: 'same' },
+  http_529: { json: 'HTTP 529 (overloaded; messages: `overloaded_error`), the wire\'s error body quoting the key', stream: 'same' },
   reset_before_headers: { json: 'the TCP connection is destroyed after the request arrived, before any response byte', stream: 'same' },
   no_headers: { json: 'the request is read and nothing is ever answered (until the peer closes)', stream: 'same' },
   headers_no_body: { json: '200 application/json headers (chunked), then silence', stream: '200 text/event-stream headers, then silence' },
@@ -228,13 +287,13 @@ export const FAULTS = {
   invalid_json: { json: '200 application/json whose body is not JSON', stream: 'a first event whose data is not JSON, then the rest of the healthy stream' },
   truncated_json: { json: '200 application/json, the first half of the answer (chunked), then a clean end', stream: 'half of the first frame, then a clean end' },
   html_200: { json: '200 text/html (a proxy error page)', stream: 'same (no SSE at all)' },
-  error_object_200: { json: '200 application/json `{"error": {...}}` quoting the key', stream: 'same (a JSON error body instead of SSE)' },
+  error_object_200: { json: '200 application/json `{"error": {...}}` (messages: `{"type": "error", "error": {...}}`) quoting the key', stream: 'same (a JSON error body instead of SSE)' },
   in_stream_error: { json: null, stream: "the prefix, then the wire's in-stream error frame quoting the key (chat: then `data: [DONE]`)" },
   error_first_event: { json: null, stream: "the wire's in-stream error frame quoting the key as the first event (chat: then `data: [DONE]`)" },
-  no_terminal: { json: null, stream: 'the prefix, then a clean end without the terminal event' },
+  no_terminal: { json: null, stream: 'the prefix, then a clean end without the terminal event (messages: no message_delta, no message_stop)' },
   empty_body: { json: '200 application/json with an empty body', stream: '200 SSE headers, then a clean end with no event' },
   json_wrong_shape: {
-    json: '200 application/json, valid JSON but not an answer: the answer object without `choices` (chat) / `output` (responses)',
+    json: '200 application/json, valid JSON but not an answer: the answer object without `choices` (chat) / `output` (responses) / `content` (messages)',
     stream: 'same (that JSON object instead of SSE)',
   },
 } as const satisfies Record<string, { json: string | null; stream: string }>;
@@ -323,17 +382,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function errorBody(status: number, req: RecordedRequest, quoteKey: boolean): Record<string, unknown> {
+function errorBody(codec: WireCodec, status: number, req: RecordedRequest, quoteKey: boolean): Record<string, unknown> {
   const key = quoteKey ? keyOfRequest(req) : '';
-  const what: Record<number, [string, string, string | null]> = {
-    429: ['Rate limit reached for requests', 'requests', 'rate_limit_exceeded'],
-    500: ['The server had an error while processing your request', 'server_error', null],
-    502: ['Bad gateway', 'server_error', null],
-    503: ['The engine is currently overloaded, please try again later', 'server_error', null],
-    529: ['Overloaded', 'overloaded_error', null],
-  };
-  const [msg, type, code] = what[status] ?? ['Upstream error', 'server_error', null];
-  return { error: { message: `${msg} (mock upstream, HTTP ${status})${key ? `; request made with key ${key}` : ''}.`, type, param: null, code } };
+  return codec.statusError(status, key ? `; request made with key ${key}` : '');
 }
 
 /**
@@ -364,15 +415,15 @@ export function faultReply(fault: FaultName, opts: FaultOptions = {}): Reply {
     // Faults that do not depend on the answer mode.
     switch (fault) {
       case 'rate_limit_retry_after':
-        return sendJson(res, 429, errorBody(429, req, quoteKey), { 'retry-after': opts.retryAfter ?? '1' });
+        return sendJson(res, 429, errorBody(codec, 429, req, quoteKey), { 'retry-after': opts.retryAfter ?? '1' });
       case 'rate_limit':
-        return sendJson(res, 429, errorBody(429, req, quoteKey));
+        return sendJson(res, 429, errorBody(codec, 429, req, quoteKey));
       case 'http_500':
       case 'http_502':
       case 'http_503':
       case 'http_529': {
         const status = Number(fault.slice(5));
-        return sendJson(res, status, errorBody(status, req, quoteKey));
+        return sendJson(res, status, errorBody(codec, status, req, quoteKey));
       }
       case 'reset_before_headers':
         return reset(res, n);
@@ -385,11 +436,10 @@ export function faultReply(fault: FaultName, opts: FaultOptions = {}): Reply {
         return;
       }
       case 'error_object_200':
-        return sendJson(res, 200, { error: { message: `Internal error while generating the answer${keyText}.`, type: 'server_error', param: null, code: 'internal_error' } });
+        return sendJson(res, 200, codec.errorObject(`Internal error while generating the answer${keyText}.`));
       case 'json_wrong_shape': {
         const shell = codec.json(req, text);
-        delete shell.choices;
-        delete shell.output;
+        delete shell[codec.answerField];
         return sendJson(res, 200, shell);
       }
     }
@@ -519,8 +569,7 @@ export function faultReply(fault: FaultName, opts: FaultOptions = {}): Reply {
         const at = fault === 'invalid_json' ? 0 : before;
         sseHeaders(res);
         if (!(await send(0, at))) return;
-        const bad = wire === 'responses' ? `event: response.output_text.delta\ndata: {"type": "response.output_text.delta", "delta": oops\n\n` : `data: {"choices": [{"index": 0, "delta": {"content": oops}}]\n\n`;
-        if (!(await put(res, bad))) return;
+        if (!(await put(res, codec.malformedFrame))) return;
         if (await send(at, plan.frames.length, false)) res.end();
         return;
       }
@@ -609,7 +658,11 @@ export type FaultSpec = FaultName | { fault: FaultName; options?: FaultOptions }
 export interface FaultUpstreamOptions {
   /** Label of the mock (recorded requests, default texts) [`faulty`]. */
   name?: string;
-  /** When set, requests without `Authorization: Bearer <apiKey>` get 401 (see MockUpstream). */
+  /**
+   * When set, a POST must carry this key the way its wire sends it (`Authorization: Bearer` on chat and
+   * responses; `x-api-key` plus an `anthropic-version` header on messages); others get the wire's 401 (or
+   * 400 without anthropic-version), record no exchange and use no scripted reply ({@link WireCodec.rejectAuth}).
+   */
   apiKey?: string;
   /** Answer of every POST the script does not cover [`healthy`]. */
   always?: FaultSpec;
@@ -626,17 +679,26 @@ export class FaultUpstream {
   /** One record per POST answered, in arrival order. */
   readonly exchanges: Exchange[] = [];
   private waiters: { n: number; resolve: () => void }[] = [];
+  /** Replies of {@link enqueue}, answered before {@link standing}. */
+  private readonly script: Reply[] = [];
+  private standing: Reply = () => undefined;
 
   private constructor(
-    /** The underlying mock (recorded requests, `GET /models`, 401 for a wrong key). */
+    /** The underlying mock (recorded requests, `GET /models`). */
     readonly mock: MockUpstream,
     private readonly faultOptions: FaultOptions,
-  ) {}
+    /** The key every POST must carry (see {@link FaultUpstreamOptions.apiKey}). */
+    private readonly apiKey: string | undefined,
+  ) {
+    // Every POST the mock's own script does not answer comes here: the key check (per wire), then the
+    // fault script, then the standing fault.
+    mock.setFallback((req, res) => this.dispatch(req, res));
+  }
 
   /** Starts a fault upstream. @throws if no port can be bound. */
   static async start(opts: FaultUpstreamOptions = {}): Promise<FaultUpstream> {
-    const mock = await MockUpstream.start({ name: opts.name ?? 'faulty', apiKey: opts.apiKey });
-    const up = new FaultUpstream(mock, opts.faultOptions ?? {});
+    const mock = await MockUpstream.start({ name: opts.name ?? 'faulty' });
+    const up = new FaultUpstream(mock, opts.faultOptions ?? {}, opts.apiKey);
     up.always(opts.always ?? 'healthy');
     return up;
   }
@@ -644,10 +706,12 @@ export class FaultUpstream {
   /**
    * Puts fault answers on a mock that is already running (e.g. one of `startScenario`'s upstreams): its
    * POSTs not covered by {@link enqueue} get `always` [`healthy`]. Replies enqueued on the mock before
-   * this call still answer first (without exchange records).
+   * this call still answer first (without exchange records). The mock's own key check (MockUpstream
+   * `apiKey`: `Authorization: Bearer` only) still applies, so a mock serving the messages wire (key in
+   * `x-api-key`) must be started without one.
    */
   static over(mock: MockUpstream, opts: Pick<FaultUpstreamOptions, 'always' | 'faultOptions'> = {}): FaultUpstream {
-    const up = new FaultUpstream(mock, opts.faultOptions ?? {});
+    const up = new FaultUpstream(mock, opts.faultOptions ?? {}, undefined);
     up.always(opts.always ?? 'healthy');
     return up;
   }
@@ -663,14 +727,29 @@ export class FaultUpstream {
 
   /** Answers every POST not covered by {@link enqueue} with `spec` from now on. */
   always(spec: FaultSpec, options?: FaultOptions): this {
-    this.mock.setFallback(this.wrap(spec, options));
+    this.standing = this.wrap(spec, options);
     return this;
   }
 
   /** Answers the next POSTs with these specs, in order (FIFO), before {@link always} applies again. */
   enqueue(...specs: FaultSpec[]): this {
-    this.mock.enqueue(...specs.map((s) => this.wrap(s)));
+    this.script.push(...specs.map((s) => this.wrap(s)));
     return this;
+  }
+
+  /** Scripted specs not used yet. */
+  get pending(): number {
+    return this.script.length;
+  }
+
+  /** One POST: rejected for a wrong key (no exchange, script untouched), else the next scripted or the standing reply. */
+  private dispatch(req: RecordedRequest, res: ServerResponse): void | Promise<void> {
+    if (this.apiKey !== undefined) {
+      const wire = wireOfRequest(req);
+      const rejected = wire ? WIRES[wire].rejectAuth(req, this.apiKey) : null;
+      if (rejected) return sendJson(res, rejected.status, rejected.body);
+    }
+    return (this.script.shift() ?? this.standing)(req, res);
   }
 
   /** Exchanges whose request went to `wire`. */

@@ -410,3 +410,257 @@ export function toJsonText(root: unknown): string {
   }
   return out;
 }
+
+/* ------------------------------------------------------------------------------------------------
+ * Upstream answers of the Responses and Anthropic Messages wires (the registry fuzz, test/unit/wires/registry-fuzz.test.ts)
+ * ---------------------------------------------------------------------------------------------- */
+
+const RESPONSES_EVENT_TYPES = [
+  'response.created', 'response.in_progress', 'response.output_item.added', 'response.output_item.done', 'response.content_part.added',
+  'response.content_part.done', 'response.output_text.delta', 'response.output_text.done', 'response.refusal.delta',
+  'response.reasoning_summary_text.delta', 'response.reasoning_text.delta', 'response.function_call_arguments.delta',
+  'response.function_call_arguments.done', 'response.completed', 'response.incomplete', 'response.failed', 'error', 'response.queued',
+] as const;
+
+/** An output item of a Responses answer (message, reasoning, function call, hosted tool), often well-formed. */
+function responsesOutputItem(h: number): fc.Arbitrary<unknown> {
+  return partial({
+    type: maybe(h, fc.constantFrom('message', 'reasoning', 'function_call', 'web_search_call', 'custom_tool_call')),
+    id: maybe(h, fc.constantFrom('msg_1', 'rs_1', 'fc_1', 'fc_2', '')),
+    call_id: maybe(h, fc.constantFrom('call_a', 'call_b', '')),
+    name: maybe(h, fc.constantFrom('exec_command', 'apply_patch', 'tool_search', 'ns__close_agent', 'unknown')),
+    arguments: maybe(h, fc.constantFrom('{}', '{"cmd":"ls"}', '{"input":"x"}', 'raw', '')),
+    status: maybe(h, fc.constantFrom('completed', 'in_progress', 'incomplete')),
+    content: maybe(h, fc.array(partial({ type: maybe(h, fc.constantFrom('output_text', 'refusal', 'reasoning_text')), text: maybe(h, shortText), refusal: maybe(h, shortText) }), { maxLength: 2 })),
+    summary: maybe(h, fc.array(partial({ type: maybe(h, fc.constant('summary_text')), text: maybe(h, shortText) }), { maxLength: 2 })),
+  });
+}
+
+/** Token usage in the Responses API's names, often well-formed. */
+function responsesUsage(h: number): fc.Arbitrary<unknown> {
+  return partial({
+    input_tokens: maybe(h, fc.nat()),
+    output_tokens: maybe(h, fc.nat()),
+    total_tokens: maybe(h, fc.nat()),
+    input_tokens_details: maybe(h, partial({ cached_tokens: maybe(h, fc.nat()), cache_write_tokens: maybe(h, fc.nat()) })),
+    output_tokens_details: maybe(h, partial({ reasoning_tokens: maybe(h, fc.nat()) })),
+  });
+}
+
+/** A whole Responses API `response` object (or a hostile stand-in), as an upstream might answer; `h` as for {@link responsesRequest}. */
+export function responsesAnswer(h = 1): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: partial({
+        id: maybe(h, fc.constant('resp_up')),
+        object: maybe(h, fc.constant('response')),
+        status: maybe(h, fc.constantFrom('completed', 'incomplete', 'failed', 'in_progress')),
+        output: maybe(h, fc.array(responsesOutputItem(h), { maxLength: 4 })),
+        usage: maybe(h, responsesUsage(h)),
+        incomplete_details: maybe(h, partial({ reason: maybe(h, fc.constantFrom('max_output_tokens', 'content_filter')) })),
+        error: maybe(h, partial({ code: maybe(h, fc.constantFrom('server_error', 'rate_limit_exceeded', 'context_length_exceeded')), message: maybe(h, shortText) })),
+      }),
+    },
+    { weight: 1, arbitrary: hostileJson(4) },
+  );
+}
+
+/** A streamed Responses API event (or a hostile stand-in), as an upstream might send it; `h` as for {@link responsesRequest}. */
+export function responsesStreamEvent(h = 1): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    {
+      weight: 5,
+      arbitrary: partial({
+        type: maybe(h, fc.constantFrom(...RESPONSES_EVENT_TYPES)),
+        sequence_number: maybe(h, fc.nat(50)),
+        item_id: maybe(h, fc.constantFrom('msg_1', 'rs_1', 'fc_1', 'fc_2')),
+        output_index: maybe(h, fc.nat(3)),
+        content_index: maybe(h, fc.nat(2)),
+        summary_index: maybe(h, fc.nat(2)),
+        delta: maybe(h, fc.oneof(shortText, fc.constantFrom('{"', 'cmd": "', 'ls"}'))),
+        arguments: maybe(h, fc.constantFrom('{}', '{"cmd":"ls"}', 'raw')),
+        item: maybe(h, responsesOutputItem(h)),
+        response: maybe(h, responsesAnswer(h)),
+        code: maybe(h, fc.constantFrom('server_error', 'rate_limit_exceeded')),
+        message: maybe(h, shortText),
+      }),
+    },
+    { weight: 1, arbitrary: hostileJson(4) },
+  );
+}
+
+const MESSAGES_EVENT_TYPES = ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop', 'ping', 'error', 'message'] as const;
+
+/** A content block of an Anthropic answer (text, thinking, redacted thinking, tool use, server tools), often well-formed. */
+function messagesBlock(h: number): fc.Arbitrary<unknown> {
+  return partial({
+    type: maybe(h, fc.constantFrom('text', 'thinking', 'redacted_thinking', 'tool_use', 'server_tool_use', 'web_search_tool_result')),
+    text: maybe(h, shortText),
+    thinking: maybe(h, shortText),
+    signature: maybe(h, fc.constantFrom('c2ln', 'EqQBCkYIBxgCKkA=', '')),
+    data: maybe(h, fc.constantFrom('ZGF0YQ==', '')),
+    id: maybe(h, fc.constantFrom('toolu_a', 'toolu_b', 'srvtoolu_1', '')),
+    name: maybe(h, fc.constantFrom('exec_command', 'apply_patch', 'tool_search', 'ns__close_agent', 'web_search', 'unknown')),
+    input: maybe(h, fc.oneof(fc.constant({}), fc.constant({ cmd: 'ls' }), fc.constant({ input: 'x' }), hostileJson(2))),
+  });
+}
+
+/** Anthropic usage (tokens), often well-formed. */
+function messagesUsageArb(h: number): fc.Arbitrary<unknown> {
+  return partial({
+    input_tokens: maybe(h, fc.nat()),
+    output_tokens: maybe(h, fc.nat()),
+    cache_creation_input_tokens: maybe(h, fc.oneof(fc.nat(), fc.constant(null))),
+    cache_read_input_tokens: maybe(h, fc.oneof(fc.nat(), fc.constant(null))),
+  });
+}
+
+/** A whole Anthropic Messages `message` (or a hostile stand-in), as an upstream might answer; `h` as for {@link responsesRequest}. */
+export function messagesAnswer(h = 1): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: partial({
+        id: maybe(h, fc.constant('msg_up')),
+        type: maybe(h, fc.constant('message')),
+        role: maybe(h, fc.constant('assistant')),
+        content: maybe(h, fc.array(messagesBlock(h), { maxLength: 5 })),
+        stop_reason: maybe(h, fc.constantFrom('end_turn', 'tool_use', 'max_tokens', 'stop_sequence', 'refusal', 'pause_turn', 'model_context_window_exceeded', null)),
+        usage: maybe(h, messagesUsageArb(h)),
+      }),
+    },
+    { weight: 1, arbitrary: hostileJson(4) },
+  );
+}
+
+/** A streamed Anthropic Messages event (or a hostile stand-in), as an upstream might send it; `h` as for {@link responsesRequest}. */
+export function messagesStreamEvent(h = 1): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    {
+      weight: 5,
+      arbitrary: partial({
+        type: maybe(h, fc.constantFrom(...MESSAGES_EVENT_TYPES)),
+        index: maybe(h, fc.nat(4)),
+        message: maybe(h, messagesAnswer(h)),
+        content_block: maybe(h, messagesBlock(h)),
+        delta: maybe(
+          h,
+          partial({
+            type: maybe(h, fc.constantFrom('text_delta', 'thinking_delta', 'signature_delta', 'input_json_delta', 'citations_delta')),
+            text: maybe(h, shortText),
+            thinking: maybe(h, shortText),
+            signature: maybe(h, fc.constantFrom('c2ln', '')),
+            partial_json: maybe(h, fc.constantFrom('', '{"', 'cmd": "', 'ls"}', '{"input": "a\\', 'u00e9"}')),
+            stop_reason: maybe(h, fc.constantFrom('end_turn', 'tool_use', 'max_tokens', 'refusal', 'pause_turn', null)),
+          }),
+        ),
+        usage: maybe(h, messagesUsageArb(h)),
+        error: maybe(h, partial({ type: maybe(h, fc.constantFrom('overloaded_error', 'api_error', 'rate_limit_error', 'invalid_request_error')), message: maybe(h, shortText) })),
+      }),
+    },
+    { weight: 1, arbitrary: hostileJson(4) },
+  );
+}
+
+/**
+ * A well-formed `POST /v1/chat/completions` body (a conversation a Chat client would send): system /
+ * developer, user (text or parts), assistant turns with text and parallel tool calls each answered by a
+ * `tool` message, and settings; `h` (as for {@link chatRequest}) makes some values hostile. Where
+ * {@link chatRequest} mostly probes the door's refusals, this one mostly reaches the upstream builders.
+ */
+export function chatConversation(h = 0): fc.Arbitrary<Record<string, unknown>> {
+  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('hi', ' ', 'ünï ✓', 'ends with space '));
+  const fnName = fc.constantFrom('exec_command', 'read_file', 'get_weather');
+  const turn = fc.oneof(
+    fc.record({ role: fc.constantFrom('system', 'developer'), content: maybe(h, text) }),
+    fc.record({ role: fc.constant('user'), content: maybe(h, fc.oneof(text, fc.array(fc.record({ type: fc.constant('text'), text }), { minLength: 1, maxLength: 2 }))) }),
+    fc
+      .record({
+        content: fc.option(text, { nil: null }),
+        calls: fc.array(fc.record({ name: fnName, arguments: maybe(h, fc.constantFrom('{}', '{"cmd":"ls"}', '{"city":"Paris"}', '{"cmd": "tru')), output: text }), { maxLength: 3 }),
+      })
+      .map(({ content, calls }) => ({ content, calls })),
+  );
+  return fc
+    .tuple(
+      fc.array(turn, { minLength: 0, maxLength: 6 }),
+      partial({
+        stream: fc.boolean(),
+        max_tokens: maybe(h, fc.integer({ min: 1, max: 40_000 })),
+        temperature: maybe(h, fc.double({ min: 0, max: 1, noNaN: true })),
+        top_p: maybe(h, fc.double({ min: 0, max: 1, noNaN: true })),
+        reasoning_effort: maybe(h, fc.constantFrom('minimal', 'low', 'medium', 'high', 'none')),
+        tool_choice: maybe(h, fc.oneof(fc.constantFrom('auto', 'none', 'required'), fc.constant({ type: 'function', function: { name: 'read_file' } }))),
+        parallel_tool_calls: maybe(h, fc.boolean()),
+        stop: maybe(h, fc.oneof(text, fc.array(text, { maxLength: 2 }))),
+        user: maybe(h, text),
+        response_format: maybe(h, fc.constantFrom({ type: 'text' }, { type: 'json_object' }, { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } })),
+      }),
+      fc.boolean(),
+    )
+    .map(([turns, settings, withTools]) => {
+      let n = 0;
+      const messages: unknown[] = [{ role: 'user', content: 'Start.' }];
+      for (const t of turns) {
+        if (!('calls' in t)) {
+          messages.push(t);
+          continue;
+        }
+        const calls = withTools ? t.calls.map((c) => ({ ...c, id: `call_${n++}` })) : [];
+        const m: Record<string, unknown> = { role: 'assistant', content: t.content ?? (calls.length ? null : '') };
+        if (calls.length) m.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+        messages.push(m);
+        for (const c of calls) messages.push({ role: 'tool', tool_call_id: c.id, content: c.output });
+      }
+      const body: Record<string, unknown> = { model: 'm', messages, ...settings };
+      if (withTools) {
+        body.tools = ['exec_command', 'read_file', 'get_weather'].map((name) => ({ type: 'function', function: { name, description: `${name}.`, parameters: { type: 'object', properties: {} } } }));
+      } else {
+        delete body.tool_choice;
+        delete body.parallel_tool_calls;
+      }
+      return body;
+    });
+}
+
+/**
+ * A `POST /v1/messages` body (Anthropic Messages, what a Claude client sends): mostly the right shape, any
+ * field possibly hostile (`h` as for {@link responsesRequest}; 0 gives well-formed bodies).
+ */
+export function messagesRequest(h = 1): fc.Arbitrary<Record<string, unknown>> {
+  const block = partial({
+    type: maybe(h, fc.constantFrom('text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'server_tool_use')),
+    text: maybe(h, shortText),
+    id: maybe(h, fc.constantFrom('toolu_1', 'toolu_2', '')),
+    tool_use_id: maybe(h, fc.constantFrom('toolu_1', 'toolu_2', 'toolu_x')),
+    name: maybe(h, fc.constantFrom('exec_command', 'read_file', 'a!')),
+    input: maybe(h, fc.constantFrom({}, { cmd: 'ls' })),
+    content: maybe(h, fc.oneof(shortText, fc.array(partial({ type: maybe(h, fc.constant('text')), text: maybe(h, shortText) }), { maxLength: 2 }))),
+    is_error: maybe(h, fc.boolean()),
+    thinking: maybe(h, shortText),
+    signature: maybe(h, fc.constantFrom('c2ln', '')),
+    data: maybe(h, fc.constantFrom('ZGF0YQ==')),
+    source: maybe(h, fc.constantFrom({ type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' }, { type: 'url', url: 'https://example.invalid/x.png' })),
+    cache_control: maybe(h, fc.constant({ type: 'ephemeral' })),
+  });
+  const message = partial({
+    role: maybe(h, fc.constantFrom('user', 'assistant')),
+    content: maybe(h, fc.oneof(shortText, fc.array(block, { maxLength: 3 }))),
+  }, ['role', 'content']);
+  return partial({
+    model: mix(h, fc.constantFrom('m', 'default'), fc.constantFrom(undefined, 'x\ny', 5)),
+    max_tokens: maybe(h, fc.integer({ min: 1, max: 64_000 })),
+    messages: mix(h, fc.array(message, { minLength: 1, maxLength: 5 }), hostileJson(3)),
+    system: maybe(h, fc.oneof(shortText, fc.array(partial({ type: maybe(h, fc.constant('text')), text: maybe(h, shortText) }), { maxLength: 2 }))),
+    stream: maybe(h, fc.boolean()),
+    temperature: maybe(h, fc.double({ min: 0, max: 1, noNaN: true })),
+    top_p: maybe(h, fc.double({ min: 0, max: 1, noNaN: true })),
+    top_k: maybe(h, fc.integer({ min: 1, max: 500 })),
+    stop_sequences: maybe(h, fc.array(shortText, { maxLength: 2 })),
+    tools: maybe(h, fc.array(partial({ name: maybe(h, fc.constantFrom('exec_command', 'read_file', 'a!')), description: maybe(h, shortText), input_schema: maybe(h, fc.constant({ type: 'object', properties: {} })) }), { maxLength: 3 })),
+    tool_choice: maybe(h, partial({ type: maybe(h, fc.constantFrom('auto', 'any', 'tool', 'none')), name: maybe(h, fc.constantFrom('exec_command', 'x')), disable_parallel_tool_use: maybe(h, fc.boolean()) })),
+    thinking: maybe(h, fc.constantFrom({ type: 'enabled', budget_tokens: 2048 }, { type: 'disabled' }, { type: 'adaptive' })),
+    metadata: maybe(h, partial({ user_id: maybe(h, shortText) })),
+  }, ['model', 'messages']);
+}

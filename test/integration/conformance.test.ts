@@ -11,6 +11,10 @@
  *   response.failed, which must continue the upstream's sequence numbers and response id.
  * - Chat door -> Chat Completions upstream (relayed): JSON and SSE, and a stream cut mid-way (the gateway's
  *   error frame).
+ * - Responses door and Chat door -> Anthropic Messages upstream (translated, strict Messages mock): JSON
+ *   and SSE with signed and redacted thinking, text and every tool kind (call ids = tool_use ids), the
+ *   next tool turn, max_tokens (incomplete / length), a stream cut by a reset, one carrying an `error`
+ *   event (overloaded, prompt too long), and a 529 before any byte.
  * - Errors the gateway answers before any upstream byte, on both doors (ErrorResponse).
  *
  * The request bodies are Codex 0.169 captures (test/unit/translate/golden/codex-*.json), so the echoed
@@ -20,6 +24,7 @@ import { strict as assert } from 'node:assert';
 import type { ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AnthropicMock, messageReply, overloadedReply, textReply, type MessageReplyOptions } from '../helpers/anthropic-mock';
 import { MockUpstream, type RecordedRequest, type Reply } from '../helpers/mock-upstream';
 import { fakeKey, startGateway, type TestGateway } from '../helpers/gateway';
 import {
@@ -454,6 +459,235 @@ router_settings:
       assertNoViolations(chatStreamViolations(frames), gapsSeen, 'cut translated chat stream');
       assert.ok('error' in JSON.parse(frames.at(-1)!.data), 'the stream ends with an error frame');
     });
+  });
+
+  describe('Anthropic Messages upstream (translated), both doors', () => {
+    // Its own gateway and strict Messages mock (test/helpers/anthropic-mock.ts: it answers 400 to any body
+    // Anthropic would refuse, so every answer below also proves the translated request was valid).
+    let claude: AnthropicMock;
+    let mg: TestGateway;
+    const claudeKey = fakeKey('anthropic');
+    before(async () => {
+      claude = await AnthropicMock.start({ apiKey: claudeKey, name: 'claude' });
+      mg = await startGateway(
+        `
+model_list:
+  - model_name: via-messages
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      api_base: ${claude.origin}
+      api_key: os.environ/ANTHROPIC_KEY
+router_settings:
+  num_retries: 0
+  retry_after: 0
+  allowed_fails: 1000
+`,
+        { ANTHROPIC_KEY: claudeKey },
+      );
+    });
+    after(async () => {
+      await mg?.close();
+      await claude?.close();
+    });
+    afterEach(() => {
+      for (const r of claude.requests) assert.deepEqual(r.problems, [], `the strict Messages mock refused a translated request: ${r.problems.join('; ')}`);
+      claude.requests.length = 0;
+      assert.equal(claude.pending, 0, 'every scripted Messages answer was used');
+    });
+
+    const codex = (stream: boolean) => ({ ...CODEX_REQUEST, model: 'via-messages', stream });
+    /** Thinking, text, then a tool_use of every tool kind the Codex request declares (upstream names). */
+    const codexAnswer = (opts: MessageReplyOptions = {}) =>
+      messageReply(
+        [
+          { type: 'thinking', thinking: 'The user wants files listed; I will run ls.' },
+          { type: 'redacted_thinking' },
+          { type: 'text', text: 'Here goes.' },
+          { type: 'tool_use', id: 'toolu_exec', name: 'exec_command', input: { cmd: 'ls -la' } },
+          { type: 'tool_use', id: 'toolu_patch', name: 'apply_patch', input: { input: '*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n' } },
+          { type: 'tool_use', id: 'toolu_search', name: 'tool_search', input: { query: 'calendar', limit: 2 } },
+        ],
+        opts,
+      );
+    const CALL_IDS = ['toolu_exec', 'toolu_patch', 'toolu_search'];
+
+    describe('Responses door', () => {
+      it('non-streamed: a conformant Response with reasoning, text and every tool kind; call ids are the tool_use ids', async () => {
+        claude.enqueue(codexAnswer({ usage: { input_tokens: 20, output_tokens: 7, cache_read_input_tokens: 100, cache_creation_input_tokens: 5 } }));
+        const a = await post(mg, '/v1/responses', codex(false));
+        assert.equal(a.status, 200, a.text);
+        const r = JSON.parse(a.text);
+        assertNoViolations(specViolations('Response', r), gapsSeen, 'messages: Response');
+        assert.deepEqual(
+          r.output.map((i: { type: string }) => i.type),
+          ['reasoning', 'reasoning', 'message', 'function_call', 'custom_tool_call', 'tool_search_call'],
+        );
+        assert.deepEqual(
+          r.output.filter((i: { call_id?: string }) => i.call_id).map((i: { call_id: string }) => i.call_id),
+          CALL_IDS,
+        );
+        assert.equal(r.usage.input_tokens, 125, 'input counts cache reads and writes (OpenAI convention)');
+        assert.equal(r.usage.input_tokens_details.cached_tokens, 100);
+        assert.equal(claude.requests[0]!.body.thinking?.type, 'enabled', "Codex's reasoning effort turns thinking on");
+      });
+
+      it('streamed: every event, from response.created to response.completed', async () => {
+        claude.enqueue(codexAnswer({ chunkSize: 5 }));
+        const events = checkResponsesStream(await post(mg, '/v1/responses', codex(true)), 'messages: stream');
+        const types = new Set(events.map((e) => e.type));
+        for (const t of [
+          'response.created',
+          'response.in_progress',
+          'response.reasoning_summary_part.added',
+          'response.reasoning_summary_text.delta',
+          'response.reasoning_summary_text.done',
+          'response.reasoning_summary_part.done',
+          'response.content_part.added',
+          'response.output_text.delta',
+          'response.output_text.done',
+          'response.content_part.done',
+          'response.function_call_arguments.delta',
+          'response.function_call_arguments.done',
+          'response.custom_tool_call_input.delta',
+          'response.custom_tool_call_input.done',
+          'response.output_item.added',
+          'response.output_item.done',
+          'response.completed',
+        ]) {
+          assert.ok(types.has(t), `no ${t} event`);
+        }
+        const done = events.filter((e) => e.type === 'response.output_item.done').map((e) => e.item);
+        assert.deepEqual(done.filter((i) => i.call_id).map((i) => i.call_id), CALL_IDS);
+        assert.ok(done.filter((i) => i.type === 'reasoning').every((i) => /^cgw2:/.test(i.encrypted_content)), 'signed and redacted thinking come back as cgw2: reasoning');
+      });
+
+      it('the next turn (reasoning items, calls and outputs sent back): conformant, and the mock accepts the signed thinking', async () => {
+        claude.enqueue(codexAnswer());
+        const first = JSON.parse((await post(mg, '/v1/responses', codex(false))).text);
+        claude.enqueue(textReply('All three done.'));
+        const outputs = first.output
+          .filter((i: { call_id?: string }) => i.call_id)
+          .map((i: { type: string; call_id: string }) => ({ type: i.type === 'custom_tool_call' ? 'custom_tool_call_output' : i.type === 'tool_search_call' ? 'tool_search_output' : 'function_call_output', call_id: i.call_id, ...(i.type === 'tool_search_call' ? { tools: [], execution: 'client', status: 'completed' } : { output: 'ok' }) }));
+        const body = { ...codex(false), input: [...(CODEX_REQUEST.input as unknown[]), ...first.output, ...outputs] };
+        const a = await post(mg, '/v1/responses', body);
+        assert.equal(a.status, 200, a.text);
+        assertNoViolations(specViolations('Response', JSON.parse(a.text)), gapsSeen, 'messages: Response of the tool turn');
+        const sent = claude.requests[1]!.body;
+        assert.equal(sent.thinking?.type, 'enabled', 'thinking stays on: the tool loop starts with the signed thinking block');
+        const assistant = sent.messages.findLast((m: { role: string }) => m.role === 'assistant');
+        assert.deepEqual(
+          assistant.content.map((b: { type: string }) => b.type),
+          ['thinking', 'redacted_thinking', 'text', 'tool_use', 'tool_use', 'tool_use'],
+        );
+        assert.deepEqual(
+          sent.messages.at(-1).content.filter((b: { type: string }) => b.type === 'tool_result').map((b: { tool_use_id: string }) => b.tool_use_id),
+          CALL_IDS,
+        );
+      });
+
+      it('max_tokens: non-streamed Response and streamed response.incomplete conform (max_output_tokens)', async () => {
+        claude.enqueue(textReply('A long answer that stops', { stopReason: 'max_tokens' }), textReply('A long answer that stops', { stopReason: 'max_tokens' }));
+        const whole = JSON.parse((await post(mg, '/v1/responses', codex(false))).text);
+        assertNoViolations(specViolations('Response', whole), gapsSeen, 'messages: incomplete Response');
+        assert.equal(whole.status, 'incomplete');
+        assert.equal(whole.incomplete_details?.reason, 'max_output_tokens');
+        const events = checkResponsesStream(await post(mg, '/v1/responses', codex(true)), 'messages: incomplete stream');
+        assert.equal(events.at(-1)!.type, 'response.incomplete');
+        assert.equal(events.at(-1)!.response.incomplete_details?.reason, 'max_output_tokens');
+      });
+
+      for (const [what, opts, code] of [
+        ['cut by a connection reset', { cutAfterEvents: 8 }, 'server_error'],
+        ['carrying an overloaded_error event', { streamError: { afterEvents: 8, type: 'overloaded_error', message: 'Overloaded' } }, 'server_error'],
+        ['carrying a prompt-too-long error event', { streamError: { afterEvents: 8, type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' } }, 'context_length_exceeded'],
+      ] as Array<[string, MessageReplyOptions, string]>) {
+        it(`streamed, upstream ${what}: the gateway ends with a conformant response.failed (${code})`, async () => {
+          claude.enqueue(codexAnswer({ ...opts, chunkSize: 4 }));
+          const events = checkResponsesStream(await post(mg, '/v1/responses', codex(true)), `messages: stream ${what}`);
+          assert.ok(events.some((e) => e.type === 'response.reasoning_summary_text.delta'), 'some content went out before the failure');
+          assert.equal(events.at(-1)!.type, 'response.failed');
+          assert.equal(events.at(-1)!.response.error.code, code);
+        });
+      }
+    });
+
+    describe('Chat door', () => {
+      const chatBody = (stream: boolean) => ({
+        model: 'via-messages',
+        stream,
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+        reasoning_effort: 'low',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'weather in Paris and Rome?' },
+        ],
+        tools: [{ type: 'function', function: { name: 'get_weather', description: 'Weather.', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      });
+      const weather = (opts: MessageReplyOptions = {}) =>
+        messageReply(
+          [
+            { type: 'thinking', thinking: 'Two cities, two calls.' },
+            { type: 'text', text: 'Checking both.' },
+            { type: 'tool_use', id: 'toolu_paris', name: 'get_weather', input: { city: 'Paris' } },
+            { type: 'tool_use', id: 'toolu_rome', name: 'get_weather', input: { city: 'Rome' } },
+          ],
+          opts,
+        );
+
+      it('non-streamed: a conformant chat.completion with parallel tool calls (ids = tool_use ids)', async () => {
+        claude.enqueue(weather());
+        const a = await post(mg, '/v1/chat/completions', chatBody(false));
+        assert.equal(a.status, 200, a.text);
+        const c = JSON.parse(a.text);
+        assertNoViolations(specViolations('CreateChatCompletionResponse', c), gapsSeen, 'messages: chat completion');
+        assert.equal(c.choices[0].finish_reason, 'tool_calls');
+        assert.deepEqual(
+          c.choices[0].message.tool_calls.map((t: { id: string }) => t.id),
+          ['toolu_paris', 'toolu_rome'],
+        );
+      });
+
+      it('streamed: every chunk conforms, then [DONE]', async () => {
+        claude.enqueue(weather({ chunkSize: 3 }));
+        const a = await post(mg, '/v1/chat/completions', chatBody(true));
+        assert.equal(a.status, 200, a.text);
+        const frames = parseSse(a.text);
+        assertNoViolations(chatStreamViolations(frames), gapsSeen, 'messages: chat stream');
+        assert.equal(frames.at(-1)!.data, '[DONE]');
+        const chunks = frames.slice(0, -1).map((f) => JSON.parse(f.data));
+        assert.ok(chunks.some((c) => c.choices[0]?.finish_reason === 'tool_calls'));
+        assert.ok(chunks.at(-1).usage, 'the include_usage chunk comes last');
+      });
+
+      it('max_tokens: finish_reason length, conformant JSON and stream', async () => {
+        claude.enqueue(textReply('A long answer that stops', { stopReason: 'max_tokens' }), textReply('A long answer that stops', { stopReason: 'max_tokens' }));
+        const c = JSON.parse((await post(mg, '/v1/chat/completions', chatBody(false))).text);
+        assertNoViolations(specViolations('CreateChatCompletionResponse', c), gapsSeen, 'messages: length chat completion');
+        assert.equal(c.choices[0].finish_reason, 'length');
+        const frames = parseSse((await post(mg, '/v1/chat/completions', chatBody(true))).text);
+        assertNoViolations(chatStreamViolations(frames), gapsSeen, 'messages: length chat stream');
+        assert.ok(frames.some((f) => f.data !== '[DONE]' && JSON.parse(f.data).choices?.[0]?.finish_reason === 'length'));
+      });
+
+      it('streamed, upstream cut mid-way: the gateway error frame is a conformant ErrorResponse', async () => {
+        claude.enqueue(weather({ chunkSize: 3, cutAfterEvents: 9 }));
+        const a = await post(mg, '/v1/chat/completions', chatBody(true));
+        assert.equal(a.status, 200, a.text);
+        const frames = parseSse(a.text);
+        assertNoViolations(chatStreamViolations(frames), gapsSeen, 'messages: cut chat stream');
+        assert.ok('error' in JSON.parse(frames.at(-1)!.data), 'the stream ends with an error frame');
+      });
+    });
+
+    for (const path of ['/v1/responses', '/v1/chat/completions']) {
+      it(`${path}: an overloaded_error (529) before any byte -> a conformant ErrorResponse`, async () => {
+        claude.enqueue(overloadedReply());
+        const a = await post(mg, path, { model: 'via-messages', input: 'hi', messages: [{ role: 'user', content: 'hi' }] });
+        assert.equal(a.status, 502, a.text);
+        assertNoViolations(specViolations('ErrorResponse', JSON.parse(a.text)), gapsSeen, `messages: ${path} error body`);
+        assert.ok(!a.text.includes(claudeKey));
+      });
+    }
   });
 
   describe('errors answered before any upstream byte', () => {

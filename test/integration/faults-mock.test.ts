@@ -1,6 +1,6 @@
 /**
  * The fault mock itself (test/helpers/fault-upstream.ts), seen from a raw HTTP client (node:http): each
- * fault, on each wire, streamed and not, does on the wire what FAULTS says, and the exchange records
+ * fault, on each wire (chat, responses, messages), streamed and not, does on the wire what FAULTS says, and the exchange records
  * (who closed, when, what text went out) are right. The fault matrix (faults.test.ts) and the soak test
  * rely on this: a fault that quietly did something else would make their verdicts meaningless.
  */
@@ -26,7 +26,20 @@ interface Seen {
   hung: boolean;
 }
 
-function post(url: string, path: string, key: string, body: unknown): Promise<Seen> {
+/** The request headers carrying `key` the way `wire` sends it (Bearer; Anthropic's x-api-key and version). */
+function authHeaders(wire: FaultWire, key: string): Record<string, string> {
+  return wire === 'messages' ? { 'x-api-key': key, 'anthropic-version': '2023-06-01' } : { authorization: `Bearer ${key}` };
+}
+
+/** A minimal valid request body of `wire`. */
+function bodyFor(wire: FaultWire, mode: AnswerMode): Record<string, unknown> {
+  const stream = mode === 'stream';
+  if (wire === 'chat') return { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream };
+  if (wire === 'messages') return { model: 'm', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream };
+  return { model: 'm', input: 'hi', stream };
+}
+
+function post(url: string, path: string, key: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${key}` }): Promise<Seen> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const seen: Seen = { headers: {}, body: '', ended: false, hung: false };
@@ -38,7 +51,7 @@ function post(url: string, path: string, key: string, body: unknown): Promise<Se
       resolve(seen);
     };
     const req = httpRequest(
-      { host: u.hostname, port: u.port, method: 'POST', path, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } },
+      { host: u.hostname, port: u.port, method: 'POST', path, headers: { ...headers, 'content-type': 'application/json' } },
       (res) => {
         seen.status = res.statusCode;
         seen.headers = res.headers;
@@ -105,7 +118,31 @@ const READ: Record<FaultWire, { text(p: Parsed): string; terminal(p: Parsed): bo
     isError: (e) => e.event === 'error' && e.json?.type === 'error',
     jsonText: (j) => j?.output?.[0]?.content?.[0]?.text,
   },
+  messages: {
+    text: (p) => p.events.map((e) => (e.json?.type === 'content_block_delta' && e.json.delta?.type === 'text_delta' ? e.json.delta.text : '')).join(''),
+    // message_delta carries the stop reason and message_stop ends the message (Anthropic "Streaming Messages").
+    terminal: (p) => p.events.some((e) => e.json?.type === 'message_stop' || e.json?.type === 'message_delta'),
+    isError: (e) => e.event === 'error' && e.json?.type === 'error' && typeof e.json.error?.type === 'string',
+    jsonText: (j) => (j?.type === 'message' ? j.content?.[0]?.text : undefined),
+  },
 };
+
+/** Anthropic error type expected for each status the fault mock answers on the messages wire. */
+const ANTHROPIC_TYPES: Record<number, string> = { 429: 'rate_limit_error', 500: 'api_error', 502: 'api_error', 503: 'overloaded_error', 529: 'overloaded_error' };
+
+/** The error body is in the wire's shape: OpenAI `{"error": {message, type, param, code}}`, or Anthropic's `{"type": "error", "error": {type, message}}`. */
+function assertErrorShape(wire: FaultWire, j: any, status: number | null, ctx: string): void {
+  if (wire === 'messages') {
+    assert.deepEqual(Object.keys(j).sort(), ['error', 'type'], `Anthropic error body${ctx}`);
+    assert.equal(j.type, 'error', ctx);
+    assert.deepEqual(Object.keys(j.error).sort(), ['message', 'type'], ctx);
+    assert.equal(j.error.type, status === null ? 'api_error' : ANTHROPIC_TYPES[status], ctx);
+  } else {
+    assert.deepEqual(Object.keys(j), ['error'], ctx);
+    assert.deepEqual(Object.keys(j.error).sort(), ['code', 'message', 'param', 'type'], `OpenAI error body${ctx}`);
+  }
+  assert.equal(typeof j.error.message, 'string', ctx);
+}
 
 /** What a fault must look like on the wire, and who must have closed the exchange. */
 function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: Exchange, key: string, text: string): void {
@@ -148,6 +185,12 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
         assert.equal(r.text(p), text, ctx);
         assert.ok(r.terminal(p), ctx);
         if (fault === 'healthy_keepalive') assert.match(s.body, /^: keep-alive\n\n/, ctx);
+        if (wire === 'messages') {
+          // Anthropic "Streaming Messages": every event named as its data's type, message_start first, message_stop last.
+          assert.ok(p.events.every((e) => e.event === e.json?.type), `event names equal data types${ctx}`);
+          assert.equal(p.events[0]?.json?.type, 'message_start', ctx);
+          assert.equal(p.events.at(-1)?.json?.type, 'message_stop', ctx);
+        }
         assert.equal(p.events.some((e) => e.data === '[DONE]'), wire === 'chat' && fault !== 'healthy_no_done', `[DONE] only where the wire has it${ctx}`);
       }
       assert.equal(x.sentText, text, ctx);
@@ -157,6 +200,7 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
     case 'rate_limit':
       assert.equal(s.status, 429, ctx);
       assert.equal(s.headers['retry-after'], fault === 'rate_limit' ? undefined : '1', ctx);
+      assertErrorShape(wire, jsonOf(), 429, ctx);
       keyQuoted();
       return closedBy('mock-end');
     case 'http_500':
@@ -164,7 +208,7 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
     case 'http_503':
     case 'http_529':
       assert.equal(s.status, Number(fault.slice(5)), ctx);
-      assert.equal(typeof jsonOf().error.message, 'string', ctx);
+      assertErrorShape(wire, jsonOf(), Number(fault.slice(5)), ctx);
       keyQuoted();
       return closedBy('mock-end');
     case 'reset_before_headers':
@@ -227,7 +271,7 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
     case 'error_object_200':
       assert.equal(s.status, 200, ctx);
       assert.match(String(s.headers['content-type']), /application\/json/, ctx);
-      assert.equal(typeof jsonOf().error.message, 'string', ctx);
+      assertErrorShape(wire, jsonOf(), null, ctx);
       keyQuoted();
       return closedBy('mock-end');
     case 'in_stream_error':
@@ -252,7 +296,8 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
     case 'json_wrong_shape': {
       assert.equal(s.status, 200, ctx);
       const j = jsonOf();
-      assert.ok(typeof j === 'object' && typeof j.id === 'string' && !('choices' in j) && !('output' in j), ctx);
+      assert.ok(typeof j === 'object' && typeof j.id === 'string' && !('choices' in j) && !('output' in j) && !('content' in j), ctx);
+      if (wire === 'messages') assert.equal(j.type, 'message', `a message shell without content${ctx}`);
       return closedBy('mock-end');
     }
   }
@@ -268,8 +313,7 @@ describe('fault mock (test/helpers/fault-upstream.ts) as a raw client sees it', 
             const key = fakeKey('mock-selftest');
             const up = await FaultUpstream.start({ name: 'selftest', apiKey: key, always: fault });
             try {
-              const body = wire === 'chat' ? { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: mode === 'stream' } : { model: 'm', input: 'hi', stream: mode === 'stream' };
-              const seen = await post(up.mock.origin, `/v1${WIRES[wire].endpoint}`, key, body);
+              const seen = await post(up.mock.origin, `/v1${WIRES[wire].endpoint}`, key, bodyFor(wire, mode), authHeaders(wire, key));
               assert.ok(await up.waitAllClosed(2_000), 'the exchange closes');
               assert.equal(up.exchanges.length, 1);
               const x = up.exchanges[0]!;
@@ -316,6 +360,38 @@ describe('fault mock (test/helpers/fault-upstream.ts) as a raw client sees it', 
       );
       assert.equal((await post(up.mock.origin, '/v1/chat/completions', 'wrong-key', body)).status, 401);
       assert.equal(up.exchanges.length, 3);
+    } finally {
+      await up.close();
+    }
+  });
+
+  it('checks the key the way each wire carries it; a rejected request records no exchange and uses no scripted reply', async () => {
+    const key = fakeKey('mock-selftest');
+    const up = await FaultUpstream.start({ apiKey: key, always: 'healthy' });
+    try {
+      up.enqueue('http_500');
+      const path = `/v1${WIRES.messages.endpoint}`;
+      const body = bodyFor('messages', 'json');
+      const bearer = await post(up.mock.origin, path, key, body, { authorization: `Bearer ${key}`, 'anthropic-version': '2023-06-01' });
+      assert.equal(bearer.status, 401, 'messages: the key belongs in x-api-key');
+      assert.deepEqual(JSON.parse(bearer.body), { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
+      const noVersion = await post(up.mock.origin, path, key, body, { 'x-api-key': key });
+      assert.equal(noVersion.status, 400);
+      assert.equal(JSON.parse(noVersion.body).error.type, 'invalid_request_error');
+      const chatWithXKey = await post(up.mock.origin, '/v1/chat/completions', key, bodyFor('chat', 'json'), { 'x-api-key': key });
+      assert.equal(chatWithXKey.status, 401);
+      assert.equal(JSON.parse(chatWithXKey.body).error.code, 'invalid_api_key');
+      assert.equal(up.exchanges.length, 0, 'no exchange for rejected requests');
+      assert.equal(up.pending, 1, 'the scripted reply is still there');
+      assert.equal((await post(up.mock.origin, path, key, body, authHeaders('messages', key))).status, 500);
+      assert.equal((await post(up.mock.origin, path, key, body, authHeaders('messages', key))).status, 200);
+      assert.deepEqual(
+        up.exchanges.map((x) => [x.fault, x.wire]),
+        [
+          ['http_500', 'messages'],
+          ['healthy', 'messages'],
+        ],
+      );
     } finally {
       await up.close();
     }

@@ -1,6 +1,6 @@
 /**
- * Integration, fault matrix (issue 7): every upstream fault of test/helpers/fault-upstream.ts, streamed and
- * not, on every door/upstream-wire pair, without and with a fallback alias (a healthy mock), against the
+ * Integration, fault matrix (issues 7, 8): every upstream fault of test/helpers/fault-upstream.ts, streamed
+ * and not, on every door/upstream-wire pair (both doors x chat, responses and Anthropic messages), without and with a fallback alias (a healthy mock), against the
  * real gateway on loopback, with the official `openai` SDK as the client.
  *
  * The contract pinned here:
@@ -39,14 +39,14 @@ const NUM_RETRIES = 1;
 /** Longest backoff before a retry with `retry_after: 0` (router: 250 ms base, jitter < 1.2). */
 const BACKOFF_MAX_MS = 300;
 /**
- * Slack on every upper time bound: the suite runs ~10 cases at once on a shared 2-core machine. Far below
+ * Slack on every upper time bound: the suite runs ~15 cases at once on a shared 2-core machine. Far below
  * what a missing bound costs (the 600 s default timeout, the 270 s default idle timeout).
  */
 const MARGIN_MS = 2_000;
 /** A timeout must not fire much earlier than configured. */
 const EARLY_FACTOR = 0.8;
 /** Cases started ahead of the running test. */
-const WINDOW = 10;
+const WINDOW = 15;
 
 /* ------------------------------------------------------------------ doors (client side) */
 
@@ -88,7 +88,7 @@ const PROMPT = 'Say hello.';
 
 const RESPONSES_DOOR: DoorSpec = {
   path: '/v1/responses',
-  wires: ['responses', 'chat'],
+  wires: ['responses', 'chat', 'messages'],
   async call(client, model, mode) {
     const out: SdkOutcome = { events: [] };
     try {
@@ -127,7 +127,7 @@ const RESPONSES_DOOR: DoorSpec = {
 
 const CHAT_DOOR: DoorSpec = {
   path: '/v1/chat/completions',
-  wires: ['chat', 'responses'],
+  wires: ['chat', 'responses', 'messages'],
   async call(client, model, mode) {
     const out: SdkOutcome = { events: [] };
     const messages = [{ role: 'user' as const, content: PROMPT }];
@@ -330,7 +330,8 @@ function deploymentYaml(alias: string, baseUrl: string, keyEnv: string, wire: Fa
   return [
     `  - model_name: ${alias}`,
     `    litellm_params:`,
-    `      model: openai/${alias}-model`,
+    // A messages deployment is an Anthropic one (x-api-key, anthropic-version, /v1/messages).
+    `      model: ${wire === 'messages' ? 'anthropic' : 'openai'}/${alias}-model`,
     `      api_base: ${baseUrl}`,
     `      api_key: os.environ/${keyEnv}`,
     `      wire_api: ${wire}`,

@@ -13,6 +13,7 @@ import {
   type ConfigIssue,
 } from '../../src/gateway/config';
 import type { GatewayConfig } from '../../src/gateway/types';
+import { Runtime } from '../../src/gateway/runtime';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'config');
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'config.yaml');
@@ -682,8 +683,6 @@ router_settings:
   model_group_alias: ${mga}
 `;
   it('maps requested names to aliases (string or {model, hidden}), and the runtime resolves them, [1m] suffix included', async () => {
-    const { parseConfigText, resolveConfig } = await import('../../src/gateway/config');
-    const { Runtime } = await import('../../src/gateway/runtime');
     const config = resolveConfig(parseConfigText(yaml('{ "claude-haiku-4-5": ds, "claude-opus-4-1": { model: ds, hidden: true } }'), 'c.yaml'));
     assert.deepEqual([...config.router.modelGroupAlias], [['claude-haiku-4-5', 'ds'], ['claude-opus-4-1', 'ds']]);
     const rt = new Runtime(config);
@@ -693,7 +692,6 @@ router_settings:
     assert.equal(rt.resolveAlias('unknown', undefined), 'unknown');
   });
   it('refuses a target that is not a model_name, with the closest alias', async () => {
-    const { parseConfigText, resolveConfig } = await import('../../src/gateway/config');
     assert.throws(() => resolveConfig(parseConfigText(yaml('{ "claude-haiku-4-5": dss }'), 'c.yaml')), /model_group_alias.*"dss".*did you mean "ds"/s);
   });
 });

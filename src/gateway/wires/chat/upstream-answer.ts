@@ -22,8 +22,9 @@ import type { HubEvent, HubFinishReason, HubUsage } from '../../hub/types';
 import type { ChatCompletion, ChatCompletionChunk, ChatToolCallDelta, ChatUsage } from '../../translate/types';
 import type { UpstreamDecoder } from '../types';
 
+/** A token count: a finite number floored to a non-negative integer, else 0. */
 function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
 }
 
 /** Chat usage -> hub usage (tokens). */

@@ -19,6 +19,7 @@
  *   each the whole usage so far (a later one replaces an earlier one): at `message_start` and at
  *   `message_delta`.
  */
+import { jsonText } from '../../translate/safe';
 import { messagesErrorFailure } from '../../upstream-answer';
 import type { HubEvent, HubFinishReason, HubUsage } from '../../hub/types';
 import type { UpstreamDecoder } from '../types';
@@ -45,7 +46,8 @@ export function mapStopReason(reason: unknown): HubFinishReason {
   }
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+/** A token count: a finite number floored to a non-negative integer, else 0. */
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
 /**
  * Anthropic usage -> hub usage (tokens). Anthropic's `input_tokens` excludes cache reads and writes;
@@ -174,7 +176,7 @@ export class MessagesDecoder implements UpstreamDecoder {
         if (typeof cb.id === 'string') ev.id = cb.id;
         if (typeof cb.name === 'string') ev.name = cb.name;
         if (isObject(cb.input) && Object.keys(cb.input).length > 0) {
-          ev.arguments = JSON.stringify(cb.input);
+          ev.arguments = jsonText(cb.input) ?? '{}';
           b.args = true;
           b.wholeInput = true;
         }
@@ -232,7 +234,7 @@ export function messagesJsonToEvents(json: Record<string, unknown>): HubEvent[] 
         if (typeof cb.data === 'string') out.push({ type: 'reasoning_redacted', data: cb.data });
         break;
       case 'tool_use': {
-        const ev: HubEvent = { type: 'call', index: calls++, arguments: JSON.stringify(isObject(cb.input) ? cb.input : {}) };
+        const ev: HubEvent = { type: 'call', index: calls++, arguments: (isObject(cb.input) ? jsonText(cb.input) : undefined) ?? '{}' };
         if (typeof cb.id === 'string') ev.id = cb.id;
         if (typeof cb.name === 'string') ev.name = cb.name;
         out.push(ev);

@@ -567,7 +567,11 @@ class MessagesBuilder {
     body.max_tokens = s.maxOutputTokens ?? deploymentMax ?? defaultMaxTokens(this.opts.model, this.opts.stream);
 
     // Sampling (thinking may drop them below).
-    if (s.temperature !== undefined && this.allowed('temperature')) body.temperature = s.temperature;
+    // Anthropic takes temperature in [0, 1] (OpenAI: [0, 2]): a higher value is sent as 1 and listed.
+    if (s.temperature !== undefined && this.allowed('temperature')) {
+      body.temperature = Math.min(1, Math.max(0, s.temperature));
+      if (body.temperature !== s.temperature) this.dropped.add('temperature:clamped');
+    }
     if (s.topP !== undefined && this.allowed('top_p')) body.top_p = s.topP;
 
     // Thinking.
@@ -593,7 +597,9 @@ class MessagesBuilder {
       if (seqs.length && this.allowed('stop_sequences')) body.stop_sequences = seqs;
     }
     const user = s.user ?? (typeof extra.user === 'string' ? extra.user : undefined);
-    if (user !== undefined && user !== '' && this.allowed('metadata')) body.metadata = { ...(isObject(body.metadata) ? body.metadata : {}), user_id: user };
+    // metadata.user_id is at most 256 characters (Anthropic API reference, "Create a Message"); a longer `user` is left out and listed.
+    if (user !== undefined && user.length > 256) this.dropped.add('user:too_long');
+    else if (user !== undefined && user !== '' && this.allowed('metadata')) body.metadata = { ...(isObject(body.metadata) ? body.metadata : {}), user_id: user };
 
     // Prompt caching.
     const configured = extra.cache_control_injection_points;

@@ -242,8 +242,9 @@ function inputItems(messages: HubMessage[], dropped: Set<string>): Array<Record<
  * Answer
  * ---------------------------------------------------------------------------------------------- */
 
+/** A token count: a finite number floored to a non-negative integer, else undefined. */
 function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? Math.max(0, Math.floor(v)) : undefined;
 }
 
 /**
