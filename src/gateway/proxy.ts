@@ -21,6 +21,7 @@ import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type Up
 import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
 import type { HubEvent, HubRequest } from './hub/types';
 import { EMPTY_TOOL_NAME_MAP } from './translate';
+import { estimateInputTokens } from './wires/messages/door';
 import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
 import type { LearnedWires } from './wires/learned';
 import { BUILDER_PARAMS, type EncodeContext, type Wire } from './wires/types';
@@ -370,6 +371,32 @@ export function handleResponses(deps: ProxyDeps, req: IncomingMessage, res: Serv
  */
 export function handleChat(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   return proxy(deps, req, res, '/v1/chat/completions', DOORS.chat);
+}
+
+/**
+ * Route handler for `POST /v1/messages` (Anthropic Messages; Claude Code calls it with `?beta=true`).
+ * Never throws; errors are written in Anthropic's shape (an `event: error` after the first byte).
+ */
+export function handleMessages(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return proxy(deps, req, res, '/v1/messages', DOORS.messages);
+}
+
+/**
+ * Route handler for `POST /v1/messages/count_tokens`: `{"input_tokens": N}`, estimated locally
+ * (`estimateInputTokens`: about 4 characters a token, tools and images included) whatever the alias's
+ * upstream, so it costs no upstream call. Claude Code uses it for its context meter and works without it.
+ */
+export async function handleCountTokens(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rt = deps.runtime();
+  try {
+    const body = await readJsonBody(req, rt.config.server.maxBodyBytes);
+    checkRequestBody('/v1/messages', { ...body, messages: body.messages ?? [] });
+    const out = JSON.stringify({ input_tokens: estimateInputTokens(body) });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+    res.end(out);
+  } catch (e) {
+    sendError(res, e instanceof GatewayError ? e : new GatewayError(400, `The request could not be read: ${(e as Error)?.message ?? e}`), DOORS.messages);
+  }
 }
 
 /** The hub request of one client request, parsed at most once over all attempts. */

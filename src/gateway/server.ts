@@ -23,19 +23,33 @@ import { BearerCheck, checkHostAndOrigin } from './auth';
 import { errorBody, GatewayError } from './errors';
 import { Logger } from './log';
 import { LearnedWires } from './wires/learned';
-import { handleChat, handleResponses, sendError, type ProxyDeps } from './proxy';
+import { handleChat, handleCountTokens, handleMessages, handleResponses, sendError, type ProxyDeps } from './proxy';
+import { DOORS } from './wires/registry';
 import type { RouterOptions } from './router';
 import { Runtime } from './runtime';
 import type { GatewayConfig, SecretResolver } from './types';
 import { cliKeyHint, createDispatcher, postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint } from './upstream';
 
+/** A proxy route: its handler, and whether it is Anthropic's wire (errors in its shape, `x-api-key` accepted). */
+interface ProxyRoute {
+  handler: typeof handleChat;
+  anthropic: boolean;
+}
+
 /** The proxy routes, served without Hono (see Gateway.listener). */
-const PROXY_ROUTES: ReadonlyMap<string, typeof handleChat> = new Map([
-  ['/v1/responses', handleResponses],
-  ['/responses', handleResponses],
-  ['/v1/chat/completions', handleChat],
-  ['/chat/completions', handleChat],
+const PROXY_ROUTES: ReadonlyMap<string, ProxyRoute> = new Map([
+  ['/v1/responses', { handler: handleResponses, anthropic: false }],
+  ['/responses', { handler: handleResponses, anthropic: false }],
+  ['/v1/chat/completions', { handler: handleChat, anthropic: false }],
+  ['/chat/completions', { handler: handleChat, anthropic: false }],
+  ['/v1/messages', { handler: handleMessages, anthropic: true }],
+  ['/v1/messages/count_tokens', { handler: handleCountTokens, anthropic: true }],
 ]);
+
+/** A header's single value (the first of a repeated header). */
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
 
 /** The path of a request URL without its query string. */
 function pathOf(url: string | undefined): string {
@@ -246,12 +260,15 @@ export class Gateway {
     return why ? new GatewayError(403, `Refused: ${why}.`, 'permission_error', 'forbidden_host') : null;
   }
 
-  /** The refusal for a missing or wrong gateway token (401 `invalid_api_key`), or null when it is right. */
-  private refuseToken(authorization: string | undefined): GatewayError | null {
+  /**
+   * The refusal for a missing or wrong gateway token (401 `invalid_api_key`), or null when it is right.
+   * @param anthropic the route also takes the token as `x-api-key` (said in the message).
+   */
+  private refuseToken(authorization: string | undefined, anthropic = false): GatewayError | null {
     if (this.bearer.verify(authorization)) return null;
     return new GatewayError(
       401,
-      'Missing or wrong gateway token: send "Authorization: Bearer <master key>" (the key is in general_settings.master_key, or in the file `codex-gateway serve` printed at start).',
+      `Missing or wrong gateway token: send "Authorization: Bearer <master key>"${anthropic ? ' or "x-api-key: <master key>" (ANTHROPIC_AUTH_TOKEN or ANTHROPIC_API_KEY for Claude Code)' : ''} (the key is in general_settings.master_key, or in the file \`codex-gateway serve\` printed at start).`,
       'authentication_error',
       'invalid_api_key',
     );
@@ -273,14 +290,16 @@ export class Gateway {
         req.resume();
         return sendError(res, new GatewayError(400, 'The request target is not a path: send requests to a path such as /v1/responses.', 'invalid_request_error', 'invalid_target'));
       }
-      const handler = req.method === 'POST' ? PROXY_ROUTES.get(pathOf(req.url)) : undefined;
-      if (!handler) return void hono(req, res);
-      const refused = this.refuseHost(req.headers.host, req.headers.origin) ?? this.refuseToken(req.headers.authorization);
+      const route = req.method === 'POST' ? PROXY_ROUTES.get(pathOf(req.url)) : undefined;
+      if (!route) return void hono(req, res);
+      // Anthropic's wire: the token also as `x-api-key` (Claude Code's ANTHROPIC_API_KEY and apiKeyHelper).
+      const keyOk = route.anthropic && this.bearer.verifyKey(headerValue(req.headers['x-api-key']));
+      const refused = this.refuseHost(req.headers.host, req.headers.origin) ?? (keyOk ? null : this.refuseToken(req.headers.authorization, route.anthropic));
       if (refused) {
         req.resume();
-        return sendError(res, refused);
+        return sendError(res, refused, route.anthropic ? DOORS.messages : undefined);
       }
-      void handler(this.deps, req, res);
+      void route.handler(this.deps, req, res);
     };
   }
 

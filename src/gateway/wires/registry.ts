@@ -14,6 +14,9 @@ import { ChatRelay, chatRelayBody } from './chat/relay';
 import { ChatEncoder, foldChatCompletion, newChatCompletionId, parseChatRequest } from './chat/door';
 import { buildResponsesRequest, ResponsesDecoder, responsesJsonToEvents } from './responses/upstream';
 import { buildMessagesRequest, MessagesDecoder, messagesJsonToEvents } from './messages/upstream';
+import { MESSAGES_DOOR, MESSAGES_PING_FRAME } from './messages/door';
+import { anthropicError } from './messages/errors';
+import { messagesRelayBody } from './messages/relay';
 import { parseResponsesRequest } from './responses/door-request';
 import { foldResponse, ResponsesDoorEncoder } from './responses/door-stream';
 import { ResponsesRelay, responsesFirstEventsFailure, responsesRelayBody } from './responses/relay';
@@ -83,7 +86,7 @@ function responseContext(ctx: EncodeContext, hub: HubRequest | undefined): Respo
 }
 
 /** Client-side wires by the route that serves them. */
-export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
+export const DOORS: Readonly<Record<Wire, DoorAdapter>> = {
   responses: {
     wire: 'responses',
     parse: (body) => parseResponsesRequest(body as never),
@@ -101,6 +104,23 @@ export const DOORS: Readonly<Record<'responses' | 'chat', DoorAdapter>> = {
     fold: foldChatCompletion,
     relay: () => new ChatRelay(),
     error: openaiError,
+  },
+  messages: {
+    ...MESSAGES_DOOR,
+    error: anthropicError,
+    // Anthropic API reference, "Versions" / "Beta headers": relayed unchanged to an Anthropic deployment
+    // (never allow-listed: Claude Code sends new beta values with each release).
+    forwardHeaders: (h) => {
+      const out: Record<string, string> = {};
+      for (const name of ['anthropic-version', 'anthropic-beta']) {
+        const v = h[name];
+        if (typeof v === 'string' && v) out[name] = v;
+        else if (Array.isArray(v) && v.length) out[name] = v.join(',');
+      }
+      return out;
+    },
+    // Claude Code's idle watchdog is 300 s; Anthropic itself sends `ping` events during long generations.
+    keepAlive: { frame: MESSAGES_PING_FRAME, everyMs: 15_000 },
   },
 };
 
@@ -123,7 +143,7 @@ export const UPSTREAMS: Readonly<Record<Wire, UpstreamAdapter>> = {
   },
   messages: {
     wire: 'messages',
-    relayBody: (up) => up,
+    relayBody: messagesRelayBody,
     build: buildMessagesRequest,
     decoder: () => new MessagesDecoder(),
     events: messagesJsonToEvents,

@@ -263,8 +263,10 @@ describe('registry: every door x every upstream wire under hostile input (proper
         );
         if (process.env.REGISTRY_FUZZ_DEBUG) console.log([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 12));
         reasons.clear();
-        // Both outcomes must be exercised, or the generators no longer reach the builder.
-        assert.ok(built > 100 && refused > 50, `built ${built}, refused ${refused}`);
+        // Both outcomes must be exercised, or the generators no longer reach the builder. The Messages door
+        // refuses more of the mutated bodies (tool names, block types are required there), hence its lower bar.
+        const minBuilt = doorName === 'messages' ? 50 : 100;
+        assert.ok(built > minBuilt && refused > 50, `built ${built}, refused ${refused}`);
       });
     }
   }
