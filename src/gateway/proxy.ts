@@ -318,7 +318,7 @@ async function proxy(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse,
     const err = toGatewayError(e, scope);
     if (!err) return logAbort(scope, alias, stream);
     sendError(res, err, door);
-    scope.log({ alias, status: err.status, retries: 0, stream, error: err.message });
+    scope.log({ alias, status: res.statusCode, retries: 0, stream, error: err.message });
     return;
   }
   const meta: Record<string, string> = {

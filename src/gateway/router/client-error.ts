@@ -156,7 +156,7 @@ export const CLIENT_ERROR_TABLE: Readonly<Record<FailureKind, ClientErrorRule>> 
     param: null,
     retryAfter: false,
     message: (p) =>
-      `${p.provider} rejected the request for ${p.who}: ${p.upstream} If the model does not support a parameter Codex sends, set litellm_settings.drop_params: true in config.yaml or pick another model.`,
+      `${p.provider} rejected the request for ${p.who}: ${p.upstream} If the model does not support a parameter the client sends, set litellm_settings.drop_params: true in config.yaml or pick another model.`,
   },
   context_window: {
     status: 400,
@@ -326,7 +326,7 @@ export function unknownAliasError(alias: string, known: readonly string[]): Gate
     msg =
       `The model '${shown}' is not configured in this gateway.` +
       (guess !== undefined ? ` Did you mean '${guess}'?` : '') +
-      ` Known models: ${list}. Pick one of them (codex -m NAME, or the model picker), or add a model_list entry with model_name: ${shown} to config.yaml.`;
+      ` Known models: ${list}. Pick one of them (codex -m NAME, ANTHROPIC_MODEL for Claude Code, or the model picker), map the name with router_settings.model_group_alias, or add a model_list entry with model_name: ${shown} to config.yaml.`;
   }
   // 400 rather than OpenAI's 404: Codex retries a 404 but stops at once on a 400 and shows the message.
   return new GatewayError(400, msg, 'invalid_request_error', 'model_not_found', 'model');
