@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import { masterKeyPath } from '../gateway/auth';
 import { codexHome } from '../gateway/codex/config-toml';
 import type { ConfigIssue } from '../gateway/config';
+import { CLAUDE_ENV_KEYS, claudeConfigDir, isClaudeWired } from '../gateway/claude/settings-json';
+import { applyClaudeSettings, CLAUDE_ENV_SETTING, CLAUDE_EXTENSION_ID, extensionVariables, findOnPath, mergeEnvironmentVariables, OFFER_KEY, PREVIOUS_ENV_KEY, removeEnvironmentVariables, restoreClaudeWiring, shouldOffer, tierModels, wiringFor, type ClaudeWiringState, type EnvVarEntry } from './claude-wiring';
 import { applyCodexWiring, decideCodexAction, readSelection, PROVIDER_ID } from './codex-wiring';
 import { Disposable } from './disposable';
 import { GatewayHost, type HostState } from './gateway-host';
@@ -37,6 +39,8 @@ export interface ExtensionStatus {
   configIssues: string[];
   codexHome: string;
   tokenFile: string;
+  /** Claude Code's wiring: state, config directory and the alias per tier (see claude-wiring.ts). */
+  claudeCode: { state: ClaudeWiringState; configDir: string; tiers: { haiku: string; sonnet: string; opus: string } };
 }
 
 /** Everything the extension runs, wired together. */
@@ -70,6 +74,12 @@ export class Controller extends Disposable {
   private markReady!: () => void;
   readonly codexHome: string;
   readonly tokenFile: string;
+  /** Claude Code's config directory (`$CLAUDE_CONFIG_DIR`, else `~/.claude`). */
+  readonly claudeDir: string;
+  private claudeState: ClaudeWiringState = 'off';
+  private claudeOfferOpen = false;
+  /** Claude Code wiring runs one change at a time, in order. */
+  private claudeChain: Promise<void> = Promise.resolve();
 
   /**
    * @param context the extension context.
@@ -83,6 +93,7 @@ export class Controller extends Disposable {
     this.readyPromise = new Promise((r) => (this.markReady = r));
     this.codexHome = codexHome(process.env);
     this.tokenFile = masterKeyPath(process.env);
+    this.claudeDir = claudeConfigDir(process.env);
     this.settings = readSettings(this.getter());
     this.secrets = this.register(new SecretCache(context.secrets, context.globalState));
     this.status = this.register(new StatusBar());
@@ -149,6 +160,7 @@ export class Controller extends Disposable {
       await this.host.start();
       this.updateTerminal();
       await this.syncCodexConfig(false);
+      await this.syncClaudeCode();
     } catch (e) {
       this.log.error(`Codex Gateway could not start: ${(e as Error).stack ?? (e as Error).message}`);
       if (this.hostState.phase === 'starting') this.hostState = { phase: 'error', port: this.settings.port, error: `Could not start: ${(e as Error).message}. See the log.` };
@@ -228,6 +240,9 @@ export class Controller extends Disposable {
     if (s.port !== before.port || s.exportOpenAIEnv !== before.exportOpenAIEnv) this.updateTerminal();
     if (s.port !== before.port || s.codexConfig !== before.codexConfig || JSON.stringify(s.config) !== JSON.stringify(before.config)) {
       await this.syncCodexConfig(false);
+    }
+    if (s.port !== before.port || s.claudeCodeEnabled !== before.claudeCodeEnabled || JSON.stringify(s.claudeCodeModels) !== JSON.stringify(before.claudeCodeModels)) {
+      await this.syncClaudeCode();
     }
     this.render();
   }
@@ -380,6 +395,127 @@ export class Controller extends Disposable {
     }
   }
 
+  /**
+   * Applies `codexGateway.claudeCode.*`: when enabled, writes Claude Code's settings.json and (when the Claude
+   * Code extension is installed) `claudeCode.environmentVariables`; when disabled after having been wired,
+   * restores both; when never answered and Claude Code is there, offers it once. Errors are shown and logged.
+   */
+  syncClaudeCode(): Promise<void> {
+    const run = this.claudeChain.then(() => this.syncClaudeCodeNow());
+    this.claudeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async syncClaudeCodeNow(): Promise<void> {
+    const s = this.settings;
+    if (!s.claudeCodeEnabled) {
+      if (this.claudeState === 'wired' || (await this.claudeWiredBefore())) await this.restoreClaudeNow(false);
+      else void this.offerClaudeCode();
+      return;
+    }
+    try {
+      const res = await applyClaudeSettings({ configDir: this.claudeDir, port: s.port, tokenFile: this.tokenFile, models: s.claudeCodeModels });
+      if (res.changed) this.log.info(`Claude Code settings ${res.path} now point at the gateway.${res.backupPath ? ` Original saved as ${res.backupPath}.` : ''}`);
+      await this.context.globalState.update(OFFER_KEY, 'enabled');
+      if (vscode.extensions.getExtension(CLAUDE_EXTENSION_ID)) {
+        const cfg = vscode.workspace.getConfiguration(CLAUDE_ENV_SETTING.section);
+        const current = cfg.inspect<unknown>(CLAUDE_ENV_SETTING.key)?.globalValue;
+        const m = mergeEnvironmentVariables(current, extensionVariables(wiringFor(s.port, this.tokenFile, s.claudeCodeModels)));
+        if (m.changed) {
+          const kept = this.context.globalState.get<EnvVarEntry[]>(PREVIOUS_ENV_KEY);
+          if (kept === undefined) await this.context.globalState.update(PREVIOUS_ENV_KEY, m.displaced);
+          await cfg.update(CLAUDE_ENV_SETTING.key, m.next, vscode.ConfigurationTarget.Global);
+          this.log.info('claudeCode.environmentVariables now point the Claude Code extension at the gateway.');
+        }
+      }
+      this.claudeState = 'wired';
+    } catch (e) {
+      this.claudeState = 'error';
+      const msg = (e as Error).message;
+      this.log.error(`Could not point Claude Code at the gateway: ${msg}`);
+      void vscode.window.showErrorMessage(`Codex Gateway could not update Claude Code's settings: ${msg}`, 'Open settings.json').then((b) => {
+        if (b) void vscode.window.showTextDocument(vscode.Uri.file(`${this.claudeDir}/settings.json`));
+      });
+    }
+    this.render();
+  }
+
+  /** Whether an earlier session wired Claude Code (our state file next to settings.json, or our env entries). */
+  private async claudeWiredBefore(): Promise<boolean> {
+    if (this.context.globalState.get<EnvVarEntry[]>(PREVIOUS_ENV_KEY) !== undefined) return true;
+    return isClaudeWired(this.claudeDir);
+  }
+
+  /** Offers the wiring once when Claude Code is installed and the user never answered. */
+  private async offerClaudeCode(): Promise<void> {
+    if (this.claudeOfferOpen) return;
+    const answer = this.context.globalState.get<string>(OFFER_KEY);
+    const extensionInstalled = vscode.extensions.getExtension(CLAUDE_EXTENSION_ID) !== undefined;
+    if (answer !== undefined || this.settings.claudeCodeEnabled) return;
+    const claudeOnPath = !extensionInstalled && (await findOnPath('claude')) !== undefined;
+    if (!shouldOffer({ enabled: this.settings.claudeCodeEnabled, answer, claudeOnPath, extensionInstalled })) return;
+    this.claudeOfferOpen = true;
+    try {
+      const choice = await vscode.window.showInformationMessage(
+        'Claude Code is installed. Let it use Codex Gateway\'s models too? Codex Gateway adds the gateway address and a token command to ~/.claude/settings.json (keeping the rest) and "Codex Gateway: Restore Claude Code Settings" puts it back.',
+        'Enable',
+        'Not now',
+      );
+      if (choice === undefined) return; // dismissed: ask again next time
+      await this.context.globalState.update(OFFER_KEY, choice === 'Enable' ? 'enabled' : 'declined');
+      if (choice === 'Enable') await vscode.workspace.getConfiguration(SECTION).update('claudeCode.enabled', true, vscode.ConfigurationTarget.Global);
+    } finally {
+      this.claudeOfferOpen = false;
+    }
+  }
+
+  /**
+   * "Restore Claude Code Settings": turns `codexGateway.claudeCode.enabled` off and puts settings.json and
+   * `claudeCode.environmentVariables` back (see settings-json.ts for the rule).
+   * @param explicit true from the command: says what happened in a notification.
+   */
+  async restoreClaudeCode(explicit: boolean): Promise<void> {
+    if (this.settings.claudeCodeEnabled) {
+      this.settings = { ...this.settings, claudeCodeEnabled: false };
+      await vscode.workspace.getConfiguration(SECTION).update('claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
+    }
+    const run = this.claudeChain.then(() => this.restoreClaudeNow(explicit));
+    this.claudeChain = run.catch(() => undefined);
+    await run;
+  }
+
+  private async restoreClaudeNow(explicit: boolean): Promise<void> {
+    try {
+      const res = await restoreClaudeWiring(this.claudeDir);
+      const prev = this.context.globalState.get<EnvVarEntry[]>(PREVIOUS_ENV_KEY);
+      let envChanged = false;
+      if (prev !== undefined && vscode.extensions.getExtension(CLAUDE_EXTENSION_ID)) {
+        const cfg = vscode.workspace.getConfiguration(CLAUDE_ENV_SETTING.section);
+        const r = removeEnvironmentVariables(cfg.inspect<unknown>(CLAUDE_ENV_SETTING.key)?.globalValue, CLAUDE_ENV_KEYS, prev);
+        if (r.changed) {
+          await cfg.update(CLAUDE_ENV_SETTING.key, r.next, vscode.ConfigurationTarget.Global);
+          envChanged = true;
+        }
+      }
+      if (prev !== undefined) await this.context.globalState.update(PREVIOUS_ENV_KEY, undefined);
+      const what = res.how === 'exact' ? `restored ${res.path} as it was` : res.how === 'keys' ? `removed its entries from ${res.path} (you edited the file since, so the rest stays as it is now)` : `found nothing of its own in ${res.path}`;
+      this.log.info(`Claude Code: Codex Gateway ${what}${envChanged ? ' and from claudeCode.environmentVariables' : ''}.`);
+      if (res.how !== 'none' || envChanged) this.claudeState = 'restored';
+      if (explicit) void vscode.window.showInformationMessage(`Codex Gateway ${what}${envChanged ? '; claudeCode.environmentVariables is back to your entries' : ''}. Claude Code sessions started from now on use your own settings.`);
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.log.error(`Could not restore Claude Code's settings: ${msg}`);
+      void vscode.window.showErrorMessage(`Codex Gateway could not restore Claude Code's settings: ${msg}`);
+    }
+    this.render();
+  }
+
+  /** Claude Code's wiring for the status bar, the panel and the API. */
+  claudeCodeStatus(): ExtensionStatus['claudeCode'] {
+    const t = tierModels(this.settings.claudeCodeModels);
+    return { state: this.claudeState, configDir: this.claudeDir, tiers: { haiku: t.haiku, sonnet: t.sonnet, opus: t.opus } };
+  }
+
   /** The per-alias view of the config in force. */
   aliasInfos(): AliasInfo[] {
     return this.good ? aliasInfos(this.good.config, (n) => this.secrets.has(n)) : [];
@@ -410,6 +546,7 @@ export class Controller extends Disposable {
       configIssues: (this.issues ?? []).map((i) => `${i.path}: ${i.message}`),
       codexHome: this.codexHome,
       tokenFile: this.tokenFile,
+      claudeCode: this.claudeCodeStatus(),
     };
   }
 
@@ -422,6 +559,7 @@ export class Controller extends Disposable {
       aliases: this.aliasInfos(),
       ...(this.hostState.error ?? this.lastRequestError ? { lastError: this.hostState.error ?? this.lastRequestError } : {}),
       ...(this.issues ? { configIssues: this.issues.map((i) => `${i.path}: ${i.message}`) } : {}),
+      claudeCode: this.claudeCodeStatus(),
     };
     this.status.update(input);
   }

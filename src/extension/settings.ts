@@ -45,7 +45,21 @@ export interface Settings {
   exportOpenAIEnv: boolean;
   /** `codexGateway.logLevel`: threshold of the gateway log. */
   logLevel: Exclude<LogLevel, 'silent'>;
+  /** `codexGateway.claudeCode.enabled`: point Claude Code (settings.json, its VS Code extension) at the gateway. */
+  claudeCodeEnabled: boolean;
+  /** `codexGateway.claudeCode.models`: the alias per Claude Code tier (`''` = `default`, the model picked in VS Code). */
+  claudeCodeModels: ClaudeCodeModels;
 }
+
+/** The gateway alias per Claude Code model tier; `''` means the virtual alias `default`. */
+export interface ClaudeCodeModels {
+  haiku: string;
+  sonnet: string;
+  opus: string;
+}
+
+/** Default of `codexGateway.claudeCode.models`: every tier follows the model picked in VS Code. */
+export const DEFAULT_CLAUDE_MODELS: ClaudeCodeModels = { haiku: '', sonnet: '', opus: '' };
 
 /**
  * The default of `codexGateway.config`: one OpenAI alias whose key is the secret `OPENAI_API_KEY`.
@@ -75,6 +89,11 @@ export function readSettings(get: SettingGetter): Settings {
   const mode = get<unknown>('codexConfig', 'auto');
   const level = get<unknown>('logLevel', 'info');
   const dm = get<unknown>('defaultModel', '');
+  const cm = get<unknown>('claudeCode.models', { ...DEFAULT_CLAUDE_MODELS });
+  const tier = (k: keyof ClaudeCodeModels): string => {
+    const v = isPlainObject(cm) ? cm[k] : undefined;
+    return typeof v === 'string' ? v.trim() : '';
+  };
   return {
     // VS Code hands out setting objects as read-only proxies, which postMessage cannot clone: copy to plain JSON.
     config: plainJson(get<unknown>('config', DEFAULT_CONFIG)),
@@ -83,6 +102,8 @@ export function readSettings(get: SettingGetter): Settings {
     codexConfig: mode === 'ask' || mode === 'off' ? mode : 'auto',
     exportOpenAIEnv: get<unknown>('terminal.exportOpenAIEnv', false) === true,
     logLevel: typeof level === 'string' && LOG_LEVELS.has(level) ? (level as Settings['logLevel']) : 'info',
+    claudeCodeEnabled: get<unknown>('claudeCode.enabled', false) === true,
+    claudeCodeModels: { haiku: tier('haiku'), sonnet: tier('sonnet'), opus: tier('opus') },
   };
 }
 

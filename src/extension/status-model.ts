@@ -86,6 +86,23 @@ export interface StatusInput {
   lastError?: string;
   /** Config issues of the current settings (the last good config keeps running). */
   configIssues?: string[];
+  /** Claude Code's wiring (claude-wiring.ts): state and the alias per tier. */
+  claudeCode?: ClaudeCodeStatus;
+}
+
+/** Claude Code's wiring as shown in the tooltip and the panel. */
+export interface ClaudeCodeStatus {
+  /** `off`: not enabled; `wired`: settings.json points at the gateway; `restored`: put back; `error`: last write failed. */
+  state: 'off' | 'wired' | 'restored' | 'error';
+  /** Alias per tier (`default` = the model picked in VS Code). */
+  tiers: { haiku: string; sonnet: string; opus: string };
+}
+
+/** The tooltip's Claude Code line (Markdown), e.g. "Claude Code: wired · haiku `default` · sonnet `qwen` · opus `ds`". */
+export function claudeCodeLine(c: ClaudeCodeStatus): string {
+  const label = { off: 'off', wired: 'wired to the gateway', restored: 'restored to your settings', error: 'could not be wired (see the log)' }[c.state];
+  const tiers = c.state === 'wired' ? ` · haiku ${escapeMarkdown(c.tiers.haiku)} · sonnet ${escapeMarkdown(c.tiers.sonnet)} · opus ${escapeMarkdown(c.tiers.opus)}` : '';
+  return `${c.state === 'error' ? '$(warning) ' : ''}Claude Code: ${label}${tiers}`;
 }
 
 /** What the status bar item shows. */
@@ -168,6 +185,7 @@ export function statusView(s: StatusInput): StatusView {
     md.push('');
   }
   if (s.lastError) md.push(`Last error: ${escapeMarkdown(s.lastError)}`, '');
+  if (s.claudeCode && s.claudeCode.state !== 'off') md.push(claudeCodeLine(s.claudeCode), '');
   md.push(
     [
       `[$(list-selection) Select Model](${commandLink('codexGateway.selectModel')})`,

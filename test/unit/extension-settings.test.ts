@@ -34,7 +34,7 @@ describe('extension settings', () => {
   describe('readSettings', () => {
     it('returns the defaults for an empty section', () => {
       const s = readSettings(getterOf({}));
-      assert.deepEqual(s, { config: DEFAULT_CONFIG, defaultModel: '', port: DEFAULT_PORT, codexConfig: 'auto', exportOpenAIEnv: false, logLevel: 'info' });
+      assert.deepEqual(s, { config: DEFAULT_CONFIG, defaultModel: '', port: DEFAULT_PORT, codexConfig: 'auto', exportOpenAIEnv: false, logLevel: 'info', claudeCodeEnabled: false, claudeCodeModels: { haiku: '', sonnet: '', opus: '' } });
     });
     it('keeps valid values and coerces invalid ones to the default', () => {
       const good = readSettings(getterOf({ port: 5000, codexConfig: 'ask', 'terminal.exportOpenAIEnv': true, logLevel: 'debug', defaultModel: ' ds ' }));
