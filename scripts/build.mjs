@@ -30,6 +30,9 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   minifySyntax: true,
+  // jsonc-parser's "main" is a UMD build whose internal require() calls esbuild cannot follow (the bundle
+  // would throw "Cannot find module './impl/format'" at load): bundle its ESM build instead.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 const entries = [{ entryPoints: [join(root, 'src/gateway/cli.ts')], outfile: join(root, 'dist/cli.js') }];
