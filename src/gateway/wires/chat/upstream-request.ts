@@ -29,10 +29,10 @@
  * failing would break every turn for a setting the user never chose).
  */
 import { quirksFor, type BodyQuirks } from '../../config/providers';
-import { GatewayError } from '../../errors';
 import type { HubMedia, HubMessage, HubPart, HubRequest } from '../../hub/types';
 import { splitCallId } from '../../hub/call-id';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatToolCall, ChatToolChoice } from '../../translate/types';
+import { dropRejected } from '../policy';
 import { BUILDER_PARAMS, type BuildOptions, type BuiltRequest } from '../types';
 
 /** Params clients send by themselves; dropped (never an error) when the upstream rejects them. */
@@ -163,22 +163,11 @@ class ChatBuilder {
     return rn !== undefined && names.has(rn);
   }
 
-  /** Sets a param unless the upstream rejects it (then drop it, or throw when drop_params is off). */
+  /** Sets a param unless the upstream rejects it (then drop it, or throw when drop_params is off: wires/policy.ts). */
   private set(body: ChatCompletionRequest, chatName: string, value: unknown, clientName?: string): void {
-    if (this.rejected(chatName)) {
-      if (AUTO_DROPPED.has(chatName) || this.opts.dropParams) {
-        this.dropped.add(chatName);
-        delete body[chatName];
-        return;
-      }
-      const shown = clientName ?? chatName;
-      throw new GatewayError(
-        400,
-        `Parameter '${shown}' is not supported by provider '${this.opts.provider}' (model '${this.opts.model}'). Remove it from the request, or set litellm_settings.drop_params: true in the gateway config to drop unsupported parameters automatically.`,
-        'invalid_request_error',
-        'unsupported_parameter',
-        shown,
-      );
+    if (this.rejected(chatName) && !dropRejected(chatName, clientName ?? chatName, this.opts, AUTO_DROPPED, this.dropped)) {
+      delete body[chatName];
+      return;
     }
     body[chatName] = value;
   }

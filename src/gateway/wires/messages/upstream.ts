@@ -76,6 +76,7 @@
  */
 import { GatewayError } from '../../errors';
 import type { HubMedia, HubMessage, HubPart, HubReasoning, HubRequest, HubToolCall } from '../../hub/types';
+import { dropRejected } from '../policy';
 import type { BuildOptions, BuiltRequest } from '../types';
 import { parseCacheInjectionPoints, placeCacheBreakpoints, type CacheInjectionPoint } from './cache';
 import type {
@@ -501,19 +502,7 @@ class MessagesBuilder {
    * `dropParams` is on or it is one the client sends by itself, else a 400 names it.
    */
   private allowed(name: string): boolean {
-    if (!this.rejected(name)) return true;
-    if (AUTO_DROPPED.has(name) || this.opts.dropParams) {
-      this.dropped.add(name);
-      return false;
-    }
-    const shown = CLIENT_NAME[name] ?? name;
-    throw new GatewayError(
-      400,
-      `Parameter '${shown}' is not supported by provider '${this.opts.provider}' (model '${this.opts.model}'). Remove it from the request, or set litellm_settings.drop_params: true in the gateway config to drop unsupported parameters automatically.`,
-      'invalid_request_error',
-      'unsupported_parameter',
-      shown,
-    );
+    return !this.rejected(name) || dropRejected(name, CLIENT_NAME[name] ?? name, this.opts, AUTO_DROPPED, this.dropped);
   }
 
   private buildBody(messages: MessagesMessage[]): MessagesRequest {

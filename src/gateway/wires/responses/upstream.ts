@@ -45,6 +45,7 @@
 import { GatewayError, UpstreamError } from '../../errors';
 import type { HubEvent, HubFinishReason, HubMedia, HubMessage, HubPart, HubRequest, HubUsage } from '../../hub/types';
 import { errorObjectFailure } from '../../upstream-answer';
+import { dropRejected } from '../policy';
 import { BUILDER_PARAMS } from '../types';
 import type { BuildOptions, BuiltRequest, UpstreamDecoder } from '../types';
 
@@ -110,13 +111,9 @@ export function buildResponsesRequest(hub: HubRequest, opts: BuildOptions): Buil
   };
   /** Sets a param unless the upstream rejects it (then drop it, or throw when drop_params is off). */
   const set = (body: Record<string, unknown>, name: string, value: unknown): void => {
-    if (rejected(name)) {
-      if (AUTO_DROPPED.has(name) || opts.dropParams) {
-        dropped.add(name);
-        delete body[name];
-        return;
-      }
-      throw unsupported(SHOWN_NAME[name] ?? name, opts);
+    if (rejected(name) && !dropRejected(name, SHOWN_NAME[name] ?? name, opts, AUTO_DROPPED, dropped)) {
+      delete body[name];
+      return;
     }
     body[name] = value;
   };
@@ -195,16 +192,6 @@ export function buildResponsesRequest(hub: HubRequest, opts: BuildOptions): Buil
   if (opts.stream) body.stream = true;
   else delete body.stream;
   return { body, dropped: [...dropped] };
-}
-
-function unsupported(shown: string, opts: BuildOptions): GatewayError {
-  return new GatewayError(
-    400,
-    `Parameter '${shown}' is not supported by provider '${opts.provider}' (model '${opts.model}'). Remove it from the request, or set litellm_settings.drop_params: true in the gateway config to drop unsupported parameters automatically.`,
-    'invalid_request_error',
-    'unsupported_parameter',
-    shown,
-  );
 }
 
 /** The hub conversation as Responses input items. */
