@@ -4,9 +4,11 @@
  * translator's code is compiled as in the gateway and no server shares the process:
  *
  * 1. CPU per translated stream event: Chat Completions chunks -> Responses events -> SSE text, for each
- *    delta kind x delta size x stream length (see bench/lib/translate-cost.ts).
+ *    delta kind x delta size x stream length (see bench/lib/translate-cost.ts); the same for Anthropic
+ *    Messages events -> hub -> Responses events (the Codex path on a `messages` deployment).
  * 2. CPU to take a large Codex request through the gateway's request path (JSON.parse, translate,
- *    JSON.stringify), for bodies grown from a real captured Codex request (bench/lib/codex-scale.ts).
+ *    JSON.stringify), for bodies grown from a real captured Codex request (bench/lib/codex-scale.ts), for
+ *    a Chat and a Messages upstream.
  *
  *   node micro.js --capture test/unit/translate/golden/codex-gpt55-turn2-groq.json [--quick]
  *
@@ -16,7 +18,8 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DELTA_KINDS } from './lib/chat-stream';
 import { readCapture } from './lib/codex-scale';
-import { measureRequestCosts, measureStreamCosts, streamMatrix, type MicroResult } from './lib/translate-cost';
+import { MESSAGES_DELTA_KINDS } from './lib/messages-stream';
+import { measureMessagesStreamCosts, measureRequestCosts, measureStreamCosts, streamMatrix, type MicroResult } from './lib/translate-cost';
 
 /** Delta sizes (characters per upstream event) of the stream table. */
 export const DELTA_SIZES = [10, 100, 1000] as const;
@@ -40,13 +43,19 @@ function main(): void {
     ...o,
     breakdownFor: (s) => s.events === 100,
   });
+  log('Messages stream events ...');
+  const messagesStreams = measureMessagesStreamCosts(streamMatrix(MESSAGES_DELTA_KINDS, DELTA_SIZES, quick ? [100, 1000] : STREAM_LENGTHS), {
+    ...o,
+    breakdownFor: (s) => s.events === 100,
+  });
   log('request translation ...');
   const capture = readCapture(values.capture);
-  const requests = measureRequestCosts(capture, REQUEST_SIZES, REQUEST_SHAPES, o);
+  const requests = measureRequestCosts(capture, REQUEST_SIZES, REQUEST_SHAPES, o, ['chat', 'messages']);
   const result: MicroResult = {
     capture: values.capture,
     captureProvider: `${capture.options.provider}/${capture.options.model}`,
     streams,
+    messagesStreams,
     requests,
     durationS: (Date.now() - t0) / 1000,
     loadBefore,

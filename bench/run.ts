@@ -4,13 +4,16 @@
  * bench/results/latest.md (and latest.json). See docs/benchmarks.md.
  *
  *   npm run bench [-- --quick] [--no-peer] [--no-micro] [--no-open-streams] [--open-streams N] [--log-level L] [--threads N]
- *   npm run bench -- --profile         CPU profile of the gateway under load -> bench/results/profile.md
+ *   npm run bench -- --profile [--profile-match TEXT]   CPU profile of the gateway under load -> bench/results/profile.md
  *   npm run bench -- --render FILE     re-renders a saved run (latest.json) as Markdown on stdout
  *
  * Processes (each its own node process, all on 127.0.0.1, all stopped at the end, on error and on SIGINT):
- * - mock upstream (bench/upstream.ts): precomputed Chat Completions JSON and SSE answers;
+ * - mock upstream (bench/upstream.ts): precomputed Chat Completions and Anthropic Messages JSON and SSE
+ *   answers ((a) and (a') are direct calls to it);
  * - (b) reference pass-through (bench/passthrough.ts);
- * - (c)/(d) Codex Gateway: the current src/gateway/cli.ts bundled by esbuild into .cache/bench/bundles/
+ * - (c)/(d)/(f)/(g) Codex Gateway, with two aliases on the mock: `bench` (chat wire: (c) pass-through,
+ *   (d) Responses door -> chat) and `bench-msg` (anthropic, messages wire: (f) Chat door -> messages,
+ *   (g) Responses door -> messages): the current src/gateway/cli.ts bundled by esbuild into .cache/bench/bundles/
  *   (same options as scripts/build.mjs, so dist/ that others use is not touched), run as
  *   `node gateway-cli.js serve --config ... --port 0` (the mock upstream and (b) are bundled the same way);
  * - (e) Portkey gateway (npm `@portkey-ai/gateway`, pinned), installed into .cache/bench/ on first use.
@@ -30,7 +33,7 @@ import { request as httpRequest } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chatBody, codexSizedResponsesBody, smallResponsesBody } from './lib/bodies';
+import { capturedCodexBody, chatBody, codexSizedResponsesBody, smallResponsesBody } from './lib/bodies';
 import { analyzeProfile, type ProfileReport } from './lib/cpuprofile';
 import { openStreams } from './lib/open-streams';
 import { cpuMsOf, memoryOf, Procs, socketsOf, type Server } from './lib/procs';
@@ -79,6 +82,8 @@ interface Options extends LoadSettings {
   micro: boolean;
   /** Concurrent streams of the open-streams rows (0: skip them). */
   openStreams: number;
+  /** `--profile`: only the cases whose name contains this text. */
+  profileMatch?: string;
 }
 
 function options(): Options {
@@ -93,6 +98,7 @@ function options(): Options {
       'no-micro': { type: 'boolean' },
       'no-open-streams': { type: 'boolean' },
       'open-streams': { type: 'string' },
+      'profile-match': { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -114,6 +120,7 @@ function options(): Options {
     deadlineS: 600,
     micro: values['no-micro'] !== true,
     openStreams: values['no-open-streams'] === true ? 0 : Number(values['open-streams'] ?? 1000),
+    profileMatch: values['profile-match'],
   };
 }
 
@@ -231,22 +238,34 @@ interface StreamTarget {
   endMarker: string;
 }
 
+/** One `model_list` entry of a bench gateway config. */
+interface BenchDeployment {
+  alias: string;
+  model: string;
+  apiBase: string;
+  /** Provider id [`openai_compatible`]; `anthropic` for the Messages wire. */
+  provider?: string;
+  /** `wire_api` [`chat`]. */
+  wire?: 'chat' | 'messages';
+}
+
 /**
- * Writes a gateway config for the bench: one `model_list` entry per deployment (each an
- * `openai_compatible` chat deployment keyed by BENCH_UPSTREAM_KEY), the master key from BENCH_GATEWAY_KEY,
+ * Writes a gateway config for the bench: one `model_list` entry per deployment (by default an
+ * `openai_compatible` chat deployment; the Messages alias is an `anthropic` deployment with
+ * `wire_api: messages`), each keyed by BENCH_UPSTREAM_KEY, the master key from BENCH_GATEWAY_KEY,
  * loopback, the log level, and `routerLines` under `router_settings` when given.
  * @returns the file path.
  */
-function writeGatewayConfig(file: string, deployments: Array<{ alias: string; model: string; apiBase: string }>, logLevel: string, routerLines: string[] = []): string {
+function writeGatewayConfig(file: string, deployments: BenchDeployment[], logLevel: string, routerLines: string[] = []): string {
   const lines = ['# Written by bench/run.ts for one bench run.', 'model_list:'];
   for (const d of deployments) {
     lines.push(
       `  - model_name: ${d.alias}`,
       '    litellm_params:',
-      `      model: openai_compatible/${d.model}`,
+      `      model: ${d.provider ?? 'openai_compatible'}/${d.model}`,
       `      api_base: ${d.apiBase}`,
       '      api_key: os.environ/BENCH_UPSTREAM_KEY',
-      '      wire_api: chat',
+      `      wire_api: ${d.wire ?? 'chat'}`,
     );
   }
   if (routerLines.length) lines.push('router_settings:', ...routerLines.map((l) => `  ${l}`));
@@ -273,7 +292,15 @@ async function startServers(o: Options, bundles: Bundles, keys: { upstream: stri
     ready: /BENCH_LISTENING (\d+)/,
   });
   const upstreamBase = `http://127.0.0.1:${up.port}/v1`;
-  const config = writeGatewayConfig(join(CACHE, 'gateway-config.yaml'), [{ alias: 'bench', model: 'bench-model', apiBase: upstreamBase }], o.logLevel);
+  // Two aliases on the same mock: `bench` (Chat Completions) and `bench-msg` (Anthropic Messages, POST /v1/messages).
+  const config = writeGatewayConfig(
+    join(CACHE, 'gateway-config.yaml'),
+    [
+      { alias: 'bench', model: 'bench-model', apiBase: upstreamBase },
+      { alias: MSG_ALIAS, model: 'bench-model', apiBase: `http://127.0.0.1:${up.port}`, provider: 'anthropic', wire: 'messages' },
+    ],
+    o.logLevel,
+  );
   const gwArgs = [...(extra.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', extra.cpuProfDir] : []), bundles.gateway, 'serve', '--config', config, '--host', '127.0.0.1', '--port', '0'];
   const gateway = await procs.startServer('gateway', gwArgs, join(logs, extra.cpuProfDir ? 'gateway-profile.log' : 'gateway.log'), {
     ...ready,
@@ -307,8 +334,15 @@ async function startServers(o: Options, bundles: Bundles, keys: { upstream: stri
   return { up, upstreamBase, gateway, ref, peer, peerSkip };
 }
 
-/** Golden capture of a real Codex CLI request that the request-translation rows grow (repository-relative). */
+/**
+ * Golden capture of a real Codex CLI request (repository-relative): the request-translation rows grow it,
+ * and the stream rows send it as is (model replaced by the alias) as the captured Codex request.
+ */
 const CODEX_CAPTURE = 'test/unit/translate/golden/codex-gpt55-turn2-groq.json';
+/** The gateway alias on the mock's Anthropic Messages wire. */
+const MSG_ALIAS = 'bench-msg';
+/** Headers of a direct call to the mock's /v1/messages (Anthropic: x-api-key and anthropic-version). */
+const messagesHeaders = (key: string) => ({ 'x-api-key': key, 'anthropic-version': '2023-06-01' });
 
 /**
  * Runs the translation micro-benchmarks (bench/micro.ts, bundled) in a node process of their own.
@@ -463,12 +497,46 @@ async function bench(o: Options): Promise<void> {
   const portkeyHeaders = { ...upAuth, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': s.upstreamBase };
   const chatUp = chatBody('bench-model', false);
   const chatGw = chatBody('bench', false);
+  const msgAuth = messagesHeaders(keys.upstream);
   const url = (p: Server | undefined, path: string) => (p ? `http://127.0.0.1:${p.port}${path}` : '');
-  const loadTargets: Array<LoadTarget & { server?: Server; skip?: string }> = [
+  const upstreamStats = async () => JSON.parse((await simpleRequest(`http://127.0.0.1:${s.up.port}/stats`, 'GET', {})).text) as { connections: number; requests: number };
+  /**
+   * Sends `body` through the gateway once and returns the exact body the gateway sent upstream (the mock
+   * keeps the last one): the direct baseline of a translated request replays it.
+   * @throws Error when the gateway fails the request or the mock recorded no streamed request.
+   */
+  const translatedBy = async (path: string, body: string, expect: string, what: string): Promise<string> => {
+    const r = await simpleRequest(url(s.gateway, path), 'POST', gwAuth, body);
+    if (r.status !== 200 || !r.text.includes(expect)) throw new Error(`the gateway failed ${what}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+    const up = (await simpleRequest(`http://127.0.0.1:${s.up.port}/last-request`, 'GET', {})).text;
+    if (!up.includes('"stream":true')) throw new Error(`the upstream did not record the translated ${what}`);
+    return up;
+  };
+  // Request bodies: small ones, the bench's Codex-sized request (synthetic, shaped like a Codex turn) and
+  // the captured Codex request (test/unit/translate/golden, model replaced by the alias).
+  const codexBody = codexSizedResponsesBody('bench');
+  const codexBodyMsg = codexSizedResponsesBody(MSG_ALIAS);
+  const captured = capturedCodexBody(join(ROOT, CODEX_CAPTURE), 'bench');
+  const capturedMsg = capturedCodexBody(join(ROOT, CODEX_CAPTURE), MSG_ALIAS);
+  const kib = (t: string) => (Buffer.byteLength(t) < 10_240 ? `${Buffer.byteLength(t)} bytes` : `${(Buffer.byteLength(t) / 1024).toFixed(0)} KiB`);
+  // What the gateway sends upstream for each of them (chat upstream: alias `bench`; messages upstream: `bench-msg`).
+  const translated = await translatedBy('/v1/responses', codexBody, 'response.completed', 'the Codex-sized request');
+  const translatedCapture = await translatedBy('/v1/responses', captured, 'response.completed', 'the captured Codex request');
+  const msgChat = await translatedBy('/v1/chat/completions', chatBody(MSG_ALIAS, true), '[DONE]', 'a chat request to the messages alias');
+  const msgSmall = await translatedBy('/v1/responses', smallResponsesBody(MSG_ALIAS), 'response.completed', 'a small Responses request to the messages alias');
+  const msgCodex = await translatedBy('/v1/responses', codexBodyMsg, 'response.completed', 'the Codex-sized request to the messages alias');
+  const msgCapture = await translatedBy('/v1/responses', capturedMsg, 'response.completed', 'the captured Codex request to the messages alias');
+
+  const loadTargets: Array<LoadTarget & { server?: Server; skip?: string; baseline?: string }> = [
     { id: 'a', label: '(a) direct upstream', url: `${s.upstreamBase}/chat/completions`, headers: upAuth, bodyFile: write('chat-up.json', chatUp), expect: 'BENCH0', server: s.up },
     { id: 'b', label: '(b) Hono + undici pass-through', url: url(ref, '/v1/chat/completions'), headers: upAuth, bodyFile: write('chat-up.json', chatUp), expect: 'BENCH0', server: ref },
     { id: 'c', label: '(c) Codex Gateway /v1/chat/completions', url: url(s.gateway, '/v1/chat/completions'), headers: gwAuth, bodyFile: write('chat-gw.json', chatGw), expect: 'BENCH0', server: s.gateway },
     { id: 'd', label: '(d) Codex Gateway /v1/responses -> chat, streamed (total time)', url: url(s.gateway, '/v1/responses'), headers: gwAuth, bodyFile: write('responses-small.json', smallResponsesBody('bench')), expect: 'response.completed', server: s.gateway },
+    // The Messages upstream: its own direct baseline (a streamed /v1/messages call with the body the
+    // gateway sends for a small chat request), then both doors on it, streamed.
+    { id: 'a-msg', label: "(a') direct upstream /v1/messages, streamed", url: `http://127.0.0.1:${s.up.port}/v1/messages`, headers: msgAuth, bodyFile: write('messages-up.json', msgChat), expect: 'message_stop', server: s.up },
+    { id: 'f', label: '(f) Codex Gateway /v1/chat/completions -> messages, streamed (total time)', baseline: 'a-msg', url: url(s.gateway, '/v1/chat/completions'), headers: gwAuth, bodyFile: write('chat-msg.json', chatBody(MSG_ALIAS, true)), expect: '[DONE]', server: s.gateway },
+    { id: 'g', label: '(g) Codex Gateway /v1/responses -> messages, streamed (total time)', baseline: 'a-msg', url: url(s.gateway, '/v1/responses'), headers: gwAuth, bodyFile: write('responses-msg.json', smallResponsesBody(MSG_ALIAS)), expect: 'response.completed', server: s.gateway },
     { id: 'e', label: `(e) Portkey gateway ${PORTKEY_VERSION}`, url: url(s.peer, '/v1/chat/completions'), headers: portkeyHeaders, bodyFile: write('chat-up.json', chatUp), expect: 'BENCH0', server: s.peer, skip: s.peerSkip },
   ];
 
@@ -482,26 +550,32 @@ async function bench(o: Options): Promise<void> {
       else throw new Error(msg);
     }
   }
+  const peerSkip = loadTargets.find((t) => t.id === 'e')?.skip;
 
-  // The Codex-sized request: the exact chat body the gateway sends upstream is replayed directly as baseline.
-  const codexBody = codexSizedResponsesBody('bench');
-  const probe = await simpleRequest(url(s.gateway, '/v1/responses'), 'POST', gwAuth, codexBody);
-  if (probe.status !== 200 || !probe.text.includes('response.completed')) throw new Error(`the gateway failed the Codex-sized request: HTTP ${probe.status} ${probe.text.slice(0, 300)}`);
-  const translated = (await simpleRequest(`http://127.0.0.1:${s.up.port}/last-request`, 'GET', {})).text;
-  const upstreamStats = async () => JSON.parse((await simpleRequest(`http://127.0.0.1:${s.up.port}/stats`, 'GET', {})).text) as { connections: number; requests: number };
-  if (!translated.includes('"stream":true')) throw new Error('the upstream did not record the translated Codex-sized request');
-
+  // Translated streams are compared with a direct call that replays the exact body the gateway sent upstream.
+  const msgUrl = `http://127.0.0.1:${s.up.port}/v1/messages`;
   const streamTargets: Array<StreamTarget & { skip?: string }> = [
     { id: 'a-small', label: '(a) direct upstream, chat stream', url: `${s.upstreamBase}/chat/completions`, headers: upAuth, body: chatBody('bench-model', true), endMarker: '[DONE]' },
     { id: 'b-small', label: '(b) Hono + undici pass-through, chat stream', baseline: 'a-small', url: url(ref, '/v1/chat/completions'), headers: upAuth, body: chatBody('bench-model', true), endMarker: '[DONE]' },
     { id: 'c-small', label: '(c) Codex Gateway, chat stream pass-through', baseline: 'a-small', url: url(s.gateway, '/v1/chat/completions'), headers: gwAuth, body: chatBody('bench', true), endMarker: '[DONE]' },
     { id: 'd-small', label: '(d) Codex Gateway, /v1/responses -> chat stream, translated', baseline: 'a-small', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: smallResponsesBody('bench'), endMarker: 'response.completed' },
-    { id: 'e-small', label: `(e) Portkey gateway, chat stream`, baseline: 'a-small', url: url(s.peer, '/v1/chat/completions'), headers: portkeyHeaders, body: chatBody('bench-model', true), endMarker: '[DONE]', skip: loadTargets[4].skip },
-    { id: 'a-codex', label: `(a) direct upstream, the gateway's translation of a Codex-sized request (${(translated.length / 1024).toFixed(0)} KiB)`, url: `${s.upstreamBase}/chat/completions`, headers: upAuth, body: translated, endMarker: '[DONE]' },
-    { id: 'd-codex', label: `(d) Codex Gateway, /v1/responses Codex-sized request (${(codexBody.length / 1024).toFixed(0)} KiB) -> chat stream`, baseline: 'a-codex', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: codexBody, endMarker: 'response.completed' },
+    { id: 'e-small', label: `(e) Portkey gateway, chat stream`, baseline: 'a-small', url: url(s.peer, '/v1/chat/completions'), headers: portkeyHeaders, body: chatBody('bench-model', true), endMarker: '[DONE]', skip: peerSkip },
+    { id: 'a-codex', label: `(a) direct upstream, the gateway's translation of a Codex-sized request (${kib(translated)})`, url: `${s.upstreamBase}/chat/completions`, headers: upAuth, body: translated, endMarker: '[DONE]' },
+    { id: 'd-codex', label: `(d) Codex Gateway, /v1/responses Codex-sized request (${kib(codexBody)}) -> chat stream`, baseline: 'a-codex', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: codexBody, endMarker: 'response.completed' },
+    { id: 'a-capture', label: `(a) direct upstream, the gateway's translation of the captured Codex request (${kib(translatedCapture)})`, url: `${s.upstreamBase}/chat/completions`, headers: upAuth, body: translatedCapture, endMarker: '[DONE]' },
+    { id: 'd-capture', label: `(d) Codex Gateway, /v1/responses captured Codex request (${kib(captured)}) -> chat stream`, baseline: 'a-capture', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: captured, endMarker: 'response.completed' },
+    // Anthropic Messages upstream (alias bench-msg): each translated stream against a direct /v1/messages call with the body the gateway sent.
+    { id: 'a-msg-chat', label: `(a') direct upstream /v1/messages, the gateway's translation of a small chat request (${kib(msgChat)})`, url: msgUrl, headers: msgAuth, body: msgChat, endMarker: 'message_stop' },
+    { id: 'f-small', label: '(f) Codex Gateway, /v1/chat/completions -> messages stream, translated', baseline: 'a-msg-chat', url: url(s.gateway, '/v1/chat/completions'), headers: gwAuth, body: chatBody(MSG_ALIAS, true), endMarker: '[DONE]' },
+    { id: 'a-msg-small', label: `(a') direct upstream /v1/messages, the gateway's translation of a small Responses request (${kib(msgSmall)})`, url: msgUrl, headers: msgAuth, body: msgSmall, endMarker: 'message_stop' },
+    { id: 'g-small', label: '(g) Codex Gateway, /v1/responses -> messages stream, translated', baseline: 'a-msg-small', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: smallResponsesBody(MSG_ALIAS), endMarker: 'response.completed' },
+    { id: 'a-msg-codex', label: `(a') direct upstream /v1/messages, the gateway's translation of the Codex-sized request (${kib(msgCodex)})`, url: msgUrl, headers: msgAuth, body: msgCodex, endMarker: 'message_stop' },
+    { id: 'g-codex', label: `(g) Codex Gateway, /v1/responses Codex-sized request (${kib(codexBodyMsg)}) -> messages stream`, baseline: 'a-msg-codex', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: codexBodyMsg, endMarker: 'response.completed' },
+    { id: 'a-msg-capture', label: `(a') direct upstream /v1/messages, the gateway's translation of the captured Codex request (${kib(msgCapture)})`, url: msgUrl, headers: msgAuth, body: msgCapture, endMarker: 'message_stop' },
+    { id: 'g-capture', label: `(g) Codex Gateway, /v1/responses captured Codex request (${kib(capturedMsg)}) -> messages stream`, baseline: 'a-msg-capture', url: url(s.gateway, '/v1/responses'), headers: gwAuth, body: capturedMsg, endMarker: 'response.completed' },
   ];
 
-  const loadResults: LoadTargetResult[] = loadTargets.map((t) => ({ id: t.id, label: t.label, latency: [], throughput: [], skipped: t.skip }));
+  const loadResults: LoadTargetResult[] = loadTargets.map((t) => ({ id: t.id, label: t.label, baseline: t.baseline, latency: [], throughput: [], skipped: t.skip }));
   const streamResults: StreamTargetResult[] = streamTargets.map((t) => ({ id: t.id, label: t.label, baseline: t.baseline, cycles: [], skipped: t.skip }));
   const active = loadTargets.map((t, i) => ({ t, r: loadResults[i] })).filter((x) => !x.t.skip);
   const wrkOf = (t: LoadTarget) => ({ url: t.url, bodyFile: t.bodyFile, headers: t.headers });
@@ -637,7 +711,10 @@ async function profile(o: Options): Promise<void> {
     { name: 'POST /v1/chat/completions (pass-through, not streamed)', path: '/v1/chat/completions', body: chatBody('bench', false) },
     { name: 'POST /v1/responses -> chat, streamed, small request', path: '/v1/responses', body: smallResponsesBody('bench') },
     { name: 'POST /v1/responses -> chat, streamed, Codex-sized request', path: '/v1/responses', body: codexSizedResponsesBody('bench') },
-  ];
+    { name: 'POST /v1/responses -> messages, streamed, small request', path: '/v1/responses', body: smallResponsesBody(MSG_ALIAS) },
+    { name: 'POST /v1/responses -> messages, streamed, captured Codex request', path: '/v1/responses', body: capturedCodexBody(join(ROOT, CODEX_CAPTURE), MSG_ALIAS) },
+    { name: 'POST /v1/chat/completions -> messages, streamed', path: '/v1/chat/completions', body: chatBody(MSG_ALIAS, true) },
+  ].filter((c) => !o.profileMatch || c.name.includes(o.profileMatch));
   const out: string[] = [`# Codex Gateway CPU profile: ${new Date().toISOString()}`, ''];
   out.push(
     `Each case: a fresh gateway (\`node --cpu-prof\`, the esbuild bundle of src/gateway/cli.ts, positions mapped back to the sources), ` +

@@ -1,23 +1,34 @@
 /**
- * Mock Chat Completions upstream for the benchmark, run in its own process with `BENCH_UPSTREAM_KEY` set
- * (bench/run.ts bundles it with esbuild and runs it on plain node; `node --import tsx bench/upstream.ts`
- * works too). It listens on 127.0.0.1 on a free port and prints `BENCH_LISTENING <port>` on stdout when
- * ready.
+ * Mock upstream for the benchmark: Chat Completions and Anthropic Messages, run in its own process with
+ * `BENCH_UPSTREAM_KEY` set (bench/run.ts bundles it with esbuild and runs it on plain node;
+ * `node --import tsx bench/upstream.ts` works too). It listens on 127.0.0.1 on a free port and prints
+ * `BENCH_LISTENING <port>` on stdout when ready.
  *
- * Kept as small as possible so it is never the bottleneck: every answer is a precomputed Buffer.
+ * Kept as small as possible so it is never the bottleneck: every answer is a precomputed Buffer, and both
+ * wires answer the same text (first token `BENCH0`, the marker the bench looks for to time the first
+ * token, then 10 more tokens), so their rows compare.
  * - `POST .../chat/completions` with a body containing `"stream":true`: an SSE stream in the Chat
  *   Completions chunk format (OpenAI API reference, "The chat completion chunk object"): a role chunk with
- *   the first text token (`BENCH0`, the marker the bench looks for to time the first token), more content
- *   chunks, a `finish_reason` chunk, a usage chunk, then `data: [DONE]`. The first chunk goes out with the
- *   headers; the rest follows in the same tick.
+ *   the first text token, more content chunks, a `finish_reason` chunk, a usage chunk, then
+ *   `data: [DONE]`. The first chunk goes out with the headers; the rest follows in the same tick.
  * - `POST .../chat/completions` otherwise: one `chat.completion` JSON object.
- * - Wrong or missing `Authorization: Bearer $BENCH_UPSTREAM_KEY`: 401 (so a target that mangles the key
+ *   Wrong or missing `Authorization: Bearer $BENCH_UPSTREAM_KEY`: 401 (so a target that mangles the key
  *   shows up as errors in the bench, not as fast answers).
- * - `GET /last-request`: the last chat body received (the bench uses it to replay, directly, exactly the
- *   body the gateway sent upstream).
- * - `GET /stats`: `{"connections": N, "requests": M, "held": H}`: TCP connections that carried chat requests,
- *   chat requests answered, since start (a client that reuses its keep-alive connections opens only about
- *   as many connections as it has requests in flight), and streams held open now (below).
+ * - `POST /v1/messages` (Anthropic Messages; Anthropic API reference, "Messages" and "Streaming
+ *   Messages"), streamed when the body has `"stream":true`: `event: <type>` + `data: <json>` frames
+ *   `message_start` (the message shell with input usage), `ping`, `content_block_start` (text),
+ *   `content_block_delta` (`text_delta`) with the first token — all four in the first write, with the
+ *   headers — then 10 more `text_delta`s, `content_block_stop`, `message_delta` (`stop_reason: end_turn`,
+ *   cumulative usage) and `message_stop`, in the same tick. Otherwise one `message` JSON object
+ *   (`type: "message"`, one text block, `stop_reason`, `usage`). Auth as Anthropic: `x-api-key:
+ *   $BENCH_UPSTREAM_KEY` (else 401 `authentication_error`) and an `anthropic-version` header (else 400
+ *   `invalid_request_error`), in Anthropic's error shape.
+ * - `GET /last-request`: the last chat or messages body received (the bench uses it to replay, directly,
+ *   exactly the body the gateway sent upstream).
+ * - `GET /stats`: `{"connections": N, "requests": M, "held": H}`: TCP connections that carried chat or
+ *   messages requests, such requests answered, since start (a client that reuses its keep-alive
+ *   connections opens only about as many connections as it has requests in flight), and streams held open
+ *   now (below).
  * - Held streams (the open-streams memory rows): a streamed request for model `bench-hold`
  *   (`"model":"bench-hold"` in the body) gets its headers and first chunk at once, then stays open until
  *   `POST /release`, which ends every held stream with the rest of the answer and replies
@@ -70,8 +81,46 @@ const SSE_REST = Buffer.from(
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
 const UNAUTHORIZED = JSON.stringify({ error: { message: 'bench upstream: wrong key', type: 'invalid_request_error', code: 'invalid_api_key' } });
 
+/** The same answer on the Anthropic Messages wire (see the module notes). */
+const MSG_ID = 'msg_bench';
+const MSG_USAGE_START = { input_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 };
+const MSG_USAGE_END = { input_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 11 };
+const MSG_JSON_BODY = Buffer.from(
+  JSON.stringify({
+    id: MSG_ID,
+    type: 'message',
+    role: 'assistant',
+    model: 'bench-model',
+    content: [{ type: 'text', text: 'BENCH0 hello from the mock upstream, a short answer.' }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: MSG_USAGE_END,
+  }),
+);
+const MSG_JSON_HEADERS = { 'content-type': 'application/json', 'content-length': String(MSG_JSON_BODY.length) };
+/** One SSE frame as Anthropic writes it: `event:` equal to the data's `type`. */
+const msgEvent = (data: { type: string } & Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+const textDelta = (text: string) => msgEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+const MSG_SSE_FIRST = Buffer.from(
+  msgEvent({ type: 'message_start', message: { id: MSG_ID, type: 'message', role: 'assistant', model: 'bench-model', content: [], stop_reason: null, stop_sequence: null, usage: MSG_USAGE_START } }) +
+    msgEvent({ type: 'ping' }) +
+    msgEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
+    textDelta('BENCH0'),
+);
+const MSG_SSE_REST = Buffer.from(
+  WORDS.map(textDelta).join('') +
+    msgEvent({ type: 'content_block_stop', index: 0 }) +
+    msgEvent({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: MSG_USAGE_END }) +
+    msgEvent({ type: 'message_stop' }),
+);
+const MSG_SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+const anthropicError = (type: string, message: string) => JSON.stringify({ type: 'error', error: { type, message } });
+const MSG_UNAUTHORIZED = anthropicError('authentication_error', 'bench upstream: invalid x-api-key');
+const MSG_NO_VERSION = anthropicError('invalid_request_error', 'anthropic-version: header is required');
+
 let lastBody: Buffer = Buffer.alloc(0);
-const held = new Set<ServerResponse>();
+/** Held streams and the rest of their answer (chat or messages). */
+const held = new Map<ServerResponse, Buffer>();
 let connections = 0;
 let requests = 0;
 const seen = new WeakSet<object>();
@@ -89,20 +138,26 @@ function answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   }
   if (req.url === '/release' && req.method === 'POST') {
     const n = held.size;
-    for (const r of held) r.end(SSE_REST);
+    for (const [r, rest] of held) r.end(rest);
     held.clear();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ released: n }));
     return;
   }
-  if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+  const messages = req.method === 'POST' && req.url === '/v1/messages';
+  if (!messages && (req.method !== 'POST' || !req.url?.endsWith('/chat/completions'))) {
     res.writeHead(404, { 'content-type': 'application/json' });
-    res.end('{"error":{"message":"bench upstream: only POST /v1/chat/completions"}}');
+    res.end('{"error":{"message":"bench upstream: only POST /v1/chat/completions and POST /v1/messages"}}');
     return;
   }
-  if (req.headers.authorization !== expectedAuth) {
+  if (messages ? req.headers['x-api-key'] !== key : req.headers.authorization !== expectedAuth) {
     res.writeHead(401, { 'content-type': 'application/json' });
-    res.end(UNAUTHORIZED);
+    res.end(messages ? MSG_UNAUTHORIZED : UNAUTHORIZED);
+    return;
+  }
+  if (messages && !req.headers['anthropic-version']) {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(MSG_NO_VERSION);
     return;
   }
   lastBody = body;
@@ -113,15 +168,18 @@ function answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   }
   // Every client in the bench serialises JSON without spaces, so this test is exact and cheap.
   if (body.includes('"stream":true')) {
-    res.writeHead(200, SSE_HEADERS);
+    const [first, rest] = messages ? [MSG_SSE_FIRST, MSG_SSE_REST] : [SSE_FIRST, SSE_REST];
+    res.writeHead(200, messages ? MSG_SSE_HEADERS : SSE_HEADERS);
+    res.write(first);
     if (body.includes('"model":"bench-hold"')) {
-      res.write(SSE_FIRST);
-      held.add(res);
+      held.set(res, rest);
       res.once('close', () => held.delete(res));
       return;
     }
-    res.write(SSE_FIRST);
-    res.end(SSE_REST);
+    res.end(rest);
+  } else if (messages) {
+    res.writeHead(200, MSG_JSON_HEADERS);
+    res.end(MSG_JSON_BODY);
   } else {
     res.writeHead(200, JSON_HEADERS);
     res.end(JSON_BODY);

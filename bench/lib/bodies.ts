@@ -2,6 +2,7 @@
  * Request bodies of the bench, built once per run. All JSON is serialised without spaces (the mock
  * upstream looks for the literal `"stream":true`).
  */
+import { readFileSync } from 'node:fs';
 
 /** A small non-streamed Chat Completions request (what the latency and throughput runs send). */
 export function chatBody(model: string, stream: boolean): string {
@@ -88,4 +89,16 @@ export function codexSizedResponsesBody(model: string, approxBytes = 40_000): st
   const base = JSON.stringify(skeleton).length;
   (skeleton.input[0] as { content: Array<{ text: string }> }).content[0].text = filler(Math.max(0, approxBytes - base));
   return JSON.stringify(skeleton);
+}
+
+/**
+ * The request body of a real Codex CLI capture (a golden `codex-*.json` of test/unit/translate/golden:
+ * its `input`, the body Codex sent), as a streamed request for `model`: the captured developer prompt,
+ * history (reasoning, function and custom tool calls with their outputs) and tools, unchanged.
+ * @throws Error when the file is not a golden request case.
+ */
+export function capturedCodexBody(file: string, model: string): string {
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { input?: { input?: unknown } & Record<string, unknown> };
+  if (!j.input || !Array.isArray(j.input.input)) throw new Error(`${file}: not a golden request case (no input.input array)`);
+  return JSON.stringify({ ...j.input, model, stream: true });
 }

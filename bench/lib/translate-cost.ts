@@ -14,11 +14,23 @@
  * pushed through {@link ChatToResponsesStream}, and every Responses event it returns is SSE-encoded
  * ({@link encodeSse}) into the string that the proxy hands to `res.write`. The socket write itself is not
  * included (the end-to-end stream rows of the bench cover it).
+ *
+ * The Anthropic Messages streams ({@link measureMessagesStreamCosts}) go the same way through the pieces
+ * the gateway pairs for a Responses client on a `messages` deployment (src/gateway/proxy.ts `respond`, the
+ * adapters of src/gateway/wires/registry.ts): each frame decoded and parsed as above (the SSE `event:`
+ * name kept, `ping` events skipped as the SSE reader does), {@link MessagesDecoder} into hub events,
+ * {@link ResponsesEventEncoder} into Responses events, {@link encodeSse} each into the SSE text.
  */
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ChatToResponsesStream, encodeSse, newResponseId, responsesToChatRequest, type ResponseContext } from '../../src/gateway/translate';
+import type { HubEvent } from '../../src/gateway/hub/types';
+import { MessagesDecoder } from '../../src/gateway/wires/messages/decode';
+import { buildMessagesRequest } from '../../src/gateway/wires/messages/upstream';
+import { parseResponsesRequest } from '../../src/gateway/wires/responses/door-request';
+import { ResponsesEventEncoder } from '../../src/gateway/wires/responses/door-stream';
 import { chatStreamFrames, CUSTOM_TOOL, FUNCTION_TOOL, type ChatStreamSpec, type DeltaKind } from './chat-stream';
+import { messagesStreamFrames, type MessagesDeltaKind, type MessagesStreamSpec } from './messages-stream';
 import { scaleCodexRequest, type CodexCapture, type ScaleOptions } from './codex-scale';
 import { median } from './stats';
 
@@ -42,7 +54,9 @@ const cpuNowUs = () => {
 
 /**
  * Measures the CPU time of `fn` per call. Runs it once unmeasured (warm-up), then `samples` samples; each
- * sample calls `fn` in a loop until at least `minSampleMs` ms of CPU time has passed.
+ * sample calls `fn` in a loop until at least `minSampleMs` ms of CPU time has passed. (A forced full GC
+ * before each measurement, tried with `--expose-gc`, made every figure higher and noisier, up to 2x on
+ * 1000-character deltas, presumably as V8 then shrinks its heap again: not done.)
  */
 export function cpuCost(fn: () => unknown, o: { samples?: number; minSampleMs?: number; warmupMs?: number } = {}): CpuCost {
   const samples = o.samples ?? 5;
@@ -69,6 +83,20 @@ export function cpuCost(fn: () => unknown, o: { samples?: number; minSampleMs?: 
   }
   return { us: median(perCall), minUs: Math.min(...perCall), maxUs: Math.max(...perCall), wallUs: median(wall), calls };
 }
+
+/**
+ * Runs `fn` unmeasured for at least `ms` ms of CPU. Used on every stream shape before any is measured: a
+ * cell measured first for its kind otherwise paid for the JIT compiling that kind's code path (20 ms of
+ * warm-up in {@link cpuCost} was too short: 3.8 instead of 1.6 µs per event, with one sample at 20 µs).
+ */
+export function warm(fn: () => unknown, ms: number): void {
+  const end = cpuNowUs() + ms * 1000;
+  do fn();
+  while (cpuNowUs() < end);
+}
+
+/** CPU ms each stream shape of up to 1000 events is run before any is measured (see {@link warm}). */
+const SHAPE_WARMUP_MS = 40;
 
 /** A minimal Codex-like Responses request naming the tools the synthetic streams call. */
 function streamRequest(): Record<string, unknown> {
@@ -144,8 +172,13 @@ export function translateStream(frames: readonly Buffer[], ctx: ResponseContext)
   return { events, chars, last };
 }
 
-/** One cell of the stream table: a kind, a delta size and a stream length. */
-export interface StreamCost extends ChatStreamSpec {
+/** One cell of a stream table: a kind, a delta size and a stream length. */
+export interface StreamCost {
+  /** Delta kind: a {@link DeltaKind} of the Chat table, a {@link MessagesDeltaKind} of the Messages table. */
+  kind: DeltaKind | MessagesDeltaKind;
+  deltaChars: number;
+  /** Delta events carrying the payload. */
+  events: number;
   /** Upstream frames fed (delta events + finish, usage and `[DONE]`). */
   frames: number;
   /** Upstream bytes per stream. */
@@ -159,7 +192,11 @@ export interface StreamCost extends ChatStreamSpec {
   maxUsPerEvent: number;
   /** Same, wall µs (noisy). */
   wallUsPerEvent: number;
-  /** Parts of the pipeline, CPU µs per upstream frame: SSE decode + JSON.parse; translate (`push`/`end`); SSE encode (NaN when not measured). */
+  /**
+   * Parts of the pipeline, CPU µs per upstream frame: SSE decode + JSON.parse; translate (Chat:
+   * `ChatToResponsesStream.push`/`end`; Messages: `MessagesDecoder.push` + `ResponsesEventEncoder.push`/`end`);
+   * SSE encode (NaN when not measured).
+   */
   parseUs: number;
   translateUs: number;
   encodeUs: number;
@@ -178,6 +215,11 @@ export function measureStreamCosts(
   const request = streamRequest();
   const plan = responsesToChatRequest(request as never, { model: 'bench-model', provider: 'openai_compatible', dropParams: true, dropParamNames: new Set(), stream: true });
   const ctx = (): ResponseContext => ({ responseId: newResponseId(), alias: 'bench', createdAt: 1_700_000_000, tools: plan.tools, request: request as never });
+  for (const spec of specs) {
+    if (spec.events > 1000) continue;
+    const frames = chatStreamFrames(spec);
+    warm(() => translateStream(frames, ctx()), SHAPE_WARMUP_MS);
+  }
   const out: StreamCost[] = [];
   for (const spec of specs) {
     const frames = chatStreamFrames(spec);
@@ -236,18 +278,158 @@ export function measureStreamCosts(
   return out;
 }
 
+/**
+ * Translates one streamed Anthropic Messages answer the way the gateway does for a Responses client (see
+ * the module notes). Fresh decoder, encoder and parser per call, as per request in the gateway.
+ * @param frames one Buffer per upstream network read.
+ */
+export function translateMessagesStream(frames: readonly Buffer[], ctx: ResponseContext): StreamOutput {
+  const dec = new MessagesDecoder();
+  const enc = new ResponsesEventEncoder(ctx);
+  let out = '';
+  let events = 0;
+  let last = '';
+  for (const ev of enc.start()) {
+    out += encodeSse(ev);
+    events++;
+  }
+  let chars = out.length;
+  const parser = createParser({
+    onEvent(ev: EventSourceMessage) {
+      let json: any;
+      try {
+        json = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (json.type === 'ping') return; // the SSE reader relays pings as text, not as events
+      for (const h of dec.push(json, ev.event)) {
+        for (const e of enc.push(h)) {
+          out += encodeSse(e);
+          events++;
+          last = e.type;
+        }
+      }
+    },
+  });
+  for (const f of frames) {
+    out = '';
+    parser.feed(f.toString('utf8'));
+    chars += out.length;
+  }
+  out = '';
+  for (const e of enc.end()) {
+    out += encodeSse(e);
+    events++;
+    last = e.type;
+  }
+  chars += out.length;
+  return { events, chars, last };
+}
+
+/**
+ * The Responses request the Messages streams answer, parsed into the hub as the gateway does (the same
+ * request as the Chat table's), and the context of its answer.
+ */
+function messagesContext(): () => ResponseContext {
+  const request = streamRequest();
+  const hub = parseResponsesRequest(request as never);
+  // The request the gateway would send: checks that the tools reach a Messages upstream under these names.
+  const built = buildMessagesRequest(hub, { model: 'bench-model', provider: 'anthropic', dropParams: true, dropParamNames: new Set(), stream: true });
+  const names = (built.body.tools ?? []).map((t) => (t as { name: string }).name);
+  if (!names.includes(FUNCTION_TOOL) || !names.includes(CUSTOM_TOOL)) throw new Error(`the Messages request offers tools ${names.join(', ')}, not ${FUNCTION_TOOL} and ${CUSTOM_TOOL}`);
+  return () => ({ responseId: newResponseId(), alias: 'bench', createdAt: 1_700_000_000, tools: hub.toolMap, request: request as never });
+}
+
+/**
+ * Measures the per-event CPU cost of translating Anthropic Messages streams of the given shapes into
+ * Responses events, like {@link measureStreamCosts} (per upstream frame, all frames counted). Parts in
+ * separate loops: decode + SSE parse + JSON.parse; translate (`MessagesDecoder.push` +
+ * `ResponsesEventEncoder.push`/`end` on pre-parsed events); encode = translate + `encodeSse` minus translate.
+ * @throws Error when a stream does not end with `response.completed`.
+ */
+export function measureMessagesStreamCosts(
+  specs: readonly MessagesStreamSpec[],
+  o: { samples?: number; minSampleMs?: number; breakdownFor?: (s: MessagesStreamSpec) => boolean } = {},
+): StreamCost[] {
+  const ctx = messagesContext();
+  for (const spec of specs) {
+    if (spec.events > 1000) continue;
+    const frames = messagesStreamFrames(spec);
+    warm(() => translateMessagesStream(frames, ctx()), SHAPE_WARMUP_MS);
+  }
+  const out: StreamCost[] = [];
+  for (const spec of specs) {
+    const frames = messagesStreamFrames(spec);
+    const check = translateMessagesStream(frames, ctx());
+    if (check.last !== 'response.completed') throw new Error(`messages ${spec.kind} x${spec.events}: the translated stream ended with ${check.last || 'nothing'}, not response.completed`);
+    const n = frames.length;
+    const so = { ...o, samples: n > 5000 ? Math.min(3, o.samples ?? 5) : o.samples };
+    const full = cpuCost(() => translateMessagesStream(frames, ctx()), so);
+    const cell = { ...spec, frames: n, upstreamBytes: frames.reduce((s, f) => s + f.length, 0), outEvents: check.events, outChars: check.chars };
+    const whole = { usPerEvent: full.us / n, minUsPerEvent: full.minUs / n, maxUsPerEvent: full.maxUs / n, wallUsPerEvent: full.wallUs / n };
+    if (o.breakdownFor && !o.breakdownFor(spec)) {
+      out.push({ ...cell, ...whole, parseUs: NaN, translateUs: NaN, encodeUs: NaN });
+      continue;
+    }
+    const parseAll = () => {
+      const evs: Array<{ json: any; event: string | undefined }> = [];
+      const p = createParser({
+        onEvent(ev) {
+          const json = JSON.parse(ev.data);
+          if (json.type !== 'ping') evs.push({ json, event: ev.event });
+        },
+      });
+      for (const f of frames) p.feed(f.toString('utf8'));
+      return evs;
+    };
+    const parseOnly = cpuCost(parseAll, so);
+    const parsed = parseAll();
+    const translateOnly = cpuCost(() => {
+      const dec = new MessagesDecoder();
+      const enc = new ResponsesEventEncoder(ctx());
+      let k = enc.start().length;
+      for (const e of parsed) for (const h of dec.push(e.json, e.event) as HubEvent[]) k += enc.push(h).length;
+      return k + enc.end().length;
+    }, so);
+    const translateEncode = cpuCost(() => {
+      const dec = new MessagesDecoder();
+      const enc = new ResponsesEventEncoder(ctx());
+      let s = '';
+      for (const e of enc.start()) s += encodeSse(e);
+      let k = s.length;
+      for (const e of parsed) {
+        s = '';
+        for (const h of dec.push(e.json, e.event) as HubEvent[]) for (const x of enc.push(h)) s += encodeSse(x);
+        k += s.length;
+      }
+      s = '';
+      for (const e of enc.end()) s += encodeSse(e);
+      return k + s.length;
+    }, so);
+    out.push({ ...cell, ...whole, parseUs: parseOnly.us / n, translateUs: translateOnly.us / n, encodeUs: Math.max(0, translateEncode.us - translateOnly.us) / n });
+  }
+  return out;
+}
+
 /** One row of the request table. */
 export interface RequestCost {
   /** Shape of the grown history (see {@link ScaleOptions}). */
   shape: string;
+  /** Upstream wire the request is built for [`chat`]. */
+  wire?: 'chat' | 'messages';
   /** Asked and actual body size, bytes. */
   targetBytes: number;
   bytes: number;
   /** Input items of the request. */
   items: number;
-  /** Bytes of the upstream (Chat) body. */
+  /** Bytes of the upstream (Chat or Messages) body. */
   upstreamBytes: number;
-  /** CPU ms, medians: Buffer -> string + JSON.parse; responsesToChatRequest; JSON.stringify of the upstream body; all three in a row. */
+  /**
+   * CPU ms, medians: Buffer -> string + JSON.parse; translate (chat: `responsesToChatRequest`, i.e.
+   * parseResponsesRequest + buildChatRequest; messages: parseResponsesRequest + buildMessagesRequest);
+   * JSON.stringify of the upstream body; all three in a row.
+   */
   parseMs: number;
   translateMs: number;
   stringifyMs: number;
@@ -264,37 +446,56 @@ export interface RequestCost {
  * capture's options), and the upstream body JSON-stringified, for each target size.
  * @param shapes name -> how the history grows.
  */
-export function measureRequestCosts(capture: CodexCapture, sizes: readonly number[], shapes: Record<string, ScaleOptions>, o: { samples?: number; minSampleMs?: number } = {}): RequestCost[] {
+export function measureRequestCosts(
+  capture: CodexCapture,
+  sizes: readonly number[],
+  shapes: Record<string, ScaleOptions>,
+  o: { samples?: number; minSampleMs?: number } = {},
+  wires: ReadonlyArray<'chat' | 'messages'> = ['chat'],
+): RequestCost[] {
   const opts = { ...capture.options, dropParamNames: new Set(capture.options.dropParamNames), stream: true };
+  // A Messages deployment: the Anthropic provider's options (its own drop list is empty).
+  const msgOpts = { model: MESSAGES_REQUEST_MODEL, provider: 'anthropic', dropParams: true, dropParamNames: new Set<string>(), stream: true };
+  const translators: Record<'chat' | 'messages', (req: any) => { body: unknown }> = {
+    chat: (req) => responsesToChatRequest(req, opts),
+    messages: (req) => buildMessagesRequest(parseResponsesRequest(req), msgOpts),
+  };
   const out: RequestCost[] = [];
-  for (const [shape, so] of Object.entries(shapes)) {
-    for (const target of sizes) {
-      const req = scaleCodexRequest(capture.request, target, so);
-      const buf = Buffer.from(JSON.stringify(req));
-      const parsed = JSON.parse(buf.toString('utf8'));
-      const plan = responsesToChatRequest(parsed, opts);
-      const upstream = JSON.stringify(plan.body);
-      const parse = cpuCost(() => JSON.parse(buf.toString('utf8')), o);
-      const translate = cpuCost(() => responsesToChatRequest(parsed, opts), o);
-      const stringify = cpuCost(() => JSON.stringify(plan.body), o);
-      const total = cpuCost(() => JSON.stringify(responsesToChatRequest(JSON.parse(buf.toString('utf8')), opts).body).length, o);
-      out.push({
-        shape,
-        targetBytes: target,
-        bytes: buf.length,
-        items: req.input.length,
-        upstreamBytes: Buffer.byteLength(upstream),
-        parseMs: parse.us / 1000,
-        translateMs: translate.us / 1000,
-        stringifyMs: stringify.us / 1000,
-        totalMs: total.us / 1000,
-        totalMaxMs: total.maxUs / 1000,
-        totalWallMs: total.wallUs / 1000,
-      });
+  for (const wire of wires) {
+    const tr = translators[wire];
+    for (const [shape, so] of Object.entries(shapes)) {
+      for (const target of sizes) {
+        const req = scaleCodexRequest(capture.request, target, so);
+        const buf = Buffer.from(JSON.stringify(req));
+        const parsed = JSON.parse(buf.toString('utf8'));
+        const plan = tr(parsed);
+        const upstream = JSON.stringify(plan.body);
+        const parse = cpuCost(() => JSON.parse(buf.toString('utf8')), o);
+        const translate = cpuCost(() => tr(parsed), o);
+        const stringify = cpuCost(() => JSON.stringify(plan.body), o);
+        const total = cpuCost(() => JSON.stringify(tr(JSON.parse(buf.toString('utf8'))).body).length, o);
+        out.push({
+          shape,
+          wire,
+          targetBytes: target,
+          bytes: buf.length,
+          items: req.input.length,
+          upstreamBytes: Buffer.byteLength(upstream),
+          parseMs: parse.us / 1000,
+          translateMs: translate.us / 1000,
+          stringifyMs: stringify.us / 1000,
+          totalMs: total.us / 1000,
+          totalMaxMs: total.maxUs / 1000,
+          totalWallMs: total.wallUs / 1000,
+        });
+      }
     }
   }
   return out;
 }
+
+/** Upstream model of the Messages request rows (only its family matters: the default max_tokens). */
+export const MESSAGES_REQUEST_MODEL = 'claude-sonnet-4-5';
 
 /** What bench/micro.ts prints (after `BENCH_MICRO `). */
 export interface MicroResult {
@@ -302,7 +503,10 @@ export interface MicroResult {
   capture: string;
   /** Translator options of the capture: `provider/model`. */
   captureProvider: string;
+  /** Streamed Chat Completions -> Responses events. */
   streams: StreamCost[];
+  /** Streamed Anthropic Messages -> hub -> Responses events (absent in runs from before the Messages upstream). */
+  messagesStreams?: StreamCost[];
   requests: RequestCost[];
   /** Seconds the micro-benchmarks took. */
   durationS: number;
@@ -313,8 +517,8 @@ export interface MicroResult {
 }
 
 /** The stream shapes of the bench: every kind x delta size x stream length. */
-export function streamMatrix(kinds: readonly DeltaKind[], deltaChars: readonly number[], lengths: readonly number[]): ChatStreamSpec[] {
-  const out: ChatStreamSpec[] = [];
+export function streamMatrix<K extends string>(kinds: readonly K[], deltaChars: readonly number[], lengths: readonly number[]): Array<{ kind: K; deltaChars: number; events: number }> {
+  const out: Array<{ kind: K; deltaChars: number; events: number }> = [];
   for (const kind of kinds) for (const d of deltaChars) for (const events of lengths) out.push({ kind, deltaChars: d, events });
   return out;
 }

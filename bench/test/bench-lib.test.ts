@@ -254,13 +254,39 @@ describe('bench: verdicts and report', () => {
     const ok = verdicts(run([9000, 4000, 9500], 50));
     assert.deepEqual(
       ok.map((v) => v.met),
-      [true, true, true, undefined, true],
+      [true, true, true, false, true, undefined, true],
     );
     assert.equal(ok[0].measured, '+0.250 ms');
     assert.equal(ok[1].measured, "90% (per cycle: 90%, 80%, 95%); CPU per request 60 vs 60 µs = 100% of (b)'s efficiency");
+    // Issue 8: (c) against the bare pass-through (b): per-cycle c - b p50 0.05, 0, 1.7 -> 0.05 ms (at it); 90% of its throughput.
+    assert.match(ok[2].goal, /no more p50 than the bare pass-through/);
+    assert.equal(ok[2].measured, '+0.050 ms (c adds +0.250, b adds +0.200 ms over (a))');
+    assert.equal(ok[3].measured, '90%');
     const bad = verdicts(run([8000, 4000, 8000], 70));
     assert.equal(bad[1].met, false);
-    assert.equal(bad[4].met, false);
+    assert.equal(bad[6].met, false);
+  });
+
+  it('judges the Messages rows against their own direct call, and lists them only when measured', () => {
+    const r = run([9000, 4000, 9500], 50);
+    r.load.push(
+      { ...target('a-msg', [0.2, 1.2, 0.2], [20000, 10000, 20000]), label: "(a') direct messages" },
+      { ...target('g', [0.5, 1.6, 0.5], [5000, 2500, 5000]), label: '(g) responses -> messages', baseline: 'a-msg' },
+    );
+    r.streams.push(
+      { id: 'a-msg-capture', label: 'direct messages capture', cycles: [stream(0.2), stream(5.2), stream(0.2)] },
+      { id: 'g-capture', label: 'translated messages capture', baseline: 'a-msg-capture', cycles: [stream(0.8), stream(6.5), stream(1.5)] },
+    );
+    const v = verdicts(r).find((x) => /captured Codex request, Responses door -> Anthropic Messages/.test(x.goal))!;
+    // per-cycle deltas 0.6, 1.3, 1.3 -> 1.3 ms: over the 1 ms target
+    assert.equal(v.measured, '+1.300 ms (first token +1.300 ms)');
+    assert.equal(v.met, false);
+    assert.ok(!verdicts(r).some((x) => /Chat door -> Anthropic Messages/.test(x.goal)), 'rows not measured in this run are not listed');
+    const md = renderMarkdown(r);
+    // Added p50 of (g) against (a'), not (a); the direct call itself has none.
+    assert.match(md, /\| \(g\) responses -> messages \| 0\.500 \| 0\.500-1\.600 \| 1\.500 \| \+0\.300 \(vs \(a'\)\) \| 5000 \| 50% \|/);
+    assert.match(md, /\| \(a'\) direct messages \| 0\.200 \| 0\.200-1\.200 \| 0\.600 \| - \|/);
+    assert.match(md, /\| translated messages capture \| 1\.500 \| 1\.500 \| 1\.500 \| 1\.500 \| \+1\.300 \| \+1\.300 \|/);
   });
 
   it('renders every section, including skipped targets', () => {

@@ -555,7 +555,7 @@ async function respond(scope: RequestScope, door: DoorAdapter, routed: RouteResu
   const relay = answer.wire === door.wire;
   if (!stream) {
     if (relay) {
-      const obs = door.relay(encodeContext(door, routed, body));
+      const obs = door.relay(() => encodeContext(door, routed, body));
       obs.see(answer.whole!.value, undefined);
       sendJson(scope, answer.whole!.text, meta);
       return obs.usage;
@@ -597,7 +597,7 @@ function keepAliveTimer(scope: RequestScope, k: { frame: string; everyMs: number
 /** Relays a same-wire stream a whole SSE frame at a time (see {@link respond}). */
 async function relayStream(scope: RequestScope, door: DoorAdapter, routed: RouteResult<Answer>, body: Record<string, unknown>, reader: SseReader): Promise<Usage> {
   const res = scope.res;
-  const obs = door.relay(encodeContext(door, routed, body));
+  const obs = door.relay(() => encodeContext(door, routed, body));
   scope.firstByte();
   try {
     for await (const b of reader.batches()) {

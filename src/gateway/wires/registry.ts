@@ -47,8 +47,11 @@ export interface DoorAdapter {
   encoder(ctx: EncodeContext): DoorEncoder;
   /** The non-streamed answer: the events folded into one JSON body. */
   fold(events: HubEvent[], ctx: EncodeContext): unknown;
-  /** The observer of a relayed same-wire stream. */
-  relay(ctx: EncodeContext): RelayObserver;
+  /**
+   * The observer of a relayed same-wire answer. `ctx` is called only when the observer needs it (a
+   * closing error with no upstream response object to continue), so the relay's hot path makes no id.
+   */
+  relay(ctx: () => EncodeContext): RelayObserver;
   /** An error before the first byte, in the door's shape (status may differ from the gateway's). */
   error(err: GatewayError): { status: number; body: unknown };
   /** Client headers relayed unchanged to a deployment on the door's own wire (e.g. `anthropic-beta`). */
@@ -93,7 +96,7 @@ export const DOORS: Readonly<Record<Wire, DoorAdapter>> = {
     newId: newResponseId,
     encoder: (ctx) => new ResponsesDoorEncoder(responseContext(ctx, undefined)),
     fold: (events, ctx) => foldResponse(events, responseContext(ctx, undefined)),
-    relay: (ctx) => new ResponsesRelay(responseContext(ctx, undefined)),
+    relay: (ctx) => new ResponsesRelay(() => responseContext(ctx(), undefined)),
     error: openaiError,
   },
   chat: {

@@ -525,7 +525,7 @@ describe('messages door: encoder', () => {
     assert.equal(MESSAGES_DOOR.wire, 'messages');
     assert.equal(MESSAGES_DOOR.parse, parseMessagesRequest);
     assert.ok(MESSAGES_DOOR.encoder(ctxFor()) instanceof MessagesEncoder);
-    assert.ok(MESSAGES_DOOR.relay(ctxFor()) instanceof MessagesRelay);
+    assert.ok(MESSAGES_DOOR.relay(ctxFor) instanceof MessagesRelay);
   });
 });
 

@@ -14,8 +14,8 @@ import type { RelayObserver } from '../registry';
 
 /** Observer of a relayed Responses stream (see the module notes). */
 export class ResponsesRelay implements RelayObserver {
-  /** @param ctx the alias and request, for a whole response object when the upstream sent none before breaking. */
-  constructor(private readonly ctx: ResponseContext) {}
+  /** @param ctx the alias and request, for a whole response object when the upstream sent none before breaking (called then only). */
+  constructor(private readonly ctx: () => ResponseContext) {}
 
   /** The upstream's response object so far (from `response.created` / `.in_progress` / terminal events). */
   private last: Record<string, unknown> | undefined;
@@ -49,7 +49,7 @@ export class ResponsesRelay implements RelayObserver {
    */
   fail(err: UpstreamError | undefined, message: string): string {
     const response = {
-      ...(this.last ?? baseResponse(this.ctx, 'failed')),
+      ...(this.last ?? baseResponse(this.ctx(), 'failed')),
       status: 'failed',
       error: { code: err?.kind === 'context_window' ? 'context_length_exceeded' : 'server_error', message },
       incomplete_details: null,
