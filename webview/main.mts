@@ -9,6 +9,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -227,6 +228,14 @@ const handlers: ViewHandlers = {
     );
   },
   dismissNotice: () => dispatch({ type: 'notice' }),
+  setClaudeCodeEnabled: (enabled) => {
+    if (enabled === state.snapshot?.claudeCode?.enabled) return;
+    void act('setClaudeCodeEnabled', { enabled });
+  },
+  setClaudeCodeModel: (tier, alias) => {
+    if (alias === state.snapshot?.claudeCode?.models[tier]) return;
+    void act('setClaudeCodeModel', { tier, alias });
+  },
 };
 
 window.addEventListener('message', (e: MessageEvent) => client.receive(e.data));

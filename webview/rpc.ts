@@ -23,6 +23,8 @@ const TIMEOUTS: Record<PanelMethod, number> = {
   testAlias: 180_000,
   importLiteLLM: 0,
   exportLiteLLM: 0,
+  setClaudeCodeEnabled: 30_000,
+  setClaudeCodeModel: 30_000,
 };
 
 /** Handlers of host events. */

@@ -8,7 +8,7 @@
  * `acquireVsCodeApi().setState` after every change and read back with `getState()` on load: the selected tab, the
  * unsaved draft and the config it was based on, the entry open in the editor.
  */
-import type { ConfigIssue, KeyState, PanelSnapshot, SaveResult, TestAliasResult, TimedRequestRecord } from '../src/shared/panel-protocol';
+import { CLAUDE_TIERS, type ClaudeTier, type ConfigIssue, type KeyState, type PanelClaudeCode, type PanelSnapshot, type SaveResult, type TestAliasResult, type TimedRequestRecord } from '../src/shared/panel-protocol';
 import {
   aliasesOf,
   entryFieldPath,
@@ -27,7 +27,7 @@ import { assignIssues, chainField, countUnder } from './issues';
 import { liveStats, pruneRecords, type AliasStats } from './live-stats';
 
 /** The panel's tabs. */
-export type Tab = 'models' | 'fallbacks' | 'live';
+export type Tab = 'models' | 'fallbacks' | 'live' | 'claude';
 
 /** What survives the webview being re-created (JSON; version-tagged so an old shape is ignored). */
 export interface PersistedState {
@@ -91,7 +91,7 @@ export type Action =
   | { type: 'record'; record: TimedRequestRecord; now: number }
   | { type: 'notice'; notice?: Notice };
 
-const TABS: readonly Tab[] = ['models', 'fallbacks', 'live'];
+const TABS: readonly Tab[] = ['models', 'fallbacks', 'live', 'claude'];
 
 /** Default live window when the snapshot gives none: 15 minutes, in ms. */
 export const DEFAULT_LIVE_WINDOW_MS = 15 * 60_000;
@@ -323,6 +323,83 @@ export interface ViewModel {
   liveWindowMs: number;
   tests: Record<string, TestState>;
   keyEdit?: string;
+  /** Claude Code's wiring (absent when the extension sends none). */
+  claudeCode?: ClaudeCodeView;
+}
+
+/** One select option. */
+export interface SelectOption {
+  value: string;
+  label: string;
+}
+
+/** One Claude Code tier: the alias set (`''` = the default model) and the choices. */
+export interface ClaudeTierRow {
+  tier: ClaudeTier;
+  /** `codexGateway.claudeCode.models[tier]` as set. */
+  value: string;
+  /** The alias Claude Code's requests of this tier reach now (`value`, or the default model's alias). */
+  resolved?: string;
+  /** "Default model (…)" first, then the saved config's aliases; a set alias the config lacks is kept, marked. */
+  options: SelectOption[];
+  /** The set alias is not in the saved config (Claude Code's requests of this tier fail). */
+  unknown: boolean;
+}
+
+/** Claude Code's section of the panel. */
+export interface ClaudeCodeView {
+  enabled: boolean;
+  state: PanelClaudeCode['state'];
+  /** The state in words (also "Turning on…" / "Turning off…" while the setting and the wiring differ). */
+  stateText: string;
+  /** Codicon of the state. */
+  stateIcon: string;
+  settingsPath: string;
+  /** The Claude Code extension: not installed, or whether its `claudeCode.environmentVariables` point at the gateway. */
+  extension: 'not-installed' | 'set' | 'not-set';
+  extensionText: string;
+  tiers: ClaudeTierRow[];
+}
+
+/**
+ * Builds the Claude Code section from the snapshot's part.
+ * @param aliases aliases of the saved config (what the gateway serves).
+ * @param effectiveDefault the alias `default` resolves to now.
+ */
+export function claudeCodeView(cc: PanelClaudeCode, aliases: readonly string[], effectiveDefault: string | undefined): ClaudeCodeView {
+  const pending = cc.enabled ? cc.state !== 'wired' && cc.state !== 'error' : cc.state === 'wired';
+  let stateText: string;
+  let stateIcon: string;
+  if (pending) {
+    stateText = cc.enabled ? 'Turning on…' : 'Turning off: restoring your Claude Code settings…';
+    stateIcon = 'loading';
+  } else {
+    stateText = {
+      off: 'Off: Claude Code uses its own settings.',
+      wired: 'Wired: Claude Code sends its requests to the gateway.',
+      restored: 'Off: your Claude Code settings were restored.',
+      error: 'Could not be wired: see the Codex Gateway log.',
+    }[cc.state];
+    stateIcon = { off: 'circle-slash', wired: 'pass-filled', restored: 'circle-slash', error: 'error' }[cc.state];
+  }
+  const extension: ClaudeCodeView['extension'] = !cc.extensionInstalled ? 'not-installed' : cc.extensionSettingSet ? 'set' : 'not-set';
+  const extensionText = {
+    'not-installed': 'Not installed (the claude CLI reads settings.json).',
+    set: 'claudeCode.environmentVariables point at the gateway.',
+    'not-set': 'claudeCode.environmentVariables do not point at the gateway.',
+  }[extension];
+  const served = aliases.filter((a) => !a.includes('*'));
+  const tiers = CLAUDE_TIERS.map((tier): ClaudeTierRow => {
+    const value = cc.models[tier] ?? '';
+    const unknown = value !== '' && !served.includes(value);
+    const options: SelectOption[] = [{ value: '', label: effectiveDefault ? `Default model (${effectiveDefault})` : 'Default model' }, ...served.map((a) => ({ value: a, label: a }))];
+    if (unknown) options.push({ value, label: `${value} (not in the saved config)` });
+    const row: ClaudeTierRow = { tier, value, options, unknown };
+    const resolved = value === '' ? effectiveDefault : value;
+    if (resolved !== undefined) row.resolved = resolved;
+    return row;
+  });
+  return { enabled: cc.enabled, state: cc.state, stateText, stateIcon, settingsPath: cc.settingsPath, extension, extensionText, tiers };
 }
 
 const ENTRY_FIELDS: readonly EntryField[] = ['model_name', 'provider', 'model', 'api_base', 'key_name', 'weight', 'context_window'];
@@ -386,5 +463,6 @@ export function viewModel(s: PanelState, now: number): ViewModel {
   if (s.snapshot?.effectiveDefault !== undefined) vm.effectiveDefault = s.snapshot.effectiveDefault;
   if (s.editing !== undefined && rows[s.editing]) vm.editing = rows[s.editing];
   if (s.keyEdit !== undefined) vm.keyEdit = s.keyEdit;
+  if (s.snapshot?.claudeCode) vm.claudeCode = claudeCodeView(s.snapshot.claudeCode, aliasesOf(s.snapshot.config), s.snapshot.effectiveDefault);
   return vm;
 }

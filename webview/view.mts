@@ -5,12 +5,12 @@
  * fallback lists are ordered lists whose items move with Alt+Up / Alt+Down, buttons, or drag and drop.
  */
 import { html, nothing, type TemplateResult } from 'lit';
-import type { KeyState } from '../src/shared/panel-protocol.js';
+import type { ClaudeTier, KeyState } from '../src/shared/panel-protocol.js';
 import type { EntryField, RouterField } from './config-edit.js';
 import { entryFieldPath } from './config-edit.js';
 import type { AliasStats } from './live-stats.js';
 import { PRESETS } from './presets.js';
-import type { ChainRow, EntryRow, Tab, TestState, ViewModel } from './state.js';
+import type { ChainRow, ClaudeCodeView, EntryRow, Tab, TestState, ViewModel } from './state.js';
 
 /** What the view can ask for. */
 export interface ViewHandlers {
@@ -36,6 +36,10 @@ export interface ViewHandlers {
   addFallback(alias: string, target: string): void;
   test(alias: string): void;
   dismissNotice(): void;
+  /** Turns `codexGateway.claudeCode.enabled` on or off. */
+  setClaudeCodeEnabled(enabled: boolean): void;
+  /** Sets the alias of one Claude Code tier (`''` = the default model). */
+  setClaudeCodeModel(tier: ClaudeTier, alias: string): void;
 }
 
 /** Extra inputs of the view that are not part of the state (UI-only). */
@@ -476,13 +480,77 @@ function liveTab(vm: ViewModel, h: ViewHandlers, x: ViewExtras): TemplateResult 
     </table>`;
 }
 
-const TAB_ORDER: readonly Tab[] = ['models', 'fallbacks', 'live'];
+const TIER_HELP: Record<ClaudeTier, string> = {
+  haiku: 'Small, fast requests and background tasks (ANTHROPIC_DEFAULT_HAIKU_MODEL).',
+  sonnet: 'The model Claude Code starts with (ANTHROPIC_MODEL, ANTHROPIC_DEFAULT_SONNET_MODEL).',
+  opus: 'The largest tier, picked with /model opus (ANTHROPIC_DEFAULT_OPUS_MODEL).',
+};
+
+function claudeSection(cc: ClaudeCodeView, h: ViewHandlers): TemplateResult {
+  return html`<section class="claude" id="claude-code" aria-labelledby="claude-title">
+    <h2 id="claude-title">Claude Code</h2>
+    <p class="help">
+      Claude Code (the <code>claude</code> CLI and its VS Code extension) can use the same aliases through the gateway's
+      Anthropic door. Turning this off puts your Claude Code settings back.
+    </p>
+    <div class="claude-toggle">
+      <vscode-checkbox
+        id="claude-enabled"
+        toggle
+        ?checked=${cc.enabled}
+        label="Point Claude Code at the gateway"
+        @change=${(e: Event) => h.setClaudeCodeEnabled((e.target as HTMLInputElement).checked)}
+      ></vscode-checkbox>
+    </div>
+    <dl class="claude-state">
+      <dt>State</dt>
+      <dd id="claude-state" class=${`claude-${cc.state}`} role="status">${icon(cc.stateIcon)} ${cc.stateText}</dd>
+      <dt>Settings file</dt>
+      <dd id="claude-settings-path"><code>${cc.settingsPath}</code></dd>
+      <dt>Claude Code extension</dt>
+      <dd id="claude-extension" class=${`claude-ext-${cc.extension}`}>${icon(cc.extension === 'set' ? 'pass' : cc.extension === 'not-set' ? 'warning' : 'circle-slash')} ${cc.extensionText}</dd>
+    </dl>
+    <h3>Model per tier</h3>
+    <p class="help">Which alias each of Claude Code's model tiers uses. "Default model" follows the model picked in the status bar.</p>
+    <div class="form claude-tiers">
+      ${cc.tiers.map(
+        (t) => html`<div class="field">
+          <vscode-label for=${`claude-tier-${t.tier}`}>${t.tier}</vscode-label>
+          <vscode-single-select
+            id=${`claude-tier-${t.tier}`}
+            label=${`Alias for Claude Code's ${t.tier} tier`}
+            .value=${t.value}
+            ?invalid=${t.unknown}
+            aria-describedby=${`claude-tier-${t.tier}-help`}
+            @change=${(e: Event) => {
+              const v = (e.target as HTMLInputElement).value;
+              if (v !== t.value) h.setClaudeCodeModel(t.tier, v);
+            }}
+          >
+            ${t.options.map((o) => html`<vscode-option value=${o.value} ?selected=${o.value === t.value}>${o.label}</vscode-option>`)}
+          </vscode-single-select>
+          <div class="help" id=${`claude-tier-${t.tier}-help`}>
+            ${TIER_HELP[t.tier]}${t.resolved ? html` Now: <code>${t.resolved}</code>.` : nothing}
+          </div>
+          ${t.unknown ? html`<div class="field-error" role="alert">${icon('error')} ${t.value} is not an alias of the saved config: pick another.</div>` : nothing}
+        </div>`,
+      )}
+    </div>
+  </section>`;
+}
+
+function claudeTab(vm: ViewModel, h: ViewHandlers): TemplateResult {
+  if (!vm.claudeCode) return html`<p class="muted">This version of the extension does not wire Claude Code.</p>`;
+  return claudeSection(vm.claudeCode, h);
+}
+
+const TAB_ORDER: readonly Tab[] = ['models', 'fallbacks', 'live', 'claude'];
 
 /** The whole panel. */
 export function panelView(vm: ViewModel, h: ViewHandlers, x: ViewExtras): TemplateResult {
   if (!vm.ready) return html`<p class="loading" role="status">Loading Codex Gateway settings…</p>`;
   const errorCount = (tab: Tab) => (tab === 'models' ? vm.rows.reduce((n, r) => n + r.issueCount, 0) : tab === 'fallbacks' ? vm.chains.reduce((n, c) => n + c.errors.length, 0) + vm.router.reduce((n, r) => n + r.errors.length, 0) : 0);
-  const label: Record<Tab, string> = { models: 'Models', fallbacks: 'Fallbacks & routing', live: 'Live' };
+  const label: Record<Tab, string> = { models: 'Models', fallbacks: 'Fallbacks & routing', live: 'Live', claude: 'Claude Code' };
   return html`${header(vm, h, x)} ${saveBar(vm, h)} ${otherIssues(vm)}
     <vscode-tabs
       selected-index=${TAB_ORDER.indexOf(vm.tab)}
@@ -498,5 +566,6 @@ export function panelView(vm: ViewModel, h: ViewHandlers, x: ViewExtras): Templa
       <vscode-tab-panel data-tab="models">${vm.tab === 'models' ? modelsTab(vm, h, x) : nothing}</vscode-tab-panel>
       <vscode-tab-panel data-tab="fallbacks">${vm.tab === 'fallbacks' ? fallbacksTab(vm, h) : nothing}</vscode-tab-panel>
       <vscode-tab-panel data-tab="live">${vm.tab === 'live' ? liveTab(vm, h, x) : nothing}</vscode-tab-panel>
+      <vscode-tab-panel data-tab="claude">${vm.tab === 'claude' ? claudeTab(vm, h) : nothing}</vscode-tab-panel>
     </vscode-tabs>`;
 }

@@ -1,7 +1,7 @@
 /**
  * The extension's commands (all under the category "Codex Gateway" in the Command Palette). Each command
  * that normally asks for input also accepts its answers as arguments, so tests and keybindings can run it
- * without UI: `setProviderKey(name?, value?)`, `clearProviderKey(name?)`, `selectModel(alias?)`,
+ * without UI: `setProviderKey(name?, value?)`, `clearProviderKey(name?)`, `selectModel(alias?, target?)`,
  * `importConfig(uri?)`, `exportConfig(uri?)`. "Open Settings" opens the settings panel (src/extension/panel).
  */
 import * as vscode from 'vscode';
@@ -10,7 +10,7 @@ import { restoreCodexWiring } from './codex-wiring';
 import type { Controller } from './controller';
 import { openSettingsPanel, type PanelBackend } from './panel';
 import { extractLiteralKeys, parseImportedYaml, SECRET_NAME, SECTION, toLiteLLMYaml, DEFAULT_CONFIG, type MovedKey } from './settings';
-import { aliasPickItems } from './status-model';
+import { aliasPickItems, asksPickTarget, asPickTarget, PICK_TARGET_KEY, PICK_TARGETS, planModelPick, resolvedTiers, targetPickItems, type PickTarget } from './status-model';
 
 /** Command ids, as contributed in package.json. */
 export const COMMANDS = {
@@ -47,7 +47,7 @@ export function registerCommands(c: Controller, backend: PanelBackend): vscode.D
   return [
     reg(COMMANDS.setProviderKey, (name?: string, value?: string) => setProviderKey(c, name, value)),
     reg(COMMANDS.clearProviderKey, (name?: string) => clearProviderKey(c, name)),
-    reg(COMMANDS.selectModel, (alias?: string) => selectModel(c, alias)),
+    reg(COMMANDS.selectModel, (alias?: string, target?: string) => selectModel(c, alias, target)),
     reg(COMMANDS.importConfig, (uri?: vscode.Uri | string) => importConfig(c, uri)),
     reg(COMMANDS.exportConfig, (uri?: vscode.Uri | string) => exportConfig(c, uri)),
     reg(COMMANDS.rotateToken, () => rotateToken(c)),
@@ -153,8 +153,11 @@ async function clearProviderKey(c: Controller, name?: string): Promise<string | 
 /**
  * "Select Model": a QuickPick of aliases (provider/model and key status); the chosen alias becomes the
  * model behind `default` at once (next Codex request) and is saved in `codexGateway.defaultModel`.
+ * While Claude Code is wired, a second QuickPick asks where the model goes: Codex, Claude Code (every tier of
+ * `codexGateway.claudeCode.models`) or both; the last answer comes first next time (see `planModelPick`).
+ * @param target with `alias`, where it goes without asking (`codex` when omitted).
  */
-async function selectModel(c: Controller, alias?: string): Promise<string | undefined> {
+async function selectModel(c: Controller, alias?: string, target?: string): Promise<string | undefined> {
   const infos = c.aliasInfos();
   if (infos.length === 0) {
     const b = await vscode.window.showWarningMessage('Codex Gateway has no valid model config. Add models to codexGateway.config, or import a LiteLLM config.yaml.', 'Import config.yaml', 'Open Settings');
@@ -162,6 +165,7 @@ async function selectModel(c: Controller, alias?: string): Promise<string | unde
     else if (b) await vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
     return undefined;
   }
+  if (target !== undefined && !asPickTarget(target)) throw new Error(`"${target}" is not a target: use ${PICK_TARGETS.join(', ')}.`);
   const items = aliasPickItems(infos, c.currentDefault);
   let chosen = alias !== undefined ? items.find((i) => i.alias === alias) : undefined;
   if (alias !== undefined && !chosen) throw new Error(`"${alias}" is not an alias of codexGateway.config (aliases: ${items.map((i) => i.alias).join(', ')}).`);
@@ -174,7 +178,19 @@ async function selectModel(c: Controller, alias?: string): Promise<string | unde
     });
     if (!chosen) return undefined;
   }
-  await c.selectDefault(chosen.alias);
+  let where: PickTarget = asPickTarget(target) ?? 'codex';
+  if (alias === undefined && asksPickTarget(c.claudeCodeStatus())) {
+    const last = asPickTarget(c.context.globalState.get<unknown>(PICK_TARGET_KEY));
+    const rows = targetPickItems(chosen.alias, last, c.currentDefault, resolvedTiers(c.settings.claudeCodeModels, c.currentDefault));
+    const picked = await vscode.window.showQuickPick(rows, { title: `Codex Gateway: Use ${chosen.alias} for`, placeHolder: 'Codex, Claude Code, or both?', matchOnDescription: true });
+    if (!picked) return undefined;
+    where = picked.target;
+    await c.context.globalState.update(PICK_TARGET_KEY, where);
+  }
+  const plan = planModelPick(chosen.alias, where, c.currentDefault, c.settings.claudeCodeModels);
+  // Claude Code's tiers first: a tier that follows the default model is pinned before the default moves.
+  if (plan.claudeModels) await vscode.workspace.getConfiguration(SECTION).update('claudeCode.models', plan.claudeModels, vscode.ConfigurationTarget.Global);
+  if (plan.defaultModel !== undefined) await c.selectDefault(plan.defaultModel);
   if (chosen.missing.length > 0 && alias === undefined) {
     const b = await vscode.window.showWarningMessage(`${chosen.alias} needs ${chosen.missing.join(' and ')}, which is not set.`, `Set ${chosen.missing[0]}`);
     if (b) await setProviderKey(c, chosen.missing[0]);

@@ -11,8 +11,11 @@
  */
 import * as vscode from 'vscode';
 import type { ConfigIssue } from '../gateway/config';
+import * as path from 'node:path';
+import { SETTINGS_FILE } from '../gateway/claude/settings-json';
+import { CLAUDE_ENV_SETTING, CLAUDE_EXTENSION_ID } from './claude-wiring';
 import type { Controller } from './controller';
-import type { PanelBackend, PanelBackendState } from './panel/backend';
+import { claudeExtensionSettingSet, type PanelBackend, type PanelBackendState } from './panel/backend';
 import { testAliasThroughGateway } from './panel/test-alias';
 import { resolveSettingsConfig, SECRET_NAME, SECTION } from './settings';
 
@@ -41,6 +44,17 @@ export function createPanelBackend(c: Controller): PanelBackend {
         keys,
         gateway: { phase: snap.phase, port: snap.port, ...(snap.error !== undefined ? { error: snap.error } : {}) },
         issues: relative(c.issues ?? []),
+        claudeCode: {
+          enabled: c.settings.claudeCodeEnabled,
+          state: snap.claudeCode.state,
+          settingsPath: path.join(snap.claudeCode.configDir, SETTINGS_FILE),
+          extensionInstalled: vscode.extensions.getExtension(CLAUDE_EXTENSION_ID) !== undefined,
+          extensionSettingSet: claudeExtensionSettingSet(
+            vscode.workspace.getConfiguration(CLAUDE_ENV_SETTING.section).inspect<unknown>(CLAUDE_ENV_SETTING.key)?.globalValue,
+            `http://127.0.0.1:${c.settings.port}`,
+          ),
+          models: { ...c.settings.claudeCodeModels },
+        },
       };
     },
     onDidChange: c.onDidChange,
@@ -79,6 +93,12 @@ export function createPanelBackend(c: Controller): PanelBackend {
     },
     async exportLiteLLM() {
       await vscode.commands.executeCommand('codexGateway.exportConfig');
+    },
+    async setClaudeCodeEnabled(enabled) {
+      await update('claudeCode.enabled', enabled);
+    },
+    async setClaudeCodeModel(tier, alias) {
+      await update('claudeCode.models', { ...c.settings.claudeCodeModels, [tier]: alias });
     },
   };
 }

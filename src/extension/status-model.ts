@@ -242,3 +242,101 @@ export function aliasPickItems(aliases: readonly AliasInfo[], current: string | 
       };
     });
 }
+
+/** Where a model picked in the status bar goes: Codex (the default model), Claude Code (every tier), or both. */
+export type PickTarget = 'codex' | 'claude' | 'both';
+
+/** The targets, in the picker's natural order. */
+export const PICK_TARGETS: readonly PickTarget[] = ['codex', 'claude', 'both'];
+
+/** globalState key: the last target chosen in the picker. */
+export const PICK_TARGET_KEY = 'codexGateway.modelPickTarget';
+
+/** A remembered target read back from storage (anything else, e.g. an older shape, is no target). */
+export function asPickTarget(v: unknown): PickTarget | undefined {
+  return typeof v === 'string' && (PICK_TARGETS as readonly string[]).includes(v) ? (v as PickTarget) : undefined;
+}
+
+/**
+ * Whether the picker asks for the target after a model is picked: only while Claude Code is wired (otherwise the
+ * pick is for Codex, as before).
+ */
+export function asksPickTarget(claude: ClaudeCodeStatus | undefined): boolean {
+  return claude?.state === 'wired';
+}
+
+/** `codexGateway.claudeCode.models`: the alias per tier, `''` = the default model. */
+export interface ClaudeTierSettings {
+  haiku: string;
+  sonnet: string;
+  opus: string;
+}
+
+/** One row of the target picker. */
+export interface TargetPickItem {
+  target: PickTarget;
+  label: string;
+  description: string;
+  detail: string;
+}
+
+/**
+ * The target picker's rows for `alias`, the last choice first (so Enter repeats it) and marked.
+ * @param claudeTiers the alias each Claude Code tier reaches now (after resolving `default`).
+ */
+export function targetPickItems(alias: string, last: PickTarget | undefined, currentDefault: string | undefined, claudeTiers: ClaudeTierSettings): TargetPickItem[] {
+  const now = (t: ClaudeTierSettings) => {
+    const vals = [...new Set([t.haiku, t.sonnet, t.opus])];
+    return vals.length === 1 ? `now ${vals[0]}` : `now haiku ${t.haiku}, sonnet ${t.sonnet}, opus ${t.opus}`;
+  };
+  const rows: Record<PickTarget, Omit<TargetPickItem, 'target'>> = {
+    codex: { label: '$(server-process) Codex', description: `default model → ${alias}`, detail: `Codex (IDE and CLI); now ${currentDefault ?? 'none'}. Claude Code keeps its models.` },
+    claude: { label: '$(sparkle) Claude Code', description: `haiku, sonnet, opus → ${alias}`, detail: `Every Claude Code tier (codexGateway.claudeCode.models); ${now(claudeTiers)}. Codex keeps its model.` },
+    both: { label: '$(layers) Codex and Claude Code', description: `both → ${alias}`, detail: 'The default model and every Claude Code tier.' },
+  };
+  const order = last ? [last, ...PICK_TARGETS.filter((t) => t !== last)] : [...PICK_TARGETS];
+  return order.map((target) => ({ target, ...rows[target], ...(target === last ? { description: `${rows[target].description} (last used)` } : {}) }));
+}
+
+/** What to write for a pick: the default model and/or `codexGateway.claudeCode.models`. */
+export interface PickPlan {
+  /** New `codexGateway.defaultModel` (set whenever Codex is a target). */
+  defaultModel?: string;
+  /** New `codexGateway.claudeCode.models`, when it changes. */
+  claudeModels?: ClaudeTierSettings;
+}
+
+/**
+ * Decides what a pick writes. Invariant (what the user sees afterwards, with `''` tiers resolving to the default
+ * model): `codex` moves Codex to `alias` and leaves every Claude Code tier where it was; `claude` moves every tier
+ * to `alias` and leaves Codex; `both` moves both.
+ *
+ * A tier left empty follows the default model, so moving only Codex pins such a tier to the alias it reached
+ * before (else Claude Code would move too). Tiers that already resolve to `alias` are written as `alias`
+ * explicitly for `claude` and `both` (so a later Codex-only pick does not move them).
+ * @param currentDefault the alias behind `default` now (undefined when no config runs).
+ * @param models `codexGateway.claudeCode.models` as set.
+ */
+export function planModelPick(alias: string, target: PickTarget, currentDefault: string | undefined, models: ClaudeTierSettings): PickPlan {
+  const plan: PickPlan = {};
+  const moveCodex = target !== 'claude';
+  const moveClaude = target !== 'codex';
+  // Always written for Codex (also when unchanged: an empty setting becomes the explicit choice, as before).
+  if (moveCodex) plan.defaultModel = alias;
+  const codexMoves = moveCodex && alias !== currentDefault;
+  let next: ClaudeTierSettings;
+  if (moveClaude) {
+    next = { haiku: alias, sonnet: alias, opus: alias };
+  } else {
+    const pin = (v: string) => (v === '' && currentDefault !== undefined && codexMoves ? currentDefault : v);
+    next = { haiku: pin(models.haiku), sonnet: pin(models.sonnet), opus: pin(models.opus) };
+  }
+  if (next.haiku !== models.haiku || next.sonnet !== models.sonnet || next.opus !== models.opus) plan.claudeModels = next;
+  return plan;
+}
+
+/** The alias each tier reaches, `''` resolved to the default model (`default` when none runs). */
+export function resolvedTiers(models: ClaudeTierSettings, currentDefault: string | undefined): ClaudeTierSettings {
+  const r = (v: string) => (v === '' ? (currentDefault ?? 'default') : v);
+  return { haiku: r(models.haiku), sonnet: r(models.sonnet), opus: r(models.opus) };
+}

@@ -71,6 +71,33 @@ export interface PanelSnapshot {
   recent: TimedRequestRecord[];
   /** Length of the live view's window in ms (e.g. 900000 = 15 minutes). */
   liveWindowMs: number;
+  /** Claude Code's wiring (absent when the extension does not offer it). */
+  claudeCode?: PanelClaudeCode;
+}
+
+/** A Claude Code model tier (`codexGateway.claudeCode.models` has one alias per tier). */
+export type ClaudeTier = 'haiku' | 'sonnet' | 'opus';
+
+/** The tiers, in the order the panel shows them. */
+export const CLAUDE_TIERS: readonly ClaudeTier[] = ['haiku', 'sonnet', 'opus'];
+
+/** Claude Code's wiring as the panel shows it (src/extension/claude-wiring.ts does the wiring). */
+export interface PanelClaudeCode {
+  /** `codexGateway.claudeCode.enabled`. */
+  enabled: boolean;
+  /**
+   * `off`: never wired; `wired`: settings.json points at the gateway; `restored`: the user's settings were put
+   * back; `error`: the last write failed (see the log).
+   */
+  state: 'off' | 'wired' | 'restored' | 'error';
+  /** Claude Code's settings file (`$CLAUDE_CONFIG_DIR/settings.json`, else `~/.claude/settings.json`). */
+  settingsPath: string;
+  /** The Claude Code VS Code extension (`anthropic.claude-code`) is installed. */
+  extensionInstalled: boolean;
+  /** Its user setting `claudeCode.environmentVariables` holds the gateway's `ANTHROPIC_BASE_URL`. */
+  extensionSettingSet: boolean;
+  /** `codexGateway.claudeCode.models` as set: the alias per tier, `''` = the default model (the status bar's). */
+  models: Record<ClaudeTier, string>;
 }
 
 /** Outcome of a test request through the gateway ("Test" button). Latency in ms, request sent to answer read. */
@@ -120,6 +147,10 @@ export interface PanelMethods {
   importLiteLLM: { params: Record<string, never>; result: null };
   /** Runs "Export Settings to LiteLLM config.yaml". */
   exportLiteLLM: { params: Record<string, never>; result: null };
+  /** Sets `codexGateway.claudeCode.enabled` (the extension then wires Claude Code, or restores its settings). */
+  setClaudeCodeEnabled: { params: { enabled: boolean }; result: null };
+  /** Sets one tier of `codexGateway.claudeCode.models` (`''` = the default model); the other tiers are kept. */
+  setClaudeCodeModel: { params: { tier: ClaudeTier; alias: string }; result: null };
 }
 
 /** A method name of {@link PanelMethods}. */
@@ -136,6 +167,8 @@ export const PANEL_METHODS: readonly PanelMethod[] = [
   'testAlias',
   'importLiteLLM',
   'exportLiteLLM',
+  'setClaudeCodeEnabled',
+  'setClaudeCodeModel',
 ];
 
 /** A request from the webview. */

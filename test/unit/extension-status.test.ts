@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { resolveConfig } from '../../src/gateway/config';
-import { aliasInfos, aliasPickItems, commandLink, escapeMarkdown, missingKeys, statusView, type StatusInput } from '../../src/extension/status-model';
+import { aliasInfos, aliasPickItems, asksPickTarget, asPickTarget, commandLink, escapeMarkdown, missingKeys, PICK_TARGETS, planModelPick, resolvedTiers, statusView, targetPickItems, type ClaudeTierSettings, type StatusInput } from '../../src/extension/status-model';
 
 const config = resolveConfig({
   model_list: [
@@ -96,5 +96,72 @@ describe('extension status bar model', () => {
     assert.equal(ds.detail, '$(warning) DEEPSEEK_API_KEY missing · fallbacks: qwen → local — pick it to set the key');
     assert.deepEqual(ds.missing, ['DEEPSEEK_API_KEY']);
     assert.equal(items.find((i) => i.alias === 'qwen')!.detail, '$(check) DASHSCOPE_API_KEY set, $(warning) OPENROUTER_API_KEY missing — pick it to set the key');
+  });
+});
+
+describe('model picker target: Codex, Claude Code or both', () => {
+  const tiers = (haiku: string, sonnet: string, opus: string): ClaudeTierSettings => ({ haiku, sonnet, opus });
+  const wired = { state: 'wired' as const, tiers: tiers('default', 'default', 'default') };
+
+  it('asks only while Claude Code is wired; a remembered target is read back only when valid', () => {
+    assert.equal(asksPickTarget(undefined), false);
+    for (const state of ['off', 'restored', 'error'] as const) assert.equal(asksPickTarget({ ...wired, state }), false, state);
+    assert.equal(asksPickTarget(wired), true);
+    assert.equal(asPickTarget('both'), 'both');
+    assert.equal(asPickTarget('claude'), 'claude');
+    for (const v of [undefined, '', 'Codex', 1, {}]) assert.equal(asPickTarget(v), undefined);
+  });
+
+  it('rows: the last choice first and marked, with what each target changes', () => {
+    const first = targetPickItems('qwen', undefined, 'deepseek', tiers('deepseek', 'deepseek', 'deepseek'));
+    assert.deepEqual(first.map((r) => r.target), ['codex', 'claude', 'both']);
+    assert.equal(first[0]!.description, 'default model → qwen');
+    assert.match(first[0]!.detail, /now deepseek\. Claude Code keeps its models/);
+    assert.equal(first[1]!.description, 'haiku, sonnet, opus → qwen');
+    assert.match(first[1]!.detail, /now deepseek\. Codex keeps its model/);
+    const again = targetPickItems('qwen', 'claude', 'deepseek', tiers('local', 'deepseek', 'deepseek'));
+    assert.deepEqual(again.map((r) => r.target), ['claude', 'codex', 'both']);
+    assert.equal(again[0]!.description, 'haiku, sonnet, opus → qwen (last used)');
+    assert.match(again[0]!.detail, /now haiku local, sonnet deepseek, opus deepseek/);
+    assert.ok(!again[1]!.description.includes('last used'));
+  });
+
+  it('plans: Codex only pins tiers that follow the default; Claude Code sets every tier; both does both', () => {
+    // Out of the box every tier follows the default model: moving only Codex pins them to the old default.
+    assert.deepEqual(planModelPick('qwen', 'codex', 'deepseek', tiers('', '', '')), { defaultModel: 'qwen', claudeModels: tiers('deepseek', 'deepseek', 'deepseek') });
+    assert.deepEqual(planModelPick('qwen', 'codex', 'deepseek', tiers('local', '', 'qwen')), { defaultModel: 'qwen', claudeModels: tiers('local', 'deepseek', 'qwen') });
+    // Picking the model Codex already uses changes no tier (the default is still written, as before).
+    assert.deepEqual(planModelPick('deepseek', 'codex', 'deepseek', tiers('', '', '')), { defaultModel: 'deepseek' });
+    // No config running: nothing to pin to.
+    assert.deepEqual(planModelPick('qwen', 'codex', undefined, tiers('', 'local', '')), { defaultModel: 'qwen' });
+    assert.deepEqual(planModelPick('qwen', 'claude', 'deepseek', tiers('', 'local', '')), { claudeModels: tiers('qwen', 'qwen', 'qwen') });
+    assert.deepEqual(planModelPick('qwen', 'claude', 'deepseek', tiers('qwen', 'qwen', 'qwen')), {});
+    assert.deepEqual(planModelPick('qwen', 'both', 'deepseek', tiers('', 'local', '')), { defaultModel: 'qwen', claudeModels: tiers('qwen', 'qwen', 'qwen') });
+  });
+
+  it('every plan keeps what was not picked and moves what was (all tiers, defaults, targets)', () => {
+    const values = ['', 'a', 'b', 'c'];
+    let cases = 0;
+    for (const target of PICK_TARGETS)
+      for (const alias of ['a', 'b'])
+        for (const current of ['a', 'b', undefined])
+          for (const haiku of values)
+            for (const sonnet of values)
+              for (const opus of values) {
+                const before = tiers(haiku, sonnet, opus);
+                const plan = planModelPick(alias, target, current, before);
+                const nextDefault = plan.defaultModel ?? current;
+                const after = resolvedTiers(plan.claudeModels ?? before, nextDefault);
+                const was = resolvedTiers(before, current);
+                const what = JSON.stringify({ target, alias, current, before, plan });
+                if (target === 'claude') assert.equal(nextDefault, current, what);
+                else assert.equal(nextDefault, alias, what);
+                if (target === 'codex') {
+                  // Claude Code keeps every tier it reached (unless no config ran: `default` then still follows).
+                  if (current !== undefined) assert.deepEqual(after, was, what);
+                } else assert.deepEqual(after, tiers(alias, alias, alias), what);
+                cases++;
+              }
+    assert.equal(cases, 3 * 2 * 3 * 64);
   });
 });

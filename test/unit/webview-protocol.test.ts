@@ -6,6 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { claudeExtensionSettingSet } from '../../src/extension/panel/backend';
 import { PanelDispatcher } from '../../src/extension/panel/dispatch';
 import { makeNonce, panelCsp, panelHtml } from '../../src/extension/panel/html';
 import { firstWords, hintFor, responseText, testAliasThroughGateway } from '../../src/extension/panel/test-alias';
@@ -163,6 +164,42 @@ describe('webview protocol: PanelClient <-> PanelDispatcher <-> backend', functi
     await client.call('importLiteLLM', {});
     await client.call('exportLiteLLM', {});
     assert.deepEqual(backend.calls.filter((c) => /port/.test(c)), ['importLiteLLM', 'exportLiteLLM']);
+  });
+
+  it('Claude Code: the snapshot carries the wiring; enable/disable and the tier aliases reach the backend; bad params are refused', async () => {
+    client.ready();
+    const first = await until('a snapshot', () => snapshots[0]);
+    assert.deepEqual(first.claudeCode, {
+      enabled: false,
+      state: 'off',
+      settingsPath: '/home/you/.claude/settings.json',
+      extensionInstalled: false,
+      extensionSettingSet: false,
+      models: { haiku: '', sonnet: '', opus: '' },
+    });
+    assert.equal(await client.call('setClaudeCodeEnabled', { enabled: true }), null);
+    const on = await until('the wired snapshot', () => snapshots.find((x) => x.claudeCode?.state === 'wired'));
+    assert.equal(on.claudeCode!.enabled, true);
+    assert.equal(await client.call('setClaudeCodeModel', { tier: 'opus', alias: 'beta' }), null);
+    const tiers = await until('the opus tier', () => snapshots.find((x) => x.claudeCode?.models.opus === 'beta'));
+    assert.deepEqual(tiers.claudeCode!.models, { haiku: '', sonnet: '', opus: 'beta' }, 'the other tiers are kept');
+    await client.call('setClaudeCodeModel', { tier: 'opus', alias: '' });
+    assert.deepEqual(backend.claudeCode.models, { haiku: '', sonnet: '', opus: '' });
+    await assert.rejects(client.call('setClaudeCodeModel', { tier: 'gpt' as 'opus', alias: 'beta' }), /not a Claude Code tier/);
+    await assert.rejects(client.call('setClaudeCodeModel', { tier: 'haiku', alias: 3 as unknown as string }), /alias as a string/);
+    await assert.rejects(client.call('setClaudeCodeModel', { tier: 'haiku', alias: ' beta' }), /alias as a string/);
+    await assert.rejects(client.call('setClaudeCodeEnabled', { enabled: 'yes' as unknown as boolean }), /true or false/);
+    assert.equal(await client.call('setClaudeCodeEnabled', { enabled: false }), null);
+    await until('the restored snapshot', () => snapshots.find((x) => x.claudeCode?.state === 'restored'));
+    assert.deepEqual(backend.calls.filter((c) => c.startsWith('setClaudeCode')), ['setClaudeCodeEnabled', 'setClaudeCodeModel', 'setClaudeCodeModel', 'setClaudeCodeEnabled']);
+  });
+
+  it('claudeExtensionSettingSet: only an ANTHROPIC_BASE_URL entry with the gateway URL counts', () => {
+    const url = 'http://127.0.0.1:4141';
+    assert.equal(claudeExtensionSettingSet(undefined, url), false);
+    assert.equal(claudeExtensionSettingSet({ ANTHROPIC_BASE_URL: url }, url), false);
+    assert.equal(claudeExtensionSettingSet([{ name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:9999' }], url), false);
+    assert.equal(claudeExtensionSettingSet([null, { name: 'OTHER', value: 'x' }, { name: 'ANTHROPIC_BASE_URL', value: url }], url), true);
   });
 
   it('Test: success with the first words and latency; failure with the error and what to do', async () => {

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { resolveConfig } from '../../src/gateway/config';
 import { PROVIDERS } from '../../src/gateway/config/providers';
-import type { PanelSnapshot, TimedRequestRecord } from '../../src/shared/panel-protocol';
+import type { PanelClaudeCode, PanelSnapshot, TimedRequestRecord } from '../../src/shared/panel-protocol';
 import {
   addEntry,
   deleteEntry,
@@ -26,7 +26,7 @@ import {
 import { assignIssues, countUnder, fallbackAliasOf, formatPath, parsePath } from '../../webview/issues';
 import { liveStats, p50, percentile, pruneRecords } from '../../webview/live-stats';
 import { presetFor, PRESETS } from '../../webview/presets';
-import { currentConfig, initialState, isDirty, persist, reduce, unknownKeyNames, viewModel, type PanelState } from '../../webview/state';
+import { claudeCodeView, currentConfig, initialState, isDirty, persist, reduce, unknownKeyNames, viewModel, type PanelState } from '../../webview/state';
 
 const base = () => ({
   model_list: [
@@ -405,5 +405,61 @@ describe('webview state reducer', () => {
     const now = Date.now();
     s = reduce(s, { type: 'record', record: rec('beta', now, 40), now });
     assert.equal(viewModel(s, now).stats.find((x) => x.alias === 'beta')!.requests, 1);
+  });
+
+  it('the Claude Code tab survives a re-created webview; no claudeCode in the snapshot means no section', () => {
+    let s = reduce(initialState(undefined), { type: 'snapshot', snapshot: snapshot(base()) });
+    assert.equal(viewModel(s, 0).claudeCode, undefined);
+    s = reduce(s, { type: 'tab', tab: 'claude' });
+    assert.equal(initialState(JSON.parse(JSON.stringify(persist(s)))).tab, 'claude');
+  });
+});
+
+describe('webview Claude Code section', () => {
+  const cc = (extra: Partial<PanelClaudeCode> = {}): PanelClaudeCode => ({
+    enabled: true,
+    state: 'wired',
+    settingsPath: '/home/you/.claude/settings.json',
+    extensionInstalled: true,
+    extensionSettingSet: true,
+    models: { haiku: '', sonnet: 'beta', opus: 'gone' },
+    ...extra,
+  });
+
+  it('tiers: "Default model" first, then the saved aliases; a set alias the config lacks is kept and marked', () => {
+    const s = reduce(initialState(undefined), { type: 'snapshot', snapshot: snapshot(base(), { effectiveDefault: 'alpha', claudeCode: cc() }) });
+    const v = viewModel(s, 0).claudeCode!;
+    assert.deepEqual(v.tiers.map((t) => [t.tier, t.value, t.resolved, t.unknown]), [
+      ['haiku', '', 'alpha', false],
+      ['sonnet', 'beta', 'beta', false],
+      ['opus', 'gone', 'gone', true],
+    ]);
+    assert.deepEqual(v.tiers[0]!.options, [
+      { value: '', label: 'Default model (alpha)' },
+      { value: 'alpha', label: 'alpha' },
+      { value: 'beta', label: 'beta' },
+      { value: 'gamma', label: 'gamma' },
+    ]);
+    assert.deepEqual(v.tiers[2]!.options.at(-1), { value: 'gone', label: 'gone (not in the saved config)' });
+    assert.equal(v.settingsPath, '/home/you/.claude/settings.json');
+    // The tier choices follow the SAVED config, not an unsaved draft.
+    const d = reduce(s, { type: 'edit', config: setEntryField(currentConfig(s), 1, 'model_name', 'beta2') });
+    assert.deepEqual(viewModel(d, 0).claudeCode!.tiers[1]!.options.map((o) => o.value), ['', 'alpha', 'beta', 'gamma']);
+  });
+
+  it('state and extension in words, including the moments between the setting and the wiring', () => {
+    const view = (x: Partial<PanelClaudeCode>) => claudeCodeView(cc(x), ['alpha'], undefined);
+    assert.match(view({}).stateText, /^Wired/);
+    assert.equal(view({}).extension, 'set');
+    assert.match(view({ enabled: false, state: 'off', extensionSettingSet: false }).stateText, /^Off: Claude Code uses its own/);
+    assert.match(view({ enabled: false, state: 'restored' }).stateText, /restored/);
+    assert.match(view({ enabled: true, state: 'off' }).stateText, /Turning on/);
+    assert.match(view({ enabled: true, state: 'restored' }).stateText, /Turning on/);
+    assert.match(view({ enabled: false, state: 'wired' }).stateText, /Turning off/);
+    assert.match(view({ enabled: true, state: 'error' }).stateText, /Could not be wired/);
+    assert.equal(view({ extensionInstalled: false }).extension, 'not-installed');
+    assert.equal(view({ extensionSettingSet: false }).extension, 'not-set');
+    assert.equal(view({}).tiers[0]!.options[0]!.label, 'Default model', 'no alias to name when none runs');
+    assert.equal(view({}).tiers[0]!.resolved, undefined);
   });
 });

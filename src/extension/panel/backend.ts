@@ -3,7 +3,7 @@
  * and handed to `openSettingsPanel`. No `vscode` import (events are typed structurally, so `vscode.Event<T>` fits
  * {@link PanelEvent}), which lets the unit tests drive the panel host with an in-memory backend.
  */
-import type { ConfigIssue, KeyState, PanelSnapshot, TestAliasResult, TimedRequestRecord } from '../../shared/panel-protocol';
+import type { ClaudeTier, ConfigIssue, KeyState, PanelSnapshot, TestAliasResult, TimedRequestRecord } from '../../shared/panel-protocol';
 
 /**
  * An event: subscribe with a listener, get a disposable back. `vscode.Event<T>` (and `EventEmitter.event`) has this
@@ -57,4 +57,17 @@ export interface PanelBackend {
   importLiteLLM(): Promise<void>;
   /** Runs the "Export Settings to LiteLLM config.yaml" command. */
   exportLiteLLM(): Promise<void>;
+  /** Writes `codexGateway.claudeCode.enabled` (user settings); the extension wires or restores Claude Code. */
+  setClaudeCodeEnabled(enabled: boolean): Promise<void>;
+  /** Writes one tier of `codexGateway.claudeCode.models` (user settings), keeping the other tiers. */
+  setClaudeCodeModel(tier: ClaudeTier, alias: string): Promise<void>;
+}
+
+/**
+ * Whether a `claudeCode.environmentVariables` value (the Claude Code extension's user setting: an array of
+ * `{name, value}`) points that extension at the gateway: it has `ANTHROPIC_BASE_URL` = `baseUrl`.
+ */
+export function claudeExtensionSettingSet(current: unknown, baseUrl: string): boolean {
+  if (!Array.isArray(current)) return false;
+  return current.some((e) => typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'ANTHROPIC_BASE_URL' && (e as { value?: unknown }).value === baseUrl);
 }

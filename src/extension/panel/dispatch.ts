@@ -4,7 +4,7 @@
  * snapshots and request records. `index.ts` connects it to a real `WebviewPanel`; the unit tests connect it to the
  * webview's `PanelClient` through a fake `acquireVsCodeApi`.
  */
-import { isWebviewToHost, type CallMessage, type HostToWebview, type KeyState, type PanelMethods, type PanelSnapshot } from '../../shared/panel-protocol';
+import { CLAUDE_TIERS, isWebviewToHost, type CallMessage, type HostToWebview, type KeyState, type PanelMethods, type PanelSnapshot } from '../../shared/panel-protocol';
 import type { PanelBackend } from './backend';
 
 /** Letters, digits and `_`, not starting with a digit: a secret / environment variable name. */
@@ -78,6 +78,7 @@ export class PanelDispatcher {
       liveWindowMs: this.liveWindowMs,
     };
     if (st.effectiveDefault !== undefined) s.effectiveDefault = st.effectiveDefault;
+    if (st.claudeCode !== undefined) s.claudeCode = { ...st.claudeCode, models: { ...st.claudeCode.models } };
     return s;
   }
 
@@ -174,6 +175,19 @@ export class PanelDispatcher {
       case 'exportLiteLLM':
         await b.exportLiteLLM();
         return null;
+      case 'setClaudeCodeEnabled': {
+        const enabled = call.params.enabled;
+        if (typeof enabled !== 'boolean') throw new BadParams('setClaudeCodeEnabled needs enabled as true or false.');
+        await b.setClaudeCodeEnabled(enabled);
+        return null;
+      }
+      case 'setClaudeCodeModel': {
+        const { tier, alias } = call.params;
+        if (typeof tier !== 'string' || !(CLAUDE_TIERS as readonly string[]).includes(tier)) throw new BadParams(`"${String(tier)}" is not a Claude Code tier: use ${CLAUDE_TIERS.join(', ')}.`);
+        if (typeof alias !== 'string' || alias.length > 1024 || alias !== alias.trim()) throw new BadParams('setClaudeCodeModel needs the alias as a string ("" = the default model).');
+        await b.setClaudeCodeModel(tier, alias);
+        return null;
+      }
     }
   }
 

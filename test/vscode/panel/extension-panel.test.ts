@@ -82,7 +82,7 @@ describe('settings panel in the packaged extension', function () {
         vsixPath: vsix,
         workspaceFolder: workspace,
         timeoutMs: 300_000,
-        env: { HOME: home, CODEX_HOME: codexHome, CODEX_GATEWAY_HOME: gatewayHome, OPENAI_API_KEY: '' },
+        env: { HOME: home, CODEX_HOME: codexHome, CODEX_GATEWAY_HOME: gatewayHome, CLAUDE_CONFIG_DIR: join(home, '.claude'), OPENAI_API_KEY: '' },
         userSettings: { 'codexGateway.port': port, 'codexGateway.config': config, 'codexGateway.codexConfig': 'off' },
         viewport: { width: 1280, height: 800 },
         failureScreenshotPath: join(TEST_RESULTS_DIR, 'panel-extension-failure.png'),
@@ -148,6 +148,29 @@ describe('settings panel in the packaged extension', function () {
         const fail = frame.locator('tr', { has: frame.locator('code', { hasText: /^beta$/ }) }).locator('.test-result.fail');
         await fail.waitFor({ timeout: 60_000 });
         assert.match(await fail.innerText(), /503|failed|error/i);
+        // Claude Code: the tab shows the wiring; the toggle and a tier write the real settings, and the extension
+        // wires ~/.claude/settings.json, then restores it.
+        await frame.locator('vscode-tab-header[data-tab="claude"]').click();
+        const state = frame.locator('#claude-state');
+        await state.filter({ hasText: 'Off' }).waitFor({ timeout: 30_000 });
+        assert.equal(await frame.locator('#claude-settings-path').innerText(), join(home, '.claude', 'settings.json'));
+        await frame.locator('#claude-enabled').click();
+        await state.filter({ hasText: 'Wired' }).waitFor({ timeout: 30_000 });
+        const claudeSettings = JSON.parse(await readFile(join(home, '.claude', 'settings.json'), 'utf8')) as { env: Record<string, string> };
+        assert.equal(claudeSettings.env.ANTHROPIC_BASE_URL, `http://127.0.0.1:${port}`);
+        await pickOption(frame, '#claude-tier-opus', 'beta');
+        await frame.locator('#claude-tier-opus-help').filter({ hasText: 'Now: beta' }).waitFor({ timeout: 30_000 });
+        for (let i = 0; i < 50; i++) {
+          const env = (JSON.parse(await readFile(join(home, '.claude', 'settings.json'), 'utf8')) as { env: Record<string, string> }).env;
+          if (env.ANTHROPIC_DEFAULT_OPUS_MODEL === 'beta') break;
+          if (i === 49) assert.equal(env.ANTHROPIC_DEFAULT_OPUS_MODEL, 'beta');
+          await page.waitForTimeout(200);
+        }
+        const userSettings = JSON.parse(await readFile(join(userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, unknown>;
+        assert.equal(userSettings['codexGateway.claudeCode.enabled'], true);
+        assert.deepEqual(userSettings['codexGateway.claudeCode.models'], { haiku: '', sonnet: '', opus: 'beta' });
+        await frame.locator('#claude-enabled').click();
+        await state.filter({ hasText: 'restored' }).waitFor({ timeout: 30_000 });
       },
     );
   });

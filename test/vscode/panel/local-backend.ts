@@ -11,7 +11,7 @@ import { testAliasThroughGateway } from '../../../src/extension/panel/test-alias
 import { chooseDefaultAlias, resolveSettingsConfig } from '../../../src/extension/settings';
 import { Logger } from '../../../src/gateway/log';
 import { Gateway } from '../../../src/gateway/server';
-import type { ConfigIssue, KeyState, PanelGatewayState, TimedRequestRecord } from '../../../src/shared/panel-protocol';
+import type { ClaudeTier, ConfigIssue, KeyState, PanelClaudeCode, PanelGatewayState, TimedRequestRecord } from '../../../src/shared/panel-protocol';
 
 /** A minimal event emitter whose `event` fits {@link PanelEvent} (and so `vscode.Event`). */
 export class Emitter<T> {
@@ -42,6 +42,8 @@ export interface LocalBackendOptions {
   env?: Record<string, string>;
   /** What Import does (default: counts the call). */
   onImport?: (b: LocalBackend) => Promise<void>;
+  /** Claude Code's wiring as the panel shows it [off, ~/.claude/settings.json, no extension, every tier default]. */
+  claudeCode?: Partial<PanelClaudeCode>;
 }
 
 /** See the module comment. Every method records its calls in {@link LocalBackend.calls}. */
@@ -60,6 +62,11 @@ export class LocalBackend implements PanelBackend {
   readonly onRequest = this.requests.event;
   private issues: ConfigIssue[] = [];
   private effectiveDefault: string | undefined;
+  /**
+   * Claude Code's wiring, in memory: `setClaudeCodeEnabled` turns it `wired` / `restored` (and the extension's
+   * setting on / off when the extension is "installed"), as the real extension does.
+   */
+  readonly claudeCode: PanelClaudeCode;
 
   private constructor(
     private readonly gw: Gateway,
@@ -71,6 +78,15 @@ export class LocalBackend implements PanelBackend {
     this.secrets = new Map(Object.entries(opts.secrets ?? {}));
     this.env = { ...opts.env };
     this.onImportFn = opts.onImport;
+    this.claudeCode = {
+      enabled: false,
+      state: 'off',
+      settingsPath: '/home/you/.claude/settings.json',
+      extensionInstalled: false,
+      extensionSettingSet: false,
+      ...opts.claudeCode,
+      models: { haiku: '', sonnet: '', opus: '', ...opts.claudeCode?.models },
+    };
     gw.logger.onRequest((r) => {
       const timed = { ...r, at: Date.now() };
       this.records.push(timed);
@@ -142,6 +158,7 @@ export class LocalBackend implements PanelBackend {
     const gateway: PanelGatewayState = { phase: 'running', port: Number(new URL(this.url).port) };
     const s: PanelBackendState = { config: structuredClone(this.config), defaultModel: this.defaultModel, keys, gateway, issues: this.issues };
     if (this.effectiveDefault !== undefined) s.effectiveDefault = this.effectiveDefault;
+    s.claudeCode = { ...this.claudeCode, models: { ...this.claudeCode.models } };
     return s;
   }
 
@@ -198,6 +215,22 @@ export class LocalBackend implements PanelBackend {
 
   async exportLiteLLM(): Promise<void> {
     this.calls.push('exportLiteLLM');
+  }
+
+  async setClaudeCodeEnabled(enabled: boolean): Promise<void> {
+    this.calls.push('setClaudeCodeEnabled');
+    const c = this.claudeCode;
+    c.enabled = enabled;
+    if (enabled) c.state = 'wired';
+    else if (c.state === 'wired') c.state = 'restored';
+    if (c.extensionInstalled) c.extensionSettingSet = enabled;
+    this.changed.fire();
+  }
+
+  async setClaudeCodeModel(tier: ClaudeTier, alias: string): Promise<void> {
+    this.calls.push('setClaudeCodeModel');
+    this.claudeCode.models = { ...this.claudeCode.models, [tier]: alias };
+    this.changed.fire();
   }
 
   /** Stops the gateway. */

@@ -166,6 +166,36 @@ describe('settings panel in a browser (preview server)', function () {
     assert.deepEqual(errors, []);
   });
 
+  it('Claude Code tab: the wiring state, the Enable/Disable toggle and an alias per tier go through the protocol', async () => {
+    await page.locator('vscode-tab-header[data-tab="claude"]').click();
+    const state = page.locator('#claude-state');
+    await state.filter({ hasText: 'Off: Claude Code uses its own settings' }).waitFor();
+    assert.match(await page.locator('#claude-settings-path').innerText(), /\/home\/you\/\.claude\/settings\.json/);
+    assert.match(await page.locator('#claude-extension').innerText(), /Not installed/);
+    // Enable: the backend writes the setting, the next snapshot says wired.
+    await page.locator('#claude-enabled').click();
+    await state.filter({ hasText: 'Wired' }).waitFor();
+    assert.equal(backend.claudeCode.enabled, true);
+    assert.equal(await page.locator('#claude-enabled').evaluate((el) => (el as HTMLInputElement).checked), true);
+    // Tiers: every one follows the default model (alpha); sonnet to beta, then back to the default.
+    assert.match(await page.locator('#claude-tier-sonnet-help').innerText(), /Now: alpha/);
+    await pickOption(page, '#claude-tier-sonnet', 'beta');
+    await page.locator('#claude-tier-sonnet-help').filter({ hasText: 'Now: beta' }).waitFor();
+    assert.deepEqual(backend.claudeCode.models, { haiku: '', sonnet: 'beta', opus: '' });
+    await pickOption(page, '#claude-tier-sonnet', 'Default model (alpha)');
+    await page.locator('#claude-tier-sonnet-help').filter({ hasText: 'Now: alpha' }).waitFor();
+    assert.deepEqual(backend.claudeCode.models, { haiku: '', sonnet: '', opus: '' });
+    // The tab is kept when VS Code re-creates the webview.
+    await page.reload();
+    await state.filter({ hasText: 'Wired' }).waitFor();
+    // Disable: restored.
+    await page.locator('#claude-enabled').click();
+    await state.filter({ hasText: 'settings were restored' }).waitFor();
+    assert.equal(backend.claudeCode.enabled, false);
+    assert.deepEqual(backend.calls.filter((c) => c.startsWith('setClaudeCode')), ['setClaudeCodeEnabled', 'setClaudeCodeModel', 'setClaudeCodeModel', 'setClaudeCodeEnabled']);
+    assert.deepEqual(errors, []);
+  });
+
   it('shows engine errors next to the field and refuses to save', async () => {
     await page.locator('vscode-button[aria-label="Edit beta"]').click();
     await pickOption(page, '#field-provider', 'Groq');
