@@ -33,6 +33,11 @@ import { runWrk, type WrkResult } from './lib/wrk';
 
 const ROOT = resolve(__dirname, '..');
 const CACHE = join(ROOT, '.cache/bench');
+/**
+ * Requests Claude Code 2.1.328 sent (repository-relative; long prose trimmed, structure as sent): the stream rows
+ * also send the second one (system blocks, 12 tools, thinking, a Bash tool_use / tool_result round trip).
+ */
+export const CLAUDE_CODE_CAPTURE = 'test/unit/wires/golden/messages-door-claude-code-requests.json';
 /** Environment variable: `1` skips these rows. */
 export const SKIP_ENV = 'BENCH_SKIP_CCR';
 /** Targets of issue 9. */
@@ -59,7 +64,15 @@ export interface DoorTarget {
   throughput: WrkResult[];
   /** CPU µs per request of the serving process(es), per throughput cycle. */
   cpuUsPerRequest: number[];
+  /** CCR only: CPU µs per request of its forked gateway process alone, per throughput cycle. */
+  gatewayCpuUsPerRequest?: number[];
+  /** TCP connections to the mock that carried requests during the throughput runs. */
+  upstreamConnections?: number;
   streams: StreamSummary[];
+  /** The same with the captured Claude Code request ({@link CLAUDE_CODE_CAPTURE}). */
+  streamsClaude: StreamSummary[];
+  /** Why the captured request could not be streamed through this target. */
+  claudeSkipped?: string;
   /** RSS (MiB) of the serving process(es) 2 s after start and after the load. */
   rssIdleMiB?: number;
   rssAfterMiB?: number;
@@ -90,6 +103,25 @@ export function messagesBody(model: string, stream: boolean): string {
     ...(stream ? { stream: true } : {}),
   });
 }
+
+/**
+ * The second captured Claude Code request as a streamed body for `model` (JSON without spaces).
+ * @throws Error when the capture does not hold it.
+ */
+export function claudeCodeBody(file: string, model: string): string {
+  const cap = JSON.parse(readFileSync(file, 'utf8')) as { requests?: Array<{ body?: Record<string, unknown> }> };
+  const body = cap.requests?.[1]?.body;
+  if (!body || !Array.isArray(body.messages)) throw new Error(`${file}: no captured Claude Code request body`);
+  return JSON.stringify({ ...body, model, stream: true });
+}
+
+/**
+ * Unmeasured streamed requests per target and body before the first stream cycle. The mock, the gateway and
+ * CCR are fresh processes whose streaming paths the wrk runs (non-streamed) do not warm: with 20, a direct
+ * call's first byte fell from 0.24 to 0.07 ms over the following 8 x 120 requests (JIT), so every cycle
+ * measured a different warm-up state.
+ */
+const STREAM_WARMUP = 500;
 
 const token = () => `bench-${randomBytes(16).toString('hex')}`;
 const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
@@ -197,7 +229,10 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
       bodyFile: string;
       expect: RegExp;
       pids: () => number[];
+      /** The process that serves requests (CCR: its forked gateway), when it is not the only one. */
+      servingPid?: number;
       stream: { url: string; body: string; endMarker: string };
+      streamClaude: { url: string; body: string; endMarker: string };
     }
     const ourUrl = `http://127.0.0.1:${gateway.port}/v1/messages`;
     const ccrUrl = `http://127.0.0.1:${ccr.port}/v1/messages`;
@@ -206,6 +241,13 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
     if (s0.status !== 200 || !s0.text.includes('message_stop')) return done(`the gateway failed a streamed /v1/messages request: HTTP ${s0.status} ${s0.text.slice(0, 300)}`);
     const translated = (await fetchText(`http://127.0.0.1:${up.port}/last-request`)).trim();
     if (!translated.includes('"stream":true') || !translated.includes('"messages":[')) return done(`the mock did not record a streamed chat request from the gateway: ${translated.slice(0, 200)}`);
+    // The captured Claude Code request: what the gateway sends upstream for it is the direct baseline of those rows.
+    const claudeOurs = claudeCodeBody(join(ROOT, CLAUDE_CODE_CAPTURE), 'bench');
+    const claudeCcr = claudeCodeBody(join(ROOT, CLAUDE_CODE_CAPTURE), CCR_MODEL);
+    const s1 = await post(ourUrl, msgHeaders(keys.gateway), claudeOurs);
+    if (s1.status !== 200 || !s1.text.includes('message_stop')) return done(`the gateway failed the captured Claude Code request: HTTP ${s1.status} ${s1.text.slice(0, 300)}`);
+    const translatedClaude = (await fetchText(`http://127.0.0.1:${up.port}/last-request`)).trim();
+    if (!translatedClaude.includes('"stream":true') || !translatedClaude.includes('"tools":[')) return done(`the mock did not record the gateway's translation of the captured Claude Code request: ${translatedClaude.slice(0, 200)}`);
     const targets: T[] = [
       {
         id: 'direct',
@@ -216,6 +258,7 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
         expect: /"object":"chat\.completion".*BENCH0/,
         pids: () => [up.pid],
         stream: { url: `${upstreamBase}/chat/completions`, body: translated, endMarker: '[DONE]' },
+        streamClaude: { url: `${upstreamBase}/chat/completions`, body: translatedClaude, endMarker: '[DONE]' },
       },
       {
         id: 'ours',
@@ -226,6 +269,7 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
         expect: /"type":"message".*BENCH0/,
         pids: () => [gateway.pid],
         stream: { url: ourUrl, body: messagesBody('bench', true), endMarker: 'message_stop' },
+        streamClaude: { url: ourUrl, body: claudeOurs, endMarker: 'message_stop' },
       },
       {
         id: 'ccr',
@@ -235,7 +279,9 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
         bodyFile: write('door-messages-ccr.json', messagesBody(CCR_MODEL, false)),
         expect: /"type":"message".*BENCH0/,
         pids: ccrPids,
+        servingPid: ccr.gatewayPid,
         stream: { url: ccrUrl, body: messagesBody(CCR_MODEL, true), endMarker: 'message_stop' },
+        streamClaude: { url: ccrUrl, body: claudeCcr, endMarker: 'message_stop' },
       },
     ];
     // Sanity: each answers 200 with the mock's text, translated back to a Messages object by both gateways.
@@ -243,7 +289,13 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
       const r = await post(t.url, t.headers, readFileSync(t.bodyFile, 'utf8'));
       if (r.status !== 200 || !t.expect.test(r.text)) return done(`${t.label} failed its sanity request: HTTP ${r.status} ${r.text.slice(0, 300)}`);
     }
-    const res: DoorTarget[] = targets.map((t) => ({ id: t.id, label: t.label, latency: [], throughput: [], cpuUsPerRequest: [], streams: [], rssIdleMiB: rssOf(t.pids()) }));
+    const res: DoorTarget[] = targets.map((t) => ({ id: t.id, label: t.label, latency: [], throughput: [], cpuUsPerRequest: [], streams: [], streamsClaude: [], rssIdleMiB: rssOf(t.pids()) }));
+    // The captured Claude Code request, streamed: a target that cannot serve it loses only those rows.
+    for (const [i, t] of targets.entries()) {
+      const r = await post(t.streamClaude.url, t.headers, t.streamClaude.body);
+      if (r.status !== 200 || !r.text.includes('BENCH0') || !r.text.includes(t.streamClaude.endMarker)) res[i].claudeSkipped = `HTTP ${r.status} ${r.text.slice(0, 300)}`;
+    }
+    if (res[0].claudeSkipped) return done(`the direct replay of the captured Claude Code request failed: ${res[0].claudeSkipped}`);
     result.targets = res;
     const wrkOf = (t: T) => ({ url: t.url, bodyFile: t.bodyFile, headers: t.headers });
     for (const t of targets) {
@@ -255,14 +307,20 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
       log(`latency cycle ${c}/${settings.latencyCycles}: ` + res.map((r) => `${r.id} ${ms(r.latency[c - 1].p50Ms)}`).join(', ') + ' ms p50');
     }
     const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    const upstreamConnections = async () => (JSON.parse(await fetchText(`http://127.0.0.1:${up.port}/stats`)) as { connections: number }).connections;
     for (let c = 1; c <= settings.throughputCycles; c++) {
       for (const [i, t] of targets.entries()) {
         const pids = t.pids();
+        const conns0 = await upstreamConnections();
         const cpu0 = cpuOf(pids, ticks);
+        const g0 = t.servingPid ? cpuOf([t.servingPid], ticks) : 0;
         const w = await runWrk(procs, ROOT, { ...wrkOf(t), connections: settings.connections, threads: 1, durationS: 2 });
         const cpu1 = cpuOf(pids, ticks);
+        const g1 = t.servingPid ? cpuOf([t.servingPid], ticks) : 0;
+        res[i].upstreamConnections = (res[i].upstreamConnections ?? 0) + (await upstreamConnections()) - conns0;
         res[i].throughput.push(w);
         if (w.requests > 0) res[i].cpuUsPerRequest.push(((cpu1 - cpu0) * 1000) / w.requests);
+        if (w.requests > 0 && t.servingPid) (res[i].gatewayCpuUsPerRequest ??= []).push(((g1 - g0) * 1000) / w.requests);
       }
       log(`throughput cycle ${c}/${settings.throughputCycles}: ` + res.map((r) => `${r.id} ${r.throughput[c - 1].rps.toFixed(0)} (${r.cpuUsPerRequest[c - 1]?.toFixed(0) ?? '?'} µs CPU)`).join(', ') + ' req/s');
     }
@@ -272,10 +330,11 @@ export async function measureMessagesDoor(o: MessagesDoorOptions = {}): Promise<
     }
     for (let c = 1; c <= settings.streamCycles; c++) {
       for (const [i, t] of targets.entries()) {
-        const { summary } = await measureStream({ url: t.stream.url, headers: t.headers, body: t.stream.body, n: settings.streamN, warmup: c === 1 ? 20 : 0, firstTokenMarker: 'BENCH0', endMarker: t.stream.endMarker, timeoutMs: 10_000 });
-        res[i].streams.push(summary);
+        const one = (st: T['stream']) => measureStream({ url: st.url, headers: t.headers, body: st.body, n: settings.streamN, warmup: c === 1 ? STREAM_WARMUP : 0, firstTokenMarker: 'BENCH0', endMarker: st.endMarker, timeoutMs: 10_000 });
+        res[i].streams.push((await one(t.stream)).summary);
+        if (!res[i].claudeSkipped) res[i].streamsClaude.push((await one(t.streamClaude)).summary);
       }
-      log(`stream cycle ${c}/${settings.streamCycles}: ` + res.map((r) => `${r.id} ${ms(r.streams[c - 1].firstByteP50)}`).join(', ') + ' ms first byte');
+      log(`stream cycle ${c}/${settings.streamCycles}: ` + res.map((r) => `${r.id} ${ms(r.streams[c - 1].firstByteP50)} / ${ms(r.streamsClaude[c - 1]?.firstByteP50)}`).join(', ') + ' ms first byte (small / captured Claude Code request)');
     }
     for (const [i, t] of targets.entries()) res[i].rssAfterMiB = rssOf(t.pids());
     result.ccrBlocked = ccr.blocked();
@@ -307,12 +366,17 @@ export interface MessagesDoorSummary {
   firstToken: Record<DoorTarget['id'], number>;
   /** Median of per-cycle (target p50 - direct p50), ms. */
   addedP50: { ours: number; ccr: number };
+  /** CCR's forked gateway alone, CPU µs per request. */
+  ccrGatewayCpuUs: number;
   /** Median of per-cycle (ours req/s / CCR req/s), and its lowest and highest cycle. */
   ratio: number;
   ratioMin: number;
   ratioMax: number;
   /** Median of per-cycle (target first byte p50 - direct first byte p50), ms. */
   firstByteDelta: { ours: number; ccr: number };
+  /** The same with the captured Claude Code request (NaN where not measured). */
+  firstByteClaude: Record<DoorTarget['id'], number>;
+  firstByteDeltaClaude: { ours: number; ccr: number };
 }
 
 export function summarizeMessagesDoor(r: MessagesDoorResult): MessagesDoorSummary | undefined {
@@ -328,6 +392,7 @@ export function summarizeMessagesDoor(r: MessagesDoorResult): MessagesDoorSummar
     p50: rec((t) => median(t.latency.map((x) => x.p50Ms))),
     rps: rec((t) => median(t.throughput.map((x) => x.rps))),
     cpuUs: rec((t) => median(t.cpuUsPerRequest)),
+    ccrGatewayCpuUs: median(c.gatewayCpuUsPerRequest ?? []),
     firstByte: rec((t) => median(t.streams.map((x) => x.firstByteP50))),
     firstToken: rec((t) => median(t.streams.map((x) => x.firstTokenP50))),
     addedP50: { ours: per(m.latency, d.latency, (x, y) => x.p50Ms - y.p50Ms), ccr: per(c.latency, d.latency, (x, y) => x.p50Ms - y.p50Ms) },
@@ -335,6 +400,11 @@ export function summarizeMessagesDoor(r: MessagesDoorResult): MessagesDoorSummar
     ratioMin: Math.min(...ratios),
     ratioMax: Math.max(...ratios),
     firstByteDelta: { ours: per(m.streams, d.streams, (x, y) => x.firstByteP50 - y.firstByteP50), ccr: per(c.streams, d.streams, (x, y) => x.firstByteP50 - y.firstByteP50) },
+    firstByteClaude: rec((t) => median(t.streamsClaude.map((x) => x.firstByteP50))),
+    firstByteDeltaClaude: {
+      ours: per(m.streamsClaude, d.streamsClaude, (x, y) => x.firstByteP50 - y.firstByteP50),
+      ccr: per(c.streamsClaude, d.streamsClaude, (x, y) => x.firstByteP50 - y.firstByteP50),
+    },
   };
 }
 
@@ -359,13 +429,13 @@ export function messagesDoorRows(r: MessagesDoorResult): ExtraRow[] {
     { label: 'Messages door (m) Codex Gateway POST /v1/messages -> chat: added p50 vs direct', value: s.addedP50.ours, unit: 'ms', note: `p50 ${ms(s.p50.ours)} ms vs ${ms(s.p50.direct)} ms direct; ${how}` },
     { label: `Messages door (r) ${ccrName} POST /v1/messages -> chat: added p50 vs direct`, value: s.addedP50.ccr, unit: 'ms', note: `p50 ${ms(s.p50.ccr)} ms; same method` },
     { label: 'Messages door (m) Codex Gateway: throughput', value: s.rps.ours, unit: 'req/s', note: `${s.cpuUs.ours.toFixed(0)} µs CPU per request; direct (a) ${s.rps.direct.toFixed(0)} req/s; ${thr}` },
-    { label: `Messages door (r) ${ccrName}: throughput`, value: s.rps.ccr, unit: 'req/s', note: `${s.cpuUs.ccr.toFixed(0)} µs CPU per request (its management process and its forked gateway); ${thr}` },
+    { label: `Messages door (r) ${ccrName}: throughput`, value: s.rps.ccr, unit: 'req/s', note: `${s.cpuUs.ccr.toFixed(0)} µs CPU per request (its management process and its forked gateway; the gateway alone ${ms(s.ccrGatewayCpuUs, 0)}); ${thr}` },
     {
       label: `Messages door: throughput ratio (m) / (r) ${ccrName}`,
       value: s.ratio,
       unit: 'x',
       target: { goal: `Messages door: >= ${TARGETS.throughputRatio}x the throughput of ${ccrName} (non-streamed /v1/messages, same chat mock)`, met: s.ratio >= TARGETS.throughputRatio },
-      note: `median of per-cycle ratios (${s.ratioMin.toFixed(1)}-${s.ratioMax.toFixed(1)}); ${load}`,
+      note: `median of per-cycle ratios (${s.ratioMin.toFixed(1)}-${s.ratioMax.toFixed(1)}); CPU per request ${(s.cpuUs.ccr / s.cpuUs.ours).toFixed(1)}x less than CCR's processes (${(s.ccrGatewayCpuUs / s.cpuUs.ours).toFixed(1)}x less than its gateway alone); ${load}`,
     },
     {
       label: 'Messages door (m): first byte of a streamed translated answer vs direct',
@@ -375,6 +445,19 @@ export function messagesDoorRows(r: MessagesDoorResult): ExtraRow[] {
       note: `${ms(s.firstByte.ours)} ms vs ${ms(s.firstByte.direct)} ms direct (first token ${ms(s.firstToken.ours)} vs ${ms(s.firstToken.direct)}); ${fb}`,
     },
     { label: `Messages door (r) ${ccrName}: first byte of a streamed translated answer vs direct`, value: s.firstByteDelta.ccr, unit: 'ms', note: `${ms(s.firstByte.ccr)} ms (first token ${ms(s.firstToken.ccr)}); same method` },
+    {
+      label: 'Messages door (m): first byte vs direct, captured Claude Code request (14 KiB, 12 tools)',
+      value: s.firstByteDeltaClaude.ours,
+      unit: 'ms',
+      target: { goal: `Messages door: first byte of a translated stream within ${TARGETS.firstByteDeltaMs} ms of a direct call (captured Claude Code request)`, met: s.firstByteDeltaClaude.ours <= TARGETS.firstByteDeltaMs },
+      note: `${ms(s.firstByteClaude.ours)} ms vs ${ms(s.firstByteClaude.direct)} ms direct (replaying the gateway's translation); ${CLAUDE_CODE_CAPTURE}, second request`,
+    },
+    {
+      label: `Messages door (r) ${ccrName}: first byte vs direct, captured Claude Code request`,
+      value: s.firstByteDeltaClaude.ccr,
+      unit: 'ms',
+      note: r.targets.find((t) => t.id === 'ccr')?.claudeSkipped ? `not measured: ${r.targets.find((t) => t.id === 'ccr')!.claudeSkipped}` : `${ms(s.firstByteClaude.ccr)} ms; same method`,
+    },
   ];
 }
 
@@ -387,16 +470,18 @@ export function renderMessagesDoorMarkdown(r: MessagesDoorResult): string {
   lines.push(
     `${r.startedAt}, ${r.durationS.toFixed(0)} s; load average ${r.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${r.loadAfter.map((x) => x.toFixed(2)).join(' ')} after, ${r.cores} cores.`,
     '',
-    '| target | p50 (ms) | added p50 | req/s | CPU µs/req | RSS idle / after (MiB) | stream first byte (ms) | vs direct | first token (ms) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | p50 (ms) | added p50 | req/s | CPU µs/req | upstream connections | RSS idle / after (MiB) | stream first byte (ms) | vs direct | first token (ms) | first byte, Claude Code request (ms) | vs direct |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const t of r.targets) {
     const id = t.id;
     const added = id === 'direct' ? '' : sign(s.addedP50[id]);
     const fbd = id === 'direct' ? '' : sign(s.firstByteDelta[id]);
-    lines.push(`| ${t.label} | ${ms(s.p50[id])} | ${added} | ${s.rps[id].toFixed(0)} | ${s.cpuUs[id].toFixed(0)} | ${t.rssIdleMiB?.toFixed(1) ?? '-'} / ${t.rssAfterMiB?.toFixed(1) ?? '-'} | ${ms(s.firstByte[id])} | ${fbd} | ${ms(s.firstToken[id])} |`);
+    const fbdc = id === 'direct' || Number.isNaN(s.firstByteDeltaClaude[id]) ? '' : sign(s.firstByteDeltaClaude[id]);
+    lines.push(`| ${t.label} | ${ms(s.p50[id])} | ${added} | ${s.rps[id].toFixed(0)} | ${s.cpuUs[id].toFixed(0)}${id === 'ccr' ? ` (gateway ${ms(s.ccrGatewayCpuUs, 0)})` : ''} | ${t.upstreamConnections ?? '-'} | ${t.rssIdleMiB?.toFixed(1) ?? '-'} / ${t.rssAfterMiB?.toFixed(1) ?? '-'} | ${ms(s.firstByte[id])} | ${fbd} | ${ms(s.firstToken[id])} | ${ms(s.firstByteClaude[id])} | ${fbdc} |`);
   }
-  lines.push('', `Throughput ratio (m) / (r): **${s.ratio.toFixed(1)}x** (per cycle ${s.ratioMin.toFixed(1)}-${s.ratioMax.toFixed(1)}; target >= ${TARGETS.throughputRatio}x). First byte (m) vs direct: **${sign(s.firstByteDelta.ours)} ms** (target <= ${TARGETS.firstByteDeltaMs} ms).`);
+  lines.push('', `Throughput ratio (m) / (r): **${s.ratio.toFixed(1)}x** (per cycle ${s.ratioMin.toFixed(1)}-${s.ratioMax.toFixed(1)}; target >= ${TARGETS.throughputRatio}x). First byte (m) vs direct: **${sign(s.firstByteDelta.ours)} ms** small, **${Number.isNaN(s.firstByteDeltaClaude.ours) ? '-' : sign(s.firstByteDeltaClaude.ours)} ms** captured Claude Code request (target <= ${TARGETS.firstByteDeltaMs} ms).`);
+  for (const t of r.targets) if (t.claudeSkipped) lines.push('', `${t.label}: the captured Claude Code request was not streamed: ${t.claudeSkipped}`);
   if (r.ccrBlocked.length) lines.push('', `claude-code-router tried to reach (refused by bench/ccr-offline.mjs): ${r.ccrBlocked.join(', ')}.`);
   for (const n of r.notes) lines.push('', n);
   lines.push('');

@@ -679,6 +679,8 @@ async function bench(o: Options): Promise<void> {
   // e.g. the VS Code extension host (bench/vscode-host.ts).
   // The extension in a real VS Code (about 40-60 s); BENCH_SKIP_VSCODE=1 skips it, and it says why when code-server is not set up.
   (run.extra ??= []).push(...(await (await import('./vscode-host.js')).vscodeHostRows()));
+  // The Messages door vs claude-code-router on the chat mock (about 90 s; the first run installs CCR, ~3 min); --no-peer or BENCH_SKIP_CCR=1 skips it.
+  (run.extra ??= []).push(...(await (await import('./ccr.js')).ccrRows({ bundles, quick: o.latencyCycles < 8, logLevel: o.logLevel, skip: o.peer ? undefined : 'disabled with --no-peer' })));
   const md = renderMarkdown(run);
   writeFileSync(join(RESULTS, 'latency-throughput.svg'), latencyThroughputSvg(run));
   writeFileSync(join(RESULTS, 'latest.md'), md);
