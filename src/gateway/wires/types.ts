@@ -7,7 +7,9 @@
  * The proxy pairs any door with any upstream wire through these; when both sides speak the same wire the
  * bytes are relayed instead (no parse, no re-encode).
  */
-import type { UpstreamError } from '../errors';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GatewayError, UpstreamError } from '../errors';
+import type { UpstreamEvent } from '../upstream-answer';
 import type { HubEvent, HubRequest } from '../hub/types';
 import type { ToolNameMap } from '../translate/tools';
 
@@ -90,3 +92,59 @@ export interface BuiltRequest {
 
 /** Re-exported for adapters. */
 export type { HubEvent, HubRequest };
+
+/**
+ * Watches a same-wire stream relayed byte for byte: reads what the log needs, and writes the door's
+ * terminal error after a broken stream.
+ */
+export interface RelayObserver {
+  /** One parsed upstream event (JSON data and SSE `event:` name). */
+  see(json: Record<string, unknown>, event: string | undefined): void;
+  /** Usage seen so far (tokens). */
+  readonly usage: { input?: number; output?: number };
+  /** The door's terminal error event for a broken relayed stream (a fresh SSE frame). */
+  fail(err: UpstreamError | undefined, message: string): string;
+}
+
+/** A client-side wire. */
+export interface DoorAdapter {
+  /** The door's own wire (a deployment on it is relayed, not translated). */
+  readonly wire: Wire;
+  /** Parses a checked client body into the hub. @throws GatewayError 400 on unmappable input. */
+  parse(body: Record<string, unknown>): HubRequest;
+  /** A fresh answer id in the wire's format. */
+  newId(): string;
+  /** The streamed answer's encoder. */
+  encoder(ctx: EncodeContext): DoorEncoder;
+  /** The non-streamed answer: the events folded into one JSON body. */
+  fold(events: HubEvent[], ctx: EncodeContext): unknown;
+  /**
+   * The observer of a relayed same-wire answer. `ctx` is called only when the observer needs it (a
+   * closing error with no upstream response object to continue), so the relay's hot path makes no id.
+   */
+  relay(ctx: () => EncodeContext): RelayObserver;
+  /** An error before the first byte, in the door's shape (status may differ from the gateway's). */
+  error(err: GatewayError): { status: number; body: unknown };
+  /** Client headers relayed unchanged to a deployment on the door's own wire (e.g. `anthropic-beta`). */
+  forwardHeaders?(headers: IncomingHttpHeaders): Record<string, string>;
+  /** A keep-alive frame written during long upstream silences of a stream (Anthropic's `ping`), if any. */
+  readonly keepAlive?: { frame: string; everyMs: number };
+}
+
+/** A deployment-side wire. */
+export interface UpstreamAdapter {
+  readonly wire: Wire;
+  /**
+   * The body for a client on this same wire (relayed): `up` is the client's body over the deployment's
+   * defaults with the upstream model set. @throws GatewayError 400 for a param the upstream rejects.
+   */
+  relayBody(up: Record<string, unknown>, opts: BuildOptions & { alias: string; providerName: string }): Record<string, unknown>;
+  /** A failure hidden in the first events of a streamed answer that is translated (not relayed), if any. */
+  firstEventsFailure?(events: readonly UpstreamEvent[], key: string | undefined): UpstreamError | undefined;
+  /** Builds the provider body. @throws GatewayError 400 for a parameter the upstream rejects with drop_params off. */
+  build(hub: HubRequest, opts: BuildOptions): BuiltRequest;
+  /** A decoder for one streamed answer. */
+  decoder(): UpstreamDecoder;
+  /** A whole (non-streamed) answer as events. */
+  events(json: Record<string, unknown>): HubEvent[];
+}

@@ -5,8 +5,7 @@
  */
 import { quirksFor } from '../../config/providers';
 import { GatewayError, type UpstreamError } from '../../errors';
-import type { RelayObserver } from '../registry';
-import type { BuildOptions } from '../types';
+import type { BuildOptions, RelayObserver } from '../types';
 
 /** Params clients send by themselves; dropped (never an error) when the upstream rejects them. */
 const AUTO_DROPPED = new Set(['reasoning_effort', 'parallel_tool_calls', 'stream_options', 'prompt_cache_key']);

@@ -63,8 +63,7 @@ import type { HubMedia, HubMessage, HubPart, HubReasoning, HubRequest, HubRespon
 import { decodeReasoningBlock } from '../../translate/reasoning';
 import { jsonText, typeLabel } from '../../translate/safe';
 import { ToolRegistry } from '../../translate/tools';
-import type { DoorAdapter } from '../registry';
-import type { EncodeContext } from '../types';
+import type { DoorAdapter, EncodeContext } from '../types';
 import { foldMessage, hubCallIdOf, MessagesEncoder, newMessageId } from './door-encoder';
 import { MessagesRelay } from './relay';
 

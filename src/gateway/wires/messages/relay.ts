@@ -9,7 +9,7 @@
  * whose `usage` is read the same way.
  */
 import type { UpstreamError } from '../../errors';
-import type { RelayObserver } from '../registry';
+import type { RelayObserver } from '../types';
 import { messagesUsage } from './decode';
 import { messagesErrorFrame } from './door-encoder';
 import type { MessagesUsage } from './types';

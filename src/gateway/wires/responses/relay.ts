@@ -10,7 +10,7 @@ import { stripForeignReasoning } from '../../translate/reasoning';
 import type { UpstreamEvent } from '../../upstream-answer';
 import { baseResponse, type ResponseContext } from '../../translate/output';
 import { encodeSse } from './door-stream';
-import type { RelayObserver } from '../registry';
+import type { RelayObserver } from '../types';
 
 /** Observer of a relayed Responses stream (see the module notes). */
 export class ResponsesRelay implements RelayObserver {
