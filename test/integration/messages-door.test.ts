@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { AnthropicMock, textReply, toolUseReply } from '../helpers/anthropic-mock';
 import { fakeKey, startGateway, type TestGateway } from '../helpers/gateway';
+import { createParser } from 'eventsource-parser';
+import { faultReply } from '../helpers/fault-upstream';
 import { chatText, chatToolCalls, errorReply, MockUpstream } from '../helpers/mock-upstream';
 
 describe('/v1/messages door (@anthropic-ai/sdk client)', function () {
@@ -163,5 +165,94 @@ router_settings:
     });
     assert.deepEqual(claude.requests.at(-1)!.problems, [], JSON.stringify(claude.requests.at(-1)!.body.messages));
     assert.equal((second.content[0] as { text: string }).text, '/tmp');
+  });
+});
+
+describe('/v1/messages door under upstream faults (translated alias)', function () {
+  let chat: MockUpstream;
+  let g: TestGateway;
+  const keys = { DEEPSEEK_API_KEY: fakeKey('deepseek') };
+  const sdk = () => new Anthropic({ baseURL: g.url, authToken: g.token, maxRetries: 0, timeout: 20_000 });
+
+  before(async () => {
+    chat = await MockUpstream.start({ name: 'faulty' });
+    g = await startGateway(
+      `
+model_list:
+  - model_name: ds
+    litellm_params:
+      model: deepseek/deepseek-chat
+      api_base: ${chat.baseUrl}
+      api_key: os.environ/DEEPSEEK_API_KEY
+      timeout: 1
+router_settings:
+  num_retries: 0
+  cooldown_time: 0   # each case sees its own fault, not the cooldown the previous ones earned
+gateway_settings:
+  stream_idle_timeout_ms: 400
+`,
+      keys,
+    );
+  });
+  after(async () => {
+    await g?.close();
+    await chat?.close();
+  });
+
+  /** A streamed /v1/messages request read raw: status and the parsed SSE events. */
+  async function rawStream(): Promise<{ status: number; events: { event?: string; data: string }[]; text: string }> {
+    const res = await fetch(`${g.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${g.token}`, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'ds', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const text = await res.text();
+    const events: { event?: string; data: string }[] = [];
+    createParser({ onEvent: (e) => events.push({ event: e.event, data: e.data }) }).feed(text);
+    return { status: res.status, events, text };
+  }
+
+  /** Asserts the stream ended with Anthropic's `event: error` on a fresh frame, every data being JSON. */
+  function assertEndsWithError(r: { events: { event?: string; data: string }[]; text: string }, type: string): void {
+    for (const e of r.events) assert.doesNotThrow(() => JSON.parse(e.data), `event data is JSON: ${e.data.slice(0, 80)}`);
+    const last = r.events.at(-1)!;
+    assert.equal(last.event, 'error');
+    assert.equal(JSON.parse(last.data).error.type, type);
+    assert.ok(r.text.endsWith('\n\n'), 'the error frame is whole');
+    assert.ok(!r.events.some((e) => e.event === 'message_stop'), 'no message_stop after a failure');
+    assert.ok(!r.text.includes(keys.DEEPSEEK_API_KEY));
+  }
+
+  it('a stream that stalls mid-answer ends with event: error (overloaded_error, which Claude Code retries) within the idle limit', async () => {
+    chat.enqueue(faultReply('stall_mid_body'));
+    const t0 = Date.now();
+    const r = await rawStream();
+    assert.equal(r.status, 200);
+    assertEndsWithError(r, 'overloaded_error');
+    assert.ok(Date.now() - t0 < 400 + 3_000, `ended in ${Date.now() - t0} ms`);
+  });
+
+  it('a stream cut in the middle of an SSE line ends with a whole error frame, and the SDK throws', async () => {
+    chat.enqueue(faultReply('cut_mid_line'));
+    assertEndsWithError(await rawStream(), 'overloaded_error');
+    chat.enqueue(faultReply('cut_mid_line'));
+    await assert.rejects(sdk().messages.stream({ model: 'ds', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }).finalMessage());
+  });
+
+  it('garbage before the first byte (a 2xx HTML page) is a 502 api_error in Anthropic shape; headers that never come, a 504 timeout_error', async () => {
+    chat.enqueue(faultReply('html_200'));
+    await assert.rejects(sdk().messages.create({ model: 'ds', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }), (e: any) => {
+      assert.equal(e.status, 502);
+      assert.equal(e.error?.error?.type, 'api_error');
+      return true;
+    });
+    chat.enqueue(faultReply('no_headers'));
+    const t0 = Date.now();
+    await assert.rejects(sdk().messages.create({ model: 'ds', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }), (e: any) => {
+      assert.equal(e.status, 504);
+      assert.equal(e.error?.error?.type, 'timeout_error');
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 1_000 + 3_000, `ended in ${Date.now() - t0} ms`);
   });
 });
