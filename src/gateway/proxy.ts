@@ -18,7 +18,7 @@ import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
-import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type JudgedWire } from './upstream-answer';
+import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey } from './upstream-answer';
 import type { HubEvent, HubRequest } from './hub/types';
 import { EMPTY_TOOL_NAME_MAP } from './translate';
 import { estimateInputTokens } from './wires/messages/door';
@@ -220,7 +220,7 @@ interface Answer {
 async function receive(
   rt: Runtime,
   d: Deployment,
-  wire: JudgedWire,
+  wire: Wire,
   res: UpstreamResponse,
   stream: boolean,
   t0: number,
@@ -295,8 +295,9 @@ class RequestScope {
  * The flow both proxy routes share: read and check the body, resolve the alias, route (retries, cooldowns
  * and fallbacks happen before the first byte, and an attempt only succeeds once its answer passed its
  * first check, see {@link receive}), then let `respond` send the answer; release the router's slot and
- * write the one log line. Never throws: errors before the first byte are written in the OpenAI error
- * shape; after it, {@link respond} ends the stream with the door's terminal error event and throws.
+ * write the one log line. Never throws: errors before the first byte are written in the door's error
+ * shape ({@link sendError}); after it, {@link respond} ends the stream with the door's terminal error
+ * event and throws.
  * @param door the client's wire (parses the request, encodes the answer).
  */
 async function proxy(deps: ProxyDeps, req: IncomingMessage, res: ServerResponse, route: CheckedRoute, door: DoorAdapter): Promise<void> {
@@ -452,14 +453,14 @@ async function attempt(
       deps.logger.warn(`deployment ${d.id} (${d.provider}) has no /responses endpoint (HTTP 404): using Chat Completions for it from now on; set wire_api: chat in its litellm_params to skip this probe`);
       wire = 'chat';
     }
-    if (res) return { wire, key, ...(await receive(rt, d, judged(wire), res, stream, t0, key, signal)) };
+    if (res) return { wire, key, ...(await receive(rt, d, wire, res, stream, t0, key, signal)) };
   }
   const hub = (cache.hub ??= door.parse(body));
   const adapter = UPSTREAMS[wire];
   const built = adapter.build(hub, opts);
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
   const res = await send(deps, d, wire, built.body, stream, signal, key);
-  const got = await receive(rt, d, judged(wire), res, stream, t0, key, signal);
+  const got = await receive(rt, d, wire, res, stream, t0, key, signal);
   if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
   const failure = adapter.firstEventsFailure?.(got.reader!.firstEvents, key);
   if (failure) {
@@ -505,11 +506,6 @@ async function send(
     }
   }
   return post();
-}
-
-/** The judge of a wire's answers (see upstream-answer.ts). */
-function judged(wire: Wire): JudgedWire {
-  return wire as JudgedWire;
 }
 
 /**

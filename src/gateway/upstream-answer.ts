@@ -23,9 +23,10 @@ import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { UpstreamError, type FailureKind } from './errors';
 import { redactSecrets } from './router/redact';
+import type { Wire } from './wires/types';
 
 /** The upstream wires whose answers the gateway judges. */
-export type JudgedWire = 'chat' | 'responses' | 'messages';
+export type JudgedWire = Wire;
 
 /** Longest SSE frame accepted from an upstream, in characters (a Responses `response.completed` carries the whole answer). */
 export const MAX_FRAME_CHARS = 32 * 1024 * 1024;
@@ -233,8 +234,6 @@ export class SseReader {
   private idlePhase = false;
   /** True once the wire's terminal marker was seen (finish_reason / [DONE]; response.completed/.incomplete/.failed; message_stop). */
   complete = false;
-  /** True once a Chat `data: [DONE]` was seen. */
-  done = false;
 
   /**
    * @param wire how events are judged.
@@ -390,7 +389,6 @@ export class SseReader {
     if (this.problem) return;
     const data = ev.data;
     if (this.wire === 'chat' && data === '[DONE]') {
-      this.done = true;
       this.complete = true;
       this.pending = { event: ev.event, json: undefined };
       return;

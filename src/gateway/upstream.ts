@@ -12,6 +12,7 @@ import requestOnDispatcher = require('undici/lib/api/api-request.js');
 import type { Readable } from 'node:stream';
 import { UpstreamError } from './errors';
 import { providerFor } from './config/providers';
+import { fmtMs } from './upstream-answer';
 import type { Deployment, SecretResolver, WireApi } from './types';
 
 /** Connection and idle timeouts of the shared dispatcher, in ms. */
@@ -254,7 +255,7 @@ function networkError(e: unknown, url: string, headersTimeoutMs: number): Upstre
     /* keep url */
   }
   if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_CONNECT_TIMEOUT' || err.name === 'TimeoutError') {
-    const which = err.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'no connection' : `no response headers within ${headersTimeoutMs >= 1000 && headersTimeoutMs % 100 === 0 ? `${headersTimeoutMs / 1000} s` : `${headersTimeoutMs} ms`}`;
+    const which = err.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'no connection' : `no response headers within ${fmtMs(headersTimeoutMs)}`;
     return new UpstreamError('timeout', `${host} did not answer in time (${which}, ${err.code ?? err.name})`);
   }
   return new UpstreamError('connection', `could not reach ${host} (${err.code ?? err.message ?? 'network error'})`);
