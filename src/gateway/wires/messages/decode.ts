@@ -46,6 +46,9 @@ export function mapStopReason(reason: unknown): HubFinishReason {
   }
 }
 
+/** The `usage` counts Anthropic reports (a later report of one replaces an earlier one). */
+export const MESSAGES_USAGE_KEYS = ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const;
+
 /** A token count: a finite number floored to a non-negative integer, else 0. */
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
@@ -129,7 +132,7 @@ export class MessagesDecoder implements UpstreamDecoder {
         const out: HubEvent[] = [];
         if (isObject(json.usage)) {
           const u = json.usage as MessagesUsage;
-          for (const k of ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const) {
+          for (const k of MESSAGES_USAGE_KEYS) {
             if (typeof u[k] === 'number') this.raw[k] = u[k];
           }
           out.push({ type: 'usage', usage: messagesUsage(this.raw) });

@@ -191,6 +191,14 @@ function sseFrame(type: string, data: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/**
+ * A `content_block_delta` frame, byte-identical to `sseFrame('content_block_delta', {type, index, delta: {type: kind, [key]: value}})`
+ * but without building and serialising the wrapper objects (one per streamed text piece: the hot path).
+ */
+function deltaFrame(index: number, kind: 'text_delta' | 'thinking_delta' | 'signature_delta' | 'input_json_delta', key: string, value: string): string {
+  return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"${kind}","${key}":${JSON.stringify(value)}}}\n\n`;
+}
+
 /** Merges a later usage report into the earlier one: fields it carries win. */
 function mergeUsage(prev: HubUsage | undefined, next: HubUsage): HubUsage {
   if (!prev) return { ...next };
@@ -350,7 +358,7 @@ export class MessagesEncoder implements DoorEncoder {
       this.block = { index: o.index, kind: 'text' };
       out += o.out;
     }
-    return out + sseFrame('content_block_delta', { type: 'content_block_delta', index: this.block.index, delta: { type: 'text_delta', text } });
+    return out + deltaFrame(this.block.index, 'text_delta', 'text', text);
   }
 
   private openThinking(): string {
@@ -365,7 +373,7 @@ export class MessagesEncoder implements DoorEncoder {
     const out = this.head() + this.openThinking();
     const b = this.block as Extract<OpenBlock, { kind: 'thinking' }>;
     b.text += text;
-    return out + sseFrame('content_block_delta', { type: 'content_block_delta', index: b.index, delta: { type: 'thinking_delta', thinking: text } });
+    return out + deltaFrame(b.index, 'thinking_delta', 'thinking', text);
   }
 
   /** An upstream (Anthropic) signature: closes the thinking block (an empty one when none is open). */
@@ -375,7 +383,7 @@ export class MessagesEncoder implements DoorEncoder {
     this.block = null;
     return (
       out +
-      sseFrame('content_block_delta', { type: 'content_block_delta', index: b.index, delta: { type: 'signature_delta', signature } }) +
+      deltaFrame(b.index, 'signature_delta', 'signature', signature) +
       sseFrame('content_block_stop', { type: 'content_block_stop', index: b.index })
     );
   }
@@ -416,7 +424,7 @@ export class MessagesEncoder implements DoorEncoder {
     const piece = s.held;
     s.held = '';
     s.written += piece.length;
-    return sseFrame('content_block_delta', { type: 'content_block_delta', index: this.block.index, delta: { type: 'input_json_delta', partial_json: piece } });
+    return deltaFrame(this.block.index, 'input_json_delta', 'partial_json', piece);
   }
 
   /** Closes the open block (a thinking block gets our signature; a tool block `{}` if it had no input), then writes the held calls whole. */
@@ -426,12 +434,12 @@ export class MessagesEncoder implements DoorEncoder {
     if (b) {
       this.block = null;
       if (b.kind === 'thinking') {
-        out += sseFrame('content_block_delta', { type: 'content_block_delta', index: b.index, delta: { type: 'signature_delta', signature: ownThinkingSignature(b.text) } });
+        out += deltaFrame(b.index, 'signature_delta', 'signature', ownThinkingSignature(b.text));
       } else if (b.kind === 'tool') {
         b.call.state = 'closed';
         if (b.call.written === 0) {
           b.call.written = 2;
-          out += sseFrame('content_block_delta', { type: 'content_block_delta', index: b.index, delta: { type: 'input_json_delta', partial_json: '{}' } });
+          out += deltaFrame(b.index, 'input_json_delta', 'partial_json', '{}');
         }
       }
       out += sseFrame('content_block_stop', { type: 'content_block_stop', index: b.index });

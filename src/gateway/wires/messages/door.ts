@@ -75,10 +75,6 @@ export {
   hubCallIdOf,
   ownThinkingSignature,
   messagesStopReason,
-  messagesUsageOut,
-  messagesErrorType,
-  messagesErrorFrame,
-  ENCODED_ID_PREFIX,
   MESSAGES_PING_FRAME,
 } from './door-encoder';
 export { MessagesRelay } from './relay';
@@ -187,6 +183,11 @@ function bad(message: string, param: string, code: string = 'invalid_value'): Ga
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A received value for a "(got …)" message: a string quoted as JSON, anything else by its {@link typeLabel} (absent -> `null`). */
+function shown(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : typeLabel(v ?? null);
 }
 
 /**
@@ -344,7 +345,7 @@ class MessagesParser {
       const m = raw[i];
       if (!isObject(m)) throw bad(`messages[${i}] must be a message object (e.g. {"role": "user", "content": "..."}).`, `messages[${i}]`, 'invalid_type');
       if (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system') {
-        throw bad(`messages[${i}].role must be "user" or "assistant" (or "system") (got ${typeof m.role === 'string' ? JSON.stringify(m.role) : typeLabel(m.role ?? null)}).`, `messages[${i}].role`, m.role === undefined ? 'missing_required_parameter' : 'invalid_value');
+        throw bad(`messages[${i}].role must be "user" or "assistant" (or "system") (got ${shown(m.role)}).`, `messages[${i}].role`, m.role === undefined ? 'missing_required_parameter' : 'invalid_value');
       }
       if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
         throw bad(`messages[${i}].content is required: a string or an array of content blocks.`, `messages[${i}].content`, m.content === undefined ? 'missing_required_parameter' : 'invalid_type');
@@ -612,7 +613,7 @@ class MessagesParser {
         choice = { name: this.registry.upstreamName('function', tc.name) };
         break;
       default:
-        throw bad(`tool_choice.type must be one of auto, any, tool, none (got ${typeof tc.type === 'string' ? JSON.stringify(tc.type) : typeLabel(tc.type ?? null)}).`, 'tool_choice.type', 'invalid_value');
+        throw bad(`tool_choice.type must be one of auto, any, tool, none (got ${shown(tc.type)}).`, 'tool_choice.type', 'invalid_value');
     }
     s.toolChoice = choice;
     if (tc.disable_parallel_tool_use === true && choice !== 'none') s.parallelToolCalls = false;
@@ -644,7 +645,7 @@ class MessagesParser {
         return fromConfig ?? effortForBudget(t.budget_tokens);
       }
       default:
-        throw bad(`thinking.type must be one of enabled, adaptive, disabled (got ${typeof t.type === 'string' ? JSON.stringify(t.type) : typeLabel(t.type ?? null)}).`, 'thinking.type', 'invalid_value');
+        throw bad(`thinking.type must be one of enabled, adaptive, disabled (got ${shown(t.type)}).`, 'thinking.type', 'invalid_value');
     }
   }
 
@@ -724,13 +725,9 @@ export function estimateInputTokens(body: Record<string, unknown>): number {
   return Math.ceil(chars / CHARS_PER_TOKEN) + media * MEDIA_TOKENS;
 }
 
+/** Length of `v` as JSON text; 0 when it has none (undefined) or cannot be serialised ({@link jsonText}). */
 function safeJsonLength(v: unknown): number {
-  if (v === undefined) return 0;
-  try {
-    return JSON.stringify(v)?.length ?? 0;
-  } catch {
-    return 0;
-  }
+  return jsonText(v)?.length ?? 0;
 }
 
 /**

@@ -10,11 +10,10 @@
  */
 import type { UpstreamError } from '../../errors';
 import type { RelayObserver } from '../types';
-import { messagesUsage } from './decode';
+import { OWN_BLOCK_PREFIX, OWN_REASONING_PREFIX } from '../../translate/reasoning';
+import { MESSAGES_USAGE_KEYS, messagesUsage } from './decode';
 import { messagesErrorFrame } from './door-encoder';
 import type { MessagesUsage } from './types';
-
-const USAGE_KEYS = ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -22,15 +21,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Observer of a relayed Messages answer (see the module notes). */
 export class MessagesRelay implements RelayObserver {
+  /** The counts seen so far (only finite numbers are stored, so an empty object means none seen). */
   private readonly raw: MessagesUsage = {};
-  private seen = false;
 
   /**
    * Usage seen so far in the hub's convention (tokens; `input` includes cache reads and writes, as
    * {@link messagesUsage} computes it); empty before any usage was seen.
    */
   get usage(): { input?: number; output?: number } {
-    if (!this.seen) return {};
+    if (Object.keys(this.raw).length === 0) return {};
     const u = messagesUsage(this.raw);
     return { input: u.input, output: u.output };
   }
@@ -45,12 +44,9 @@ export class MessagesRelay implements RelayObserver {
     if (type === 'message_start') u = isObject(json.message) ? json.message.usage : undefined;
     else if (type === 'message_delta' || type === 'message') u = json.usage;
     if (!isObject(u)) return;
-    for (const k of USAGE_KEYS) {
+    for (const k of MESSAGES_USAGE_KEYS) {
       const v = u[k];
-      if (typeof v === 'number' && Number.isFinite(v)) {
-        this.raw[k] = v;
-        this.seen = true;
-      }
+      if (typeof v === 'number' && Number.isFinite(v)) this.raw[k] = v;
     }
   }
 
@@ -83,5 +79,5 @@ export function messagesRelayBody(up: Record<string, unknown>): Record<string, u
 }
 
 function isOwnSignature(sig: unknown): boolean {
-  return typeof sig === 'string' && (sig.startsWith('cgw1:') || sig.startsWith('cgw2:'));
+  return typeof sig === 'string' && (sig.startsWith(OWN_REASONING_PREFIX) || sig.startsWith(OWN_BLOCK_PREFIX));
 }

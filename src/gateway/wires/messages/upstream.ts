@@ -334,8 +334,9 @@ class MessagesBuilder {
     if (calls.length) {
       this.pending = [];
       for (const c of calls) {
-        let id = messagesToolId(c.id);
-        for (let n = 2; this.usedIds.has(id); n++) id = `${messagesToolId(c.id)}_${n}`;
+        const base = messagesToolId(c.id);
+        let id = base;
+        for (let n = 2; this.usedIds.has(id); n++) id = `${base}_${n}`;
         this.usedIds.add(id);
         t.calls.push({ type: 'tool_use', id, name: c.name, input: this.input(c.arguments) });
         this.pending.push({ callId: c.id, id });
