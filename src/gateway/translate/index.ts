@@ -12,7 +12,7 @@ export * from './types';
 export { responsesToChatRequest, type ChatTranslateOptions, type ChatRequestPlan } from './request';
 export { chatToResponsesResponse } from './response';
 export { ChatToResponsesStream, InputDecoder, encodeSse } from './stream';
-export { mapUsage, statusFor, type ResponseContext } from './output';
+export { type ResponseContext } from './output';
 export { EMPTY_TOOL_NAME_MAP, ToolRegistry, flatToolName, type ToolNameMap, type ToolTarget } from './tools';
 export {
   newResponseId,

@@ -1,7 +1,7 @@
 /**
  * Chat Completion -> Responses output, shared by the non-streamed ({@link chatToResponsesResponse}) and
- * streamed ({@link ChatToResponsesStream}) paths: the response context, usage mapping, finish reasons,
- * and turning an upstream tool call back into the item Codex expects.
+ * streamed ({@link ChatToResponsesStream}) paths: the response context, the echoing base response, and
+ * turning an upstream tool call back into the item Codex expects.
  */
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../request-check';
 import { randomIds, type IdGenerator } from './ids';
@@ -9,14 +9,11 @@ import { jsonText } from './safe';
 import type { ToolNameMap, ToolTarget } from './tools';
 import type {
   ChatCompletion,
-  ChatFinishReason,
-  ChatUsage,
   ResponsesOutputItem,
   ResponsesFunctionTool,
   ResponsesRequest,
   ResponsesResponse,
   ResponsesTool,
-  ResponsesUsage,
 } from './types';
 
 /** Everything the answer's translation needs besides the upstream answer itself. */
@@ -33,34 +30,6 @@ export interface ResponseContext {
   request: ResponsesRequest;
   /** Item id generator; random by default. Tests inject {@link sequentialIds} for stable output. */
   ids?: IdGenerator;
-}
-
-/**
- * Maps Chat usage to Responses usage (tokens): prompt -> input, completion -> output, cached prompt
- * tokens (`prompt_tokens_details.cached_tokens`, or DeepSeek's `prompt_cache_hit_tokens`) and
- * `completion_tokens_details.reasoning_tokens` into the details. `total_tokens` defaults to the sum.
- */
-export function mapUsage(u: ChatUsage): ResponsesUsage {
-  const input = num(u.prompt_tokens);
-  const output = num(u.completion_tokens);
-  return {
-    input_tokens: input,
-    input_tokens_details: { cached_tokens: num(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens), cache_write_tokens: 0 },
-    output_tokens: output,
-    output_tokens_details: { reasoning_tokens: num(u.completion_tokens_details?.reasoning_tokens) },
-    total_tokens: typeof u.total_tokens === 'number' && Number.isFinite(u.total_tokens) ? u.total_tokens : input + output,
-  };
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
-
-/** Final status for a Chat `finish_reason`: length -> incomplete (max_output_tokens), content_filter -> incomplete, else completed. */
-export function statusFor(finish: ChatFinishReason | undefined): Pick<ResponsesResponse, 'status' | 'incomplete_details'> {
-  if (finish === 'length') return { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } };
-  if (finish === 'content_filter') return { status: 'incomplete', incomplete_details: { reason: 'content_filter' } };
-  return { status: 'completed', incomplete_details: null };
 }
 
 /**

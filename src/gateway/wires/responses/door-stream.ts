@@ -130,6 +130,14 @@ export class ResponsesEventEncoder {
     this.ids = idsOf(ctx);
   }
 
+  /** The echoed request settings, computed once per response (every response object of the stream repeats them). */
+  private echo: ResponsesResponse | undefined;
+
+  /** A fresh response object with no output (same keys, same order as {@link baseResponse}). */
+  private base(status: ResponsesResponse['status']): ResponsesResponse {
+    return { ...(this.echo ??= baseResponse(this.ctx, status)), status, output: [] };
+  }
+
   /** Token usage reported by the upstream so far (tokens), once a chunk carried `usage`. */
   get usage(): ResponsesUsage | undefined {
     return this._usage;
@@ -139,8 +147,8 @@ export class ResponsesEventEncoder {
   start(): ResponsesStreamEvent[] {
     if (this.finished) return [];
     const out: ResponsesStreamEvent[] = [];
-    this.emit(out, { type: 'response.created', response: baseResponse(this.ctx, 'in_progress') });
-    this.emit(out, { type: 'response.in_progress', response: baseResponse(this.ctx, 'in_progress') });
+    this.emit(out, { type: 'response.created', response: this.base('in_progress') });
+    this.emit(out, { type: 'response.in_progress', response: this.base('in_progress') });
     return out;
   }
 
@@ -230,7 +238,7 @@ export class ResponsesEventEncoder {
   }
 
   private finalResponse(status: ResponsesResponse['status']): ResponsesResponse {
-    const r = baseResponse(this.ctx, status);
+    const r = this.base(status);
     for (const item of this.output) if (item) r.output.push(item);
     if (this._usage) r.usage = this._usage;
     return r;
