@@ -3,11 +3,12 @@
  * the status bar, the terminal environment and Codex's config.toml, and reacts to settings and secret
  * changes. Built once by the composition root (`extension.ts`); everything it creates is disposed with it.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { masterKeyPath } from '../gateway/auth';
 import { codexHome } from '../gateway/codex/config-toml';
 import type { ConfigIssue } from '../gateway/config';
-import { CLAUDE_ENV_KEYS, claudeConfigDir, isClaudeWired } from '../gateway/claude/settings-json';
+import { CLAUDE_ENV_KEYS, claudeConfigDir, isClaudeWired, SETTINGS_FILE } from '../gateway/claude/settings-json';
 import { applyClaudeSettings, CLAUDE_ENV_SETTING, CLAUDE_EXTENSION_ID, extensionVariables, findOnPath, mergeEnvironmentVariables, OFFER_KEY, PREVIOUS_ENV_KEY, removeEnvironmentVariables, restoreClaudeWiring, shouldOffer, tierModels, wiringFor, type ClaudeWiringState, type EnvVarEntry } from './claude-wiring';
 import { applyCodexWiring, decideCodexAction, readSelection, PROVIDER_ID } from './codex-wiring';
 import { Disposable } from './disposable';
@@ -434,7 +435,7 @@ export class Controller extends Disposable {
       const msg = (e as Error).message;
       this.log.error(`Could not point Claude Code at the gateway: ${msg}`);
       void vscode.window.showErrorMessage(`Codex Gateway could not update Claude Code's settings: ${msg}`, 'Open settings.json').then((b) => {
-        if (b) void vscode.window.showTextDocument(vscode.Uri.file(`${this.claudeDir}/settings.json`));
+        if (b) void vscode.window.showTextDocument(vscode.Uri.file(path.join(this.claudeDir, SETTINGS_FILE)));
       });
     }
     this.render();
@@ -457,7 +458,7 @@ export class Controller extends Disposable {
     this.claudeOfferOpen = true;
     try {
       const choice = await vscode.window.showInformationMessage(
-        'Claude Code is installed. Let it use Codex Gateway\'s models too? Codex Gateway adds the gateway address and a token command to ~/.claude/settings.json (keeping the rest) and "Codex Gateway: Restore Claude Code Settings" puts it back.',
+        `Claude Code is installed. Let it use Codex Gateway's models too? Codex Gateway adds the gateway address and a token command to ${path.join(this.claudeDir, SETTINGS_FILE)} (keeping the rest) and "Codex Gateway: Restore Claude Code Settings" puts it back.`,
         'Enable',
         'Not now',
       );

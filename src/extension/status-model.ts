@@ -8,6 +8,8 @@
  */
 import { providerFor } from '../gateway/config';
 import type { GatewayConfig } from '../gateway/types';
+import type { ClaudeWiringState } from './claude-wiring';
+import type { ClaudeCodeModels } from './settings';
 
 /** Lifecycle of the gateway as this window sees it. */
 export type GatewayPhase =
@@ -93,9 +95,9 @@ export interface StatusInput {
 /** Claude Code's wiring as shown in the tooltip and the panel. */
 export interface ClaudeCodeStatus {
   /** `off`: not enabled; `wired`: settings.json points at the gateway; `restored`: put back; `error`: last write failed. */
-  state: 'off' | 'wired' | 'restored' | 'error';
+  state: ClaudeWiringState;
   /** Alias per tier (`default` = the model picked in VS Code). */
-  tiers: { haiku: string; sonnet: string; opus: string };
+  tiers: ClaudeCodeModels;
 }
 
 /** The tooltip's Claude Code line (Markdown), e.g. "Claude Code: wired · haiku `default` · sonnet `qwen` · opus `ds`". */
@@ -266,11 +268,7 @@ export function asksPickTarget(claude: ClaudeCodeStatus | undefined): boolean {
 }
 
 /** `codexGateway.claudeCode.models`: the alias per tier, `''` = the default model. */
-export interface ClaudeTierSettings {
-  haiku: string;
-  sonnet: string;
-  opus: string;
-}
+export type ClaudeTierSettings = ClaudeCodeModels;
 
 /** One row of the target picker. */
 export interface TargetPickItem {

@@ -35,11 +35,13 @@
  * and that is now empty is removed. Every other byte stays. Restore without a state file changes nothing, so
  * restoring twice is the same as once.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyEdits, modify, parse, parseTree, findNodeAtLocation, getNodeValue, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { tokenCommand } from '../codex/config-block';
+import { atomicWrite, realTarget } from '../codex/config-toml';
 
 /** File name of Claude Code's user settings inside its config directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -47,8 +49,6 @@ export const SETTINGS_FILE = 'settings.json';
 export const BACKUP_FILE = 'settings.json.codex-gateway.bak';
 /** File name of the restore state (inside the config directory). */
 export const STATE_FILE = 'settings.json.codex-gateway.json';
-/** Marker in temp file names (`settings.json.codex-gateway-tmp.<pid>.<hex>`). */
-const TMP_MARK = '.codex-gateway-tmp.';
 
 /** The `env` variables we own, in the order they are written. */
 export const CLAUDE_ENV_KEYS = ['ANTHROPIC_BASE_URL', 'ANTHROPIC_MODEL', 'ANTHROPIC_DEFAULT_HAIKU_MODEL', 'ANTHROPIC_DEFAULT_SONNET_MODEL', 'ANTHROPIC_DEFAULT_OPUS_MODEL'] as const;
@@ -110,9 +110,9 @@ function shQuote(s: string): string {
 }
 
 /**
- * The `apiKeyHelper` command that prints the gateway token from `tokenFile` (the approach of
- * config-block.ts's `tokenCommand`): `cat FILE` on POSIX (shell-quoted: Claude Code runs it through a shell),
- * `type "FILE"` on Windows (cmd.exe; not verified on Windows yet).
+ * The `apiKeyHelper` command that prints the gateway token from `tokenFile`: on POSIX, config-block.ts's
+ * `tokenCommand` (`cat FILE`) as one shell-quoted line (Claude Code runs it through a shell); on Windows
+ * `type "FILE"` (cmd.exe; not verified on Windows yet).
  * @throws ClaudeSettingsError `invalid_wiring` when `tokenFile` is empty or (on Windows) contains `"`.
  */
 export function apiKeyHelperCommand(tokenFile: string, platform: NodeJS.Platform = process.platform): string {
@@ -121,7 +121,8 @@ export function apiKeyHelperCommand(tokenFile: string, platform: NodeJS.Platform
     if (tokenFile.includes('"')) throw new ClaudeSettingsError('invalid_wiring', `The token file path ${tokenFile} contains a double quote, which cmd.exe cannot quote: move the gateway home (CODEX_GATEWAY_HOME).`);
     return `type "${tokenFile}"`;
   }
-  return `cat ${shQuote(tokenFile)}`;
+  const { command, args } = tokenCommand(tokenFile, platform);
+  return [command, ...args].map(shQuote).join(' ');
 }
 
 /**
@@ -382,48 +383,6 @@ async function readIfExists(file: string): Promise<{ bytes: Buffer; mode: number
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const fh = await fsp.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Not supported everywhere (Windows): the rename itself is still atomic.
-  }
-}
-
-/** Writes `data` to `target` atomically: temp file (mode `mode`) in the same directory, fsync, rename. */
-async function atomicWrite(target: string, data: string | Buffer, mode: number): Promise<void> {
-  const tmp = path.join(path.dirname(target), `${path.basename(target)}${TMP_MARK}${process.pid}.${randomBytes(6).toString('hex')}`);
-  const fh = await fsp.open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fsp.rename(tmp, target);
-  } catch (e) {
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fsyncDir(path.dirname(target));
-}
-
-/** Resolves settings.json through a symlink (dotfile managers), so the link itself survives our rename. */
-async function realTarget(file: string): Promise<string> {
-  try {
-    return await fsp.realpath(file);
-  } catch {
-    return file;
   }
 }
 

@@ -898,7 +898,7 @@ async function writeTemp(tmp: string, data: string | Buffer, mode: number): Prom
 }
 
 /** Writes `data` to `target` atomically: temp file in the same directory, fsync, rename, fsync of the directory. */
-async function atomicWrite(target: string, data: string | Buffer, mode: number, beforeRename?: WriteCodexConfigOptions['beforeRename']): Promise<void> {
+export async function atomicWrite(target: string, data: string | Buffer, mode: number, beforeRename?: WriteCodexConfigOptions['beforeRename']): Promise<void> {
   const tmp = tempPathFor(target);
   await writeTemp(tmp, data, mode);
   try {
@@ -974,8 +974,8 @@ async function readState(file: string): Promise<CodexGatewayState | null> {
   return null;
 }
 
-/** Resolves config.toml through a symlink (dotfile managers), so the link itself survives our rename. */
-async function realTarget(file: string): Promise<string> {
+/** Resolves a config file through a symlink (dotfile managers), so the link itself survives our rename. */
+export async function realTarget(file: string): Promise<string> {
   try {
     return await fsp.realpath(file);
   } catch {
