@@ -5,6 +5,14 @@
  */
 import { PROVIDERS, type ProviderSpec } from '../src/gateway/config/providers';
 
+/**
+ * What enabling the ChatGPT plan means, said plainly before the panel writes `gateway_settings.chatgpt_plan:
+ * true` (the issue: "enabling it says plainly that requests go to the user's ChatGPT plan under OpenAI's terms,
+ * from this machine only").
+ */
+export const CHATGPT_PLAN_CONSENT =
+  "Requests for chatgpt/<model> models will go to your own ChatGPT plan, signed in with your Codex login, under OpenAI's terms, from this machine only. They count against your plan's usage limits. Enable the ChatGPT plan?";
+
 /** One provider choice in the panel. */
 export interface ProviderPreset {
   /** Provider id written before the first `/` of `litellm_params.model` (e.g. `deepseek`). */
@@ -25,17 +33,23 @@ export interface ProviderPreset {
   defaultWire: ProviderSpec['defaultWire'];
   /** A model name to show as a placeholder (UI hint only; never written). */
   exampleModel: string;
+  /**
+   * Set for the "ChatGPT plan" preset (credentials: the user's Codex sign-in, no key): adding it must first ask
+   * for this consent, then write `gateway_settings.chatgpt_plan: true` (docs/chatgpt.md, "Off by default").
+   */
+  consent?: string;
 }
 
 /**
  * Providers listed first, in this order (the issue's list); every other canonical provider of the registry
  * follows alphabetically. `openai_compatible` stands for "any OpenAI-compatible server".
  */
-const FEATURED = ['openai', 'anthropic', 'deepseek', 'dashscope', 'gemini', 'openrouter', 'ollama', 'groq', 'mistral', 'xai', 'openai_compatible'];
+const FEATURED = ['openai', 'anthropic', 'deepseek', 'dashscope', 'gemini', 'openrouter', 'ollama', 'groq', 'mistral', 'xai', 'openai_compatible', 'chatgpt'];
 
 /** Placeholder model names (the providers' documented model ids at the time of writing; hints only). */
 const EXAMPLE_MODELS: Record<string, string> = {
   openai: 'gpt-5-mini',
+  chatgpt: 'gpt-5.5',
   anthropic: 'claude-sonnet-4-5',
   deepseek: 'deepseek-chat',
   dashscope: 'qwen3-coder-plus',
@@ -54,7 +68,7 @@ const HIDDEN = new Set(['custom_openai']);
 function toPreset(s: ProviderSpec): ProviderPreset {
   const p: ProviderPreset = {
     id: s.id,
-    label: s.id === 'openai_compatible' ? 'Custom (OpenAI-compatible server)' : s.displayName,
+    label: s.id === 'openai_compatible' ? 'Custom (OpenAI-compatible server)' : s.id === 'chatgpt' ? 'ChatGPT plan' : s.displayName,
     defaultApiBase: s.defaultApiBase,
     apiBaseRequired: Boolean(s.apiBaseRequired),
     keyRequired: s.keyRequired,
@@ -62,6 +76,7 @@ function toPreset(s: ProviderSpec): ProviderPreset {
     exampleModel: EXAMPLE_MODELS[s.id] ?? 'model-name',
   };
   if (s.apiBaseExample) p.apiBaseExample = s.apiBaseExample;
+  if (s.credentials === 'codex_chatgpt') p.consent = CHATGPT_PLAN_CONSENT;
   if (s.defaultKeyEnv) p.keyEnv = s.defaultKeyEnv;
   return p;
 }

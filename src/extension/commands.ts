@@ -52,8 +52,8 @@ export function registerCommands(c: Controller, backend: PanelBackend): vscode.D
     reg(COMMANDS.exportConfig, (uri?: vscode.Uri | string) => exportConfig(c, uri)),
     reg(COMMANDS.rotateToken, () => rotateToken(c)),
     reg(COMMANDS.restoreCodexConfig, () => restoreCodexConfig(c)),
-    reg(COMMANDS.restoreClaudeCode, () => c.restoreClaudeCode(true)),
-    reg(COMMANDS.configureCodex, () => c.syncCodexConfig(true)),
+    reg(COMMANDS.restoreClaudeCode, () => c.claudeCode.restore(true)),
+    reg(COMMANDS.configureCodex, () => c.codexConfig.sync(true)),
     reg(COMMANDS.showLog, () => c.log.show()),
     reg(COMMANDS.openCodex, () => openCodex()),
     reg(COMMANDS.openSettings, () => void openSettingsPanel(c.context, backend)),
@@ -179,7 +179,7 @@ async function selectModel(c: Controller, alias?: string, target?: string): Prom
     if (!chosen) return undefined;
   }
   let where: PickTarget = asPickTarget(target) ?? 'codex';
-  if (alias === undefined && asksPickTarget(c.claudeCodeStatus())) {
+  if (alias === undefined && asksPickTarget(c.claudeCode.status())) {
     const last = asPickTarget(c.context.globalState.get<unknown>(PICK_TARGET_KEY));
     const rows = targetPickItems(chosen.alias, last, c.currentDefault, resolvedTiers(c.settings.claudeCodeModels, c.currentDefault));
     const picked = await vscode.window.showQuickPick(rows, { title: `Codex Gateway: Use ${chosen.alias} for`, placeHolder: 'Codex, Claude Code, or both?', matchOnDescription: true });
@@ -260,7 +260,7 @@ async function importConfig(c: Controller, arg?: vscode.Uri | string): Promise<b
   for (const m of [...moved, ...extra]) await c.secrets.store(m.name, m.value);
   await vscode.workspace.getConfiguration(SECTION).update('config', raw, vscode.ConfigurationTarget.Global);
   const keysMsg = moved.length + extra.length > 0 ? ` Keys moved to secret storage: ${[...moved, ...extra].map((m) => m.name).join(', ')} (settings only reference them).` : '';
-  const mkMsg = droppedMasterKey ? ' general_settings.master_key was left out: VS Code uses its own generated gateway token.' : '';
+  const mkMsg = droppedMasterKey ? ' general_settings.master_key was not imported: Codex is wired with the gateway token Codex Gateway keeps for you, so nothing else is needed.' : '';
   c.log.info(`Imported ${uri.fsPath}: aliases ${aliases.join(', ')}.${keysMsg}${mkMsg}`);
   void vscode.window.showInformationMessage(`Imported ${aliases.length} alias(es) from ${fileName}: ${aliases.join(', ')}.${keysMsg}${mkMsg}`);
   return true;

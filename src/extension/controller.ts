@@ -1,32 +1,26 @@
 /**
  * The extension's coordinator: reads settings, keeps the last good config, feeds the gateway host (worker),
- * the status bar, the terminal environment and Codex's config.toml, and reacts to settings and secret
- * changes. Built once by the composition root (`extension.ts`); everything it creates is disposed with it.
+ * the status bar and the terminal environment, and composes the services that do the rest (Codex config sync,
+ * Claude Code sync, cross-window key hand-over, request history), reacting to settings and secret changes. Built once by the
+ * composition root (`extension.ts`); everything it creates is disposed with it.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { masterKeyPath } from '../gateway/auth';
 import { codexHome } from '../gateway/codex/config-toml';
 import type { ConfigIssue } from '../gateway/config';
-import { CLAUDE_ENV_KEYS, claudeConfigDir, isClaudeWired, SETTINGS_FILE } from '../gateway/claude/settings-json';
-import { applyClaudeSettings, CLAUDE_ENV_SETTING, CLAUDE_EXTENSION_ID, extensionVariables, findOnPath, mergeEnvironmentVariables, OFFER_KEY, PREVIOUS_ENV_KEY, removeEnvironmentVariables, restoreClaudeWiring, shouldOffer, tierModels, wiringFor, type ClaudeWiringState, type EnvVarEntry } from './claude-wiring';
-import { applyCodexWiring, decideCodexAction, readSelection, PROVIDER_ID } from './codex-wiring';
+import { claudeConfigDir } from '../gateway/claude/settings-json';
+import { ClaudeCodeSync, type ClaudeCodeStatus } from './claude-code-sync';
+import { CodexConfigSync } from './codex-config-sync';
 import { Disposable } from './disposable';
 import { GatewayHost, type HostState } from './gateway-host';
+import { KeyHandover } from './key-handover';
 import type { TimedRecord, WorkerLogLevel } from './messages';
+import { RequestHistory } from './request-history';
 import { SecretCache } from './secrets';
-import { chooseDefaultAlias, keyNamesOf, readSettings, resolveSettingsConfig, SECTION, envReferences, namesOutsideApiKey, prepareRawConfig, type ResolvedSettingsConfig, type Settings } from './settings';
+import { chooseDefaultAlias, keyNamesOf, readSettings, resolveSettingsConfig, SECTION, envReferences, prepareRawConfig, type ResolvedSettingsConfig, type Settings } from './settings';
 import { StatusBar } from './status-bar';
 import { aliasInfos, type AliasInfo, type StatusInput } from './status-model';
 import { TerminalEnvSync } from './terminal-sync';
-
-/** How long finished requests are kept for {@link Controller.recentRequests}, in ms (15 minutes). */
-const RECENT_WINDOW_MS = 15 * 60_000;
-/** At most this many finished requests are kept. */
-const RECENT_MAX = 10_000;
-
-/** globalState key: the `model_provider` value the user chose to keep when asked (`''` = none). */
-const DECLINED_KEY = 'codexGateway.declinedProvider';
 
 /** A snapshot of the extension's state, returned by the extension's API (`exports.status()`) for tests and tools. */
 export interface ExtensionStatus {
@@ -41,7 +35,7 @@ export interface ExtensionStatus {
   codexHome: string;
   tokenFile: string;
   /** Claude Code's wiring: state, config directory and the alias per tier (see claude-wiring.ts). */
-  claudeCode: { state: ClaudeWiringState; configDir: string; tiers: { haiku: string; sonnet: string; opus: string } };
+  claudeCode: ClaudeCodeStatus;
 }
 
 /** Everything the extension runs, wired together. */
@@ -60,27 +54,24 @@ export class Controller extends Disposable {
   private hostState: HostState;
   private lastRequestError?: string;
   private configJson = '';
-  private askOpen = false;
-  private readonly recent: TimedRecord[] = [];
-  private readonly requestEmitter = this.register(new vscode.EventEmitter<TimedRecord>());
   private readonly changeEmitter = this.register(new vscode.EventEmitter<void>());
-  /** Fires for every finished gateway request of this window's worker (batched by the worker, in order). */
-  readonly onRequest = this.requestEmitter.event;
   /** Fires when the state shown to the user changed (settings, secrets, gateway phase, last error). */
   readonly onDidChange = this.changeEmitter.event;
   private notifiedError?: string;
-  /** Key hand-overs between windows, one at a time and in order (a later value must win). */
-  private peerChain: Promise<void> = Promise.resolve();
+  /** Finished requests of this window's worker (the panel's history and live view). */
+  readonly requests: RequestHistory;
+  /** Keeps Codex's config.toml pointed at the gateway. */
+  readonly codexConfig: CodexConfigSync;
+  /** Hands keys to and from the gateway of another window. */
+  private readonly handover: KeyHandover;
   private readonly readyPromise: Promise<void>;
   private markReady!: () => void;
   readonly codexHome: string;
   readonly tokenFile: string;
   /** Claude Code's config directory (`$CLAUDE_CONFIG_DIR`, else `~/.claude`). */
   readonly claudeDir: string;
-  private claudeState: ClaudeWiringState = 'off';
-  private claudeOfferOpen = false;
-  /** Claude Code wiring runs one change at a time, in order. */
-  private claudeChain: Promise<void> = Promise.resolve();
+  /** Keeps Claude Code pointed at the gateway (settings.json, the Claude Code extension's variables). */
+  readonly claudeCode: ClaudeCodeSync;
 
   /**
    * @param context the extension context.
@@ -100,6 +91,7 @@ export class Controller extends Disposable {
     this.status = this.register(new StatusBar());
     this.terminal = new TerminalEnvSync(context.environmentVariableCollection);
     this.hostState = { phase: 'starting', port: this.settings.port };
+    this.requests = this.register(new RequestHistory());
     this.host = this.register(
       new GatewayHost({
         workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'gateway-worker.js').fsPath,
@@ -108,17 +100,38 @@ export class Controller extends Disposable {
         log: (level, line) => this.writeLog(level, line),
         onState: (s) => this.onHostState(s),
         onRequests: (records) => this.onRequests(records),
-        onPeerSecret: (name, value) => {
-          this.inOrder(() => this.keepPeerSecret(name, value));
+        onPeerSecret: (name, value) => this.handover.fromPeer(name, value),
+      }),
+    );
+    this.handover = this.register(
+      new KeyHandover({ secrets: this.secrets, host: this.host, log, attached: () => this.hostState.phase === 'attached', config: () => this.good }),
+    );
+    this.codexConfig = this.register(
+      new CodexConfigSync({
+        context,
+        log,
+        codexHome: this.codexHome,
+        tokenFile: this.tokenFile,
+        port: () => this.settings.port,
+        mode: () => this.settings.codexConfig,
+        aliases: () => (this.good ? [...this.good.config.groups.keys()] : []),
+      }),
+    );
+    this.claudeCode = this.register(
+      new ClaudeCodeSync({
+        context,
+        log,
+        claudeDir: this.claudeDir,
+        tokenFile: this.tokenFile,
+        settings: () => this.settings,
+        turnOff: async () => {
+          this.settings = { ...this.settings, claudeCodeEnabled: false };
+          await vscode.workspace.getConfiguration(SECTION).update('claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
         },
+        changed: () => this.render(),
       }),
     );
     this.register(this.secrets.onChange(() => this.onSecretsChanged()));
-    this.register(
-      this.secrets.onDidWrite((w) => {
-        this.inOrder(() => this.forwardSecret(w.name, w.value));
-      }),
-    );
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(SECTION)) void this.onSettingsChanged();
@@ -160,8 +173,8 @@ export class Controller extends Disposable {
       await this.loadConfig(true);
       await this.host.start();
       this.updateTerminal();
-      await this.syncCodexConfig(false);
-      await this.syncClaudeCode();
+      await this.codexConfig.sync(false);
+      await this.claudeCode.sync();
     } catch (e) {
       this.log.error(`Codex Gateway could not start: ${(e as Error).stack ?? (e as Error).message}`);
       if (this.hostState.phase === 'starting') this.hostState = { phase: 'error', port: this.settings.port, error: `Could not start: ${(e as Error).message}. See the log.` };
@@ -240,10 +253,10 @@ export class Controller extends Disposable {
     }
     if (s.port !== before.port || s.exportOpenAIEnv !== before.exportOpenAIEnv) this.updateTerminal();
     if (s.port !== before.port || s.codexConfig !== before.codexConfig || JSON.stringify(s.config) !== JSON.stringify(before.config)) {
-      await this.syncCodexConfig(false);
+      await this.codexConfig.sync(false);
     }
     if (s.port !== before.port || s.claudeCodeEnabled !== before.claudeCodeEnabled || JSON.stringify(s.claudeCodeModels) !== JSON.stringify(before.claudeCodeModels)) {
-      await this.syncClaudeCode();
+      await this.claudeCode.sync();
     }
     this.render();
   }
@@ -253,50 +266,6 @@ export class Controller extends Disposable {
     // A secret used by api_base or a header can turn an invalid config valid.
     if (!this.good || this.issues) void this.loadConfig(false);
     this.render();
-  }
-
-  /** Runs key hand-overs one after the other (an error is logged and does not stop the next one). */
-  private inOrder(fn: () => Promise<void>): void {
-    this.peerChain = this.peerChain.then(fn).catch((e: unknown) => this.log.error(`Key hand-over between windows failed: ${(e as Error).message}`));
-  }
-
-  /**
-   * A key set or cleared in this window while another window serves the gateway: hand it to that gateway,
-   * which would otherwise keep serving the old value (SecretStorage is not shared live between the windows of
-   * code-server, nor of VS Code without an OS keyring). Only `api_key` names of the config in force, used
-   * nowhere else, are handed over (the gateway refuses the others); a failure is shown with what to do.
-   */
-  private async forwardSecret(name: string, value: string | undefined): Promise<void> {
-    if (this.hostState.phase !== 'attached' || !this.good) return;
-    if (!keyNamesOf(this.good.config).includes(name) || namesOutsideApiKey(this.good.raw).has(name)) return;
-    const r = await this.host.forwardSecret(name, value);
-    if (r.ok) {
-      this.log.info(`Key ${name} ${value === undefined ? 'cleared in' : 'handed to'} the gateway another VS Code window serves.`);
-      return;
-    }
-    this.log.warn(`Key ${name} was ${value === undefined ? 'deleted' : 'saved'} in this window, but the gateway another VS Code window serves did not take it: ${r.reason}`);
-    void vscode.window.showWarningMessage(
-      `Codex Gateway: ${name} was ${value === undefined ? 'deleted' : 'saved'} here, but the gateway runs in another VS Code window and did not take it: ${r.reason.replace(/\.$/, '')}.`,
-      'Show Log',
-    ).then((b) => {
-      if (b) this.log.show();
-    });
-  }
-
-  /**
-   * The worker of this window took a key another window set or cleared (see {@link forwardSecret}): keep it in
-   * this window's SecretStorage too, so that the secrets map sent to the worker keeps it and this window's
-   * status shows it. Nothing is written when SecretStorage already has that value (windows that share it live).
-   */
-  private async keepPeerSecret(name: string, value: string | undefined): Promise<void> {
-    try {
-      if ((await this.secrets.storedValue(name)) === value) return;
-      if (value === undefined) await this.secrets.delete(name);
-      else await this.secrets.store(name, value);
-      this.log.info(`Key ${name} was ${value === undefined ? 'cleared' : 'set'} in another VS Code window; the gateway uses that now.`);
-    } catch (e) {
-      this.log.error(`Key ${name} from another VS Code window could not be kept in this window's secret storage (${(e as Error).message}); the gateway uses it until the next change of keys or settings.`);
-    }
   }
 
   private onHostState(s: HostState): void {
@@ -318,25 +287,11 @@ export class Controller extends Disposable {
   }
 
   private onRequests(records: TimedRecord[]): void {
-    let failed: TimedRecord | undefined;
-    for (const r of records) {
-      this.recent.push(r);
-      this.requestEmitter.fire(r);
-      if (r.status >= 400 || r.error) failed = r;
-    }
-    const cutoff = Date.now() - RECENT_WINDOW_MS;
-    let drop = 0;
-    while (drop < this.recent.length && (this.recent[drop].at < cutoff || this.recent.length - drop > RECENT_MAX)) drop++;
-    if (drop > 0) this.recent.splice(0, drop);
+    const failed = this.requests.add(records);
     if (failed) {
       this.lastRequestError = `${new Date(failed.at).toLocaleTimeString()} ${failed.alias}: ${failed.error ?? `HTTP ${failed.status}`}`;
       this.render();
     }
-  }
-
-  /** Requests finished in the last 15 minutes (at most 10000), oldest first, as the worker reported them. */
-  recentRequests(): TimedRecord[] {
-    return this.recent.slice();
   }
 
   /** Re-applies the terminal environment (only changed variables are touched). */
@@ -345,176 +300,6 @@ export class Controller extends Disposable {
     if (!token) return;
     const changed = this.terminal.update(this.settings.port, token, this.settings.exportOpenAIEnv);
     if (changed.length > 0) this.log.info(`Terminal environment updated: ${changed.join(', ')}`);
-  }
-
-  /**
-   * Points Codex's config.toml at the gateway according to `codexGateway.codexConfig` (auto / ask / off).
-   * @param explicit true when the user ran "Point Codex at the Gateway": writes even when the mode is `off` or
-   *   the user declined before.
-   */
-  async syncCodexConfig(explicit: boolean): Promise<void> {
-    try {
-      const sel = await readSelection(this.codexHome);
-      const aliases = this.good ? [...this.good.config.groups.keys()] : [];
-      const declined = this.context.globalState.get<string>(DECLINED_KEY);
-      let action = decideCodexAction(explicit ? 'auto' : this.settings.codexConfig, sel, aliases, explicit ? undefined : declined);
-      if (action.kind === 'skip') return;
-      if (action.kind === 'ask') {
-        if (this.askOpen) return;
-        this.askOpen = true;
-        const current = action.current ?? '';
-        const label = action.current ? `the provider "${action.current}"` : "OpenAI (Codex's default provider)";
-        const choice = await vscode.window.showInformationMessage(
-          `Codex is set to use ${label}. Point Codex (CLI and IDE) at Codex Gateway? Your current choice is saved and "Codex Gateway: Restore Codex Config" puts it back.`,
-          'Use Codex Gateway',
-          'Keep Current',
-          'Never Ask',
-        );
-        this.askOpen = false;
-        if (choice === 'Keep Current') await this.context.globalState.update(DECLINED_KEY, current);
-        if (choice === 'Never Ask') await vscode.workspace.getConfiguration(SECTION).update('codexConfig', 'off', vscode.ConfigurationTarget.Global);
-        if (choice !== 'Use Codex Gateway') return;
-        action = decideCodexAction('auto', await readSelection(this.codexHome), aliases);
-        if (action.kind !== 'write') return;
-      }
-      await this.context.globalState.update(DECLINED_KEY, undefined);
-      const res = await applyCodexWiring({ codexHome: this.codexHome, port: this.settings.port, tokenFile: this.tokenFile, ...(action.model !== undefined ? { model: action.model } : {}) });
-      if (res.changed) {
-        this.log.info(`Codex config ${res.path} now points at the gateway (provider ${PROVIDER_ID}).${res.backupPath ? ` Original saved as ${res.backupPath}.` : ''}`);
-        if (action.replaces !== undefined) {
-          void vscode.window.showInformationMessage(
-            `Codex Gateway set Codex's model_provider to "${PROVIDER_ID}" (it was "${action.replaces}"). Run "Codex Gateway: Restore Codex Config" to go back, or set codexGateway.codexConfig to "ask" to be asked first.`,
-          );
-        }
-      }
-    } catch (e) {
-      const msg = (e as Error).message;
-      this.log.error(`Could not update Codex's config.toml: ${msg}`);
-      void vscode.window.showErrorMessage(`Codex Gateway could not update Codex's config.toml: ${msg}`, 'Open config.toml').then((b) => {
-        if (b) void vscode.window.showTextDocument(vscode.Uri.file(`${this.codexHome}/config.toml`));
-      });
-    }
-  }
-
-  /**
-   * Applies `codexGateway.claudeCode.*`: when enabled, writes Claude Code's settings.json and (when the Claude
-   * Code extension is installed) `claudeCode.environmentVariables`; when disabled after having been wired,
-   * restores both; when never answered and Claude Code is there, offers it once. Errors are shown and logged.
-   */
-  syncClaudeCode(): Promise<void> {
-    const run = this.claudeChain.then(() => this.syncClaudeCodeNow());
-    this.claudeChain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async syncClaudeCodeNow(): Promise<void> {
-    const s = this.settings;
-    if (!s.claudeCodeEnabled) {
-      if (this.claudeState === 'wired' || (await this.claudeWiredBefore())) await this.restoreClaudeNow(false);
-      else void this.offerClaudeCode();
-      return;
-    }
-    try {
-      const res = await applyClaudeSettings({ configDir: this.claudeDir, port: s.port, tokenFile: this.tokenFile, models: s.claudeCodeModels });
-      if (res.changed) this.log.info(`Claude Code settings ${res.path} now point at the gateway.${res.backupPath ? ` Original saved as ${res.backupPath}.` : ''}`);
-      await this.context.globalState.update(OFFER_KEY, 'enabled');
-      if (vscode.extensions.getExtension(CLAUDE_EXTENSION_ID)) {
-        const cfg = vscode.workspace.getConfiguration(CLAUDE_ENV_SETTING.section);
-        const current = cfg.inspect<unknown>(CLAUDE_ENV_SETTING.key)?.globalValue;
-        const m = mergeEnvironmentVariables(current, extensionVariables(wiringFor(s.port, this.tokenFile, s.claudeCodeModels)));
-        if (m.changed) {
-          const kept = this.context.globalState.get<EnvVarEntry[]>(PREVIOUS_ENV_KEY);
-          if (kept === undefined) await this.context.globalState.update(PREVIOUS_ENV_KEY, m.displaced);
-          await cfg.update(CLAUDE_ENV_SETTING.key, m.next, vscode.ConfigurationTarget.Global);
-          this.log.info('claudeCode.environmentVariables now point the Claude Code extension at the gateway.');
-        }
-      }
-      this.claudeState = 'wired';
-    } catch (e) {
-      this.claudeState = 'error';
-      const msg = (e as Error).message;
-      this.log.error(`Could not point Claude Code at the gateway: ${msg}`);
-      void vscode.window.showErrorMessage(`Codex Gateway could not update Claude Code's settings: ${msg}`, 'Open settings.json').then((b) => {
-        if (b) void vscode.window.showTextDocument(vscode.Uri.file(path.join(this.claudeDir, SETTINGS_FILE)));
-      });
-    }
-    this.render();
-  }
-
-  /** Whether an earlier session wired Claude Code (our state file next to settings.json, or our env entries). */
-  private async claudeWiredBefore(): Promise<boolean> {
-    if (this.context.globalState.get<EnvVarEntry[]>(PREVIOUS_ENV_KEY) !== undefined) return true;
-    return isClaudeWired(this.claudeDir);
-  }
-
-  /** Offers the wiring once when Claude Code is installed and the user never answered. */
-  private async offerClaudeCode(): Promise<void> {
-    if (this.claudeOfferOpen) return;
-    const answer = this.context.globalState.get<string>(OFFER_KEY);
-    const extensionInstalled = vscode.extensions.getExtension(CLAUDE_EXTENSION_ID) !== undefined;
-    if (answer !== undefined || this.settings.claudeCodeEnabled) return;
-    const claudeOnPath = !extensionInstalled && (await findOnPath('claude')) !== undefined;
-    if (!shouldOffer({ enabled: this.settings.claudeCodeEnabled, answer, claudeOnPath, extensionInstalled })) return;
-    this.claudeOfferOpen = true;
-    try {
-      const choice = await vscode.window.showInformationMessage(
-        `Claude Code is installed. Let it use Codex Gateway's models too? Codex Gateway adds the gateway address and a token command to ${path.join(this.claudeDir, SETTINGS_FILE)} (keeping the rest) and "Codex Gateway: Restore Claude Code Settings" puts it back.`,
-        'Enable',
-        'Not now',
-      );
-      if (choice === undefined) return; // dismissed: ask again next time
-      await this.context.globalState.update(OFFER_KEY, choice === 'Enable' ? 'enabled' : 'declined');
-      if (choice === 'Enable') await vscode.workspace.getConfiguration(SECTION).update('claudeCode.enabled', true, vscode.ConfigurationTarget.Global);
-    } finally {
-      this.claudeOfferOpen = false;
-    }
-  }
-
-  /**
-   * "Restore Claude Code Settings": turns `codexGateway.claudeCode.enabled` off and puts settings.json and
-   * `claudeCode.environmentVariables` back (see settings-json.ts for the rule).
-   * @param explicit true from the command: says what happened in a notification.
-   */
-  async restoreClaudeCode(explicit: boolean): Promise<void> {
-    if (this.settings.claudeCodeEnabled) {
-      this.settings = { ...this.settings, claudeCodeEnabled: false };
-      await vscode.workspace.getConfiguration(SECTION).update('claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
-    }
-    const run = this.claudeChain.then(() => this.restoreClaudeNow(explicit));
-    this.claudeChain = run.catch(() => undefined);
-    await run;
-  }
-
-  private async restoreClaudeNow(explicit: boolean): Promise<void> {
-    try {
-      const res = await restoreClaudeWiring(this.claudeDir);
-      const prev = this.context.globalState.get<EnvVarEntry[]>(PREVIOUS_ENV_KEY);
-      let envChanged = false;
-      if (prev !== undefined && vscode.extensions.getExtension(CLAUDE_EXTENSION_ID)) {
-        const cfg = vscode.workspace.getConfiguration(CLAUDE_ENV_SETTING.section);
-        const r = removeEnvironmentVariables(cfg.inspect<unknown>(CLAUDE_ENV_SETTING.key)?.globalValue, CLAUDE_ENV_KEYS, prev);
-        if (r.changed) {
-          await cfg.update(CLAUDE_ENV_SETTING.key, r.next, vscode.ConfigurationTarget.Global);
-          envChanged = true;
-        }
-      }
-      if (prev !== undefined) await this.context.globalState.update(PREVIOUS_ENV_KEY, undefined);
-      const what = res.how === 'exact' ? `restored ${res.path} as it was` : res.how === 'keys' ? `removed its entries from ${res.path} (you edited the file since, so the rest stays as it is now)` : `found nothing of its own in ${res.path}`;
-      this.log.info(`Claude Code: Codex Gateway ${what}${envChanged ? ' and from claudeCode.environmentVariables' : ''}.`);
-      if (res.how !== 'none' || envChanged) this.claudeState = 'restored';
-      if (explicit) void vscode.window.showInformationMessage(`Codex Gateway ${what}${envChanged ? '; claudeCode.environmentVariables is back to your entries' : ''}. Claude Code sessions started from now on use your own settings.`);
-    } catch (e) {
-      const msg = (e as Error).message;
-      this.log.error(`Could not restore Claude Code's settings: ${msg}`);
-      void vscode.window.showErrorMessage(`Codex Gateway could not restore Claude Code's settings: ${msg}`);
-    }
-    this.render();
-  }
-
-  /** Claude Code's wiring for the status bar, the panel and the API. */
-  claudeCodeStatus(): ExtensionStatus['claudeCode'] {
-    const t = tierModels(this.settings.claudeCodeModels);
-    return { state: this.claudeState, configDir: this.claudeDir, tiers: { haiku: t.haiku, sonnet: t.sonnet, opus: t.opus } };
   }
 
   /** The per-alias view of the config in force. */
@@ -547,7 +332,7 @@ export class Controller extends Disposable {
       configIssues: (this.issues ?? []).map((i) => `${i.path}: ${i.message}`),
       codexHome: this.codexHome,
       tokenFile: this.tokenFile,
-      claudeCode: this.claudeCodeStatus(),
+      claudeCode: this.claudeCode.status(),
     };
   }
 
@@ -560,7 +345,7 @@ export class Controller extends Disposable {
       aliases: this.aliasInfos(),
       ...(this.hostState.error ?? this.lastRequestError ? { lastError: this.hostState.error ?? this.lastRequestError } : {}),
       ...(this.issues ? { configIssues: this.issues.map((i) => `${i.path}: ${i.message}`) } : {}),
-      claudeCode: this.claudeCodeStatus(),
+      claudeCode: this.claudeCode.status(),
     };
     this.status.update(input);
   }

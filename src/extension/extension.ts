@@ -10,6 +10,7 @@ import { registerCommands } from './commands';
 import { Controller, type ExtensionStatus } from './controller';
 import { registerSettingsPanelSerializer } from './panel';
 import { createPanelBackend } from './panel-backend';
+import { RemoteOffer } from './remote-offer';
 
 /** What `activate` returns (`vscode.extensions.getExtension('codex-gateway.codex-gateway').exports`). */
 export interface CodexGatewayApi {
@@ -33,7 +34,9 @@ export function activate(context: vscode.ExtensionContext): CodexGatewayApi {
   const backend = createPanelBackend(c);
   context.subscriptions.push(c, ...registerCommands(c, backend), registerSettingsPanelSerializer(context, backend));
   log.info(`Codex Gateway ${String((context.extension.packageJSON as { version?: unknown }).version)} activating (port ${c.settings.port}, CODEX_HOME ${c.codexHome}).`);
-  void c.start();
+  const remote = new RemoteOffer(context, log);
+  context.subscriptions.push(remote);
+  void c.start().then(() => remote.offerOnce());
   return { status: () => c.snapshot(), whenReady: () => c.whenReady() };
 }
 

@@ -86,8 +86,8 @@ export function createPanelBackend(c: Controller): PanelBackend {
     testAlias(alias) {
       return testAliasThroughGateway({ baseUrl: `http://127.0.0.1:${c.snapshot().port}`, token: c.host.gatewayToken, alias });
     },
-    recentRequests: () => c.recentRequests(),
-    onRequest: c.onRequest,
+    recentRequests: () => c.requests.recent(),
+    onRequest: c.requests.onRequest,
     async importLiteLLM() {
       await vscode.commands.executeCommand('codexGateway.importConfig');
     },

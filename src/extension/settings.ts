@@ -142,7 +142,7 @@ export function prepareRawConfig(raw: unknown): { raw: unknown; warnings: string
   const gen = out.general_settings;
   if (isPlainObject(gen) && gen.master_key !== undefined && gen.master_key !== null) {
     warnings.push(
-      'codexGateway.config: general_settings.master_key is ignored in VS Code; the gateway token is generated and kept in a file only you can read (run "Codex Gateway: Rotate Gateway Token" to change it).',
+      'codexGateway.config: general_settings.master_key is not used in VS Code, and nothing needs doing: Codex and Claude Code are wired with the gateway token the extension keeps in a file only you can read ($CODEX_GATEWAY_HOME/master_key, by default ~/.codex-gateway/master_key); other clients of this gateway send that token.',
     );
     delete gen.master_key;
   }

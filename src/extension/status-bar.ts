@@ -2,9 +2,10 @@
  * The extension's one status bar item: default alias + gateway state, a Markdown tooltip with details and
  * command links, and a click that opens the model picker. Content comes from `status-model.ts`.
  */
+import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import { Disposable } from './disposable';
-import { statusView, type StatusInput } from './status-model';
+import { gatewayLocation, statusView, type GatewayLocation, type StatusInput } from './status-model';
 
 /** Commands the tooltip links to (the MarkdownString trusts exactly these). */
 const TOOLTIP_COMMANDS = ['codexGateway.selectModel', 'codexGateway.setProviderKey', 'codexGateway.showLog', 'workbench.action.openSettings'];
@@ -16,6 +17,8 @@ export const STATUS_ITEM_ID = 'codexGateway.status';
 export class StatusBar extends Disposable {
   private readonly item: vscode.StatusBarItem;
   private last?: string;
+  /** Where this extension host runs (fixed for the window's life: a remote window is a new extension host). */
+  private readonly where: GatewayLocation = gatewayLocation(vscode.env.remoteName, hostname());
 
   constructor() {
     super();
@@ -27,9 +30,9 @@ export class StatusBar extends Disposable {
     this.item.show();
   }
 
-  /** Renders the state; does nothing when nothing visible changed. */
+  /** Renders the state (with where the gateway runs added); does nothing when nothing visible changed. */
   update(input: StatusInput): void {
-    const view = statusView(input);
+    const view = statusView({ where: this.where, ...input });
     const key = JSON.stringify(view);
     if (key === this.last) return;
     this.last = key;

@@ -9,6 +9,8 @@
 import { providerFor } from '../gateway/config';
 import type { GatewayConfig } from '../gateway/types';
 import type { ClaudeWiringState } from './claude-wiring';
+import type { PlanUsage } from '../gateway/chatgpt/usage';
+import { planUsageLines } from './plan-status';
 import type { ClaudeCodeModels } from './settings';
 
 /** Lifecycle of the gateway as this window sees it. */
@@ -67,6 +69,30 @@ export function aliasInfos(config: GatewayConfig, hasSecret: (name: string) => b
     const fallbacks = config.router.fallbacks[alias] ?? config.router.defaultFallbacks;
     out.push({ alias, targets, keys, fallbacks: [...fallbacks] });
   }
+  // Wildcard routes (LiteLLM wildcard routing): one row per pattern, e.g. "openai/*" -> "openai/* (any model)".
+  for (const w of config.wildcards ?? []) {
+    const keys: KeyStatus[] = [];
+    const seen = new Set<string>();
+    for (const e of w.entries) {
+      const written = (e.entry.litellm_params as Record<string, unknown> | undefined)?.api_key;
+      const env = typeof written === 'string' && written.startsWith('os.environ/') ? written.slice('os.environ/'.length) : undefined;
+      const spec = e.provider ? providerFor(e.provider) : undefined;
+      const k: KeyStatus = env
+        ? { name: env, state: hasSecret(env) ? 'set' : 'missing' }
+        : typeof written === 'string' && written
+          ? { state: 'literal' }
+          : spec?.keyRequired && spec.defaultKeyEnv
+            ? { name: spec.defaultKeyEnv, state: hasSecret(spec.defaultKeyEnv) ? 'set' : 'missing' }
+            : { state: 'none' };
+      const id = `${k.name ?? ''}:${k.state}`;
+      if (!seen.has(id)) {
+        seen.add(id);
+        keys.push(k);
+      }
+    }
+    const fallbacks = config.router.fallbacks[w.pattern] ?? config.router.defaultFallbacks;
+    out.push({ alias: w.pattern, targets: [...new Set(w.entries.map((e) => `${e.model} (any model)`))], keys, fallbacks: [...fallbacks] });
+  }
   return out;
 }
 
@@ -90,6 +116,68 @@ export interface StatusInput {
   configIssues?: string[];
   /** Claude Code's wiring (claude-wiring.ts): state and the alias per tier. */
   claudeCode?: ClaudeCodeStatus;
+  /** The ChatGPT plan's usage as the gateway last saw it (`GET /v1/health` `chatgpt_plan.usage`), if any. */
+  chatgptPlan?: PlanUsage;
+  /** Current time, epoch ms (for "resets in ..."); default Date.now(). */
+  now?: number;
+  /** Where the gateway (this extension host) runs; see {@link gatewayLocation}. */
+  where?: GatewayLocation;
+}
+
+/** Kind of machine the extension host runs on. */
+export type LocationKind = 'local' | 'dev-container' | 'ssh' | 'wsl' | 'codespaces' | 'tunnel' | 'remote';
+
+/** Where the gateway runs, as the tooltip says it. */
+export interface GatewayLocation {
+  kind: LocationKind;
+  /** "this computer", "a dev container", "an SSH host", ... */
+  label: string;
+  /** The machine's host name (a container's id, the SSH host), when known. */
+  host?: string;
+}
+
+/**
+ * Where the gateway runs, from `vscode.env.remoteName` (undefined in a local window). Source: VS Code's
+ * remote authority names, the part before `+`: `dev-container` and `attached-container` (Dev Containers),
+ * `ssh-remote` (Remote-SSH), `wsl`, `codespaces`, `tunnel` (Remote Tunnels); anything else (code-server's
+ * `HOST:PORT`, a third-party remote) is a remote named as it is.
+ * @param host the host name of the machine (`os.hostname()`), shown next to remote kinds.
+ */
+export function gatewayLocation(remoteName: string | undefined, host?: string): GatewayLocation {
+  const h = host ? { host } : {};
+  if (!remoteName) return { kind: 'local', label: 'this computer' };
+  const prefix = remoteName.split('+')[0];
+  switch (prefix) {
+    case 'dev-container':
+    case 'attached-container':
+      return { kind: 'dev-container', label: 'a dev container', ...h };
+    case 'ssh-remote':
+      return { kind: 'ssh', label: 'an SSH host', ...h };
+    case 'wsl':
+      return { kind: 'wsl', label: 'WSL', ...h };
+    case 'codespaces':
+      return { kind: 'codespaces', label: 'a codespace', ...h };
+    case 'tunnel':
+      return { kind: 'tunnel', label: 'a remote tunnel', ...h };
+    default:
+      return { kind: 'remote', label: `the remote ${remoteName}`, ...h };
+  }
+}
+
+/** The tooltip's location line, e.g. "Runs in a dev container (`3f2a9c`): its own 127.0.0.1 and ~/.codex". */
+export function locationLine(w: GatewayLocation): string {
+  if (w.kind === 'local') return 'Runs on this computer (local)';
+  const host = w.host ? ` (\`${w.host.replace(/`/g, '')}\`)` : '';
+  return `Runs in ${escapeMarkdown(w.label)}${host}: its own 127.0.0.1 and ~/.codex/config.toml, next to Codex there`;
+}
+
+/**
+ * Where a missing key was looked for, for the tooltip: secret storage (kept on the user's computer and shared
+ * with every remote of this extension, VS Code docs "Persisting secrets"), then this machine's environment.
+ */
+function missingWhere(w: GatewayLocation | undefined): string {
+  if (!w || w.kind === 'local') return '';
+  return ` (not in VS Code's secret storage, and not in the environment of ${escapeMarkdown(w.label)}; a key set with Set it is kept on your computer and used in every container and SSH host)`;
 }
 
 /** Claude Code's wiring as shown in the tooltip and the panel. */
@@ -174,7 +262,7 @@ export function statusView(s: StatusInput): StatusView {
     if (info.fallbacks.length > 0) md.push(`Fallbacks: ${info.fallbacks.map(escapeMarkdown).join(' → ')}`, '');
     for (const k of info.keys) {
       if (k.state === 'set') md.push(`$(check) Key ${escapeMarkdown(k.name ?? '')} is set`, '');
-      else if (k.state === 'missing' && k.name) md.push(`$(warning) Key ${escapeMarkdown(k.name)} is missing: [Set it](${commandLink('codexGateway.setProviderKey', [k.name])})`, '');
+      else if (k.state === 'missing' && k.name) md.push(`$(warning) Key ${escapeMarkdown(k.name)} is missing${missingWhere(s.where)}: [Set it](${commandLink('codexGateway.setProviderKey', [k.name])})`, '');
       else if (k.state === 'unconfigured') md.push(`$(warning) The config has no api_key for this model: add \`api_key: os.environ/${k.name ?? 'NAME'}\` to its litellm_params`, '');
     }
   } else if (s.phase !== 'starting') {
@@ -188,6 +276,8 @@ export function statusView(s: StatusInput): StatusView {
   }
   if (s.lastError) md.push(`Last error: ${escapeMarkdown(s.lastError)}`, '');
   if (s.claudeCode && s.claudeCode.state !== 'off') md.push(claudeCodeLine(s.claudeCode), '');
+  for (const l of planUsageLines(s.chatgptPlan, s.now ?? Date.now())) md.push(l, '');
+  if (s.where) md.push(`$(${s.where.kind === 'local' ? 'device-desktop' : 'remote'}) ${locationLine(s.where)}`, '');
   md.push(
     [
       `[$(list-selection) Select Model](${commandLink('codexGateway.selectModel')})`,

@@ -3,9 +3,10 @@
  * DNS-rebinding and drive-by browser requests. Provider keys are not handled here (see upstream.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile, chmod, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { realTarget, withFileLock, writeFileAtomic } from './files';
 
 /**
  * Folder for the gateway's own state (`$CODEX_GATEWAY_HOME`, else `~/.codex-gateway`).
@@ -26,28 +27,44 @@ export function generateToken(): string {
 }
 
 /**
- * Reads the master key file, creating it (0600, parent 0700) with a new token on first use.
- * Written atomically (temp file + rename) so a concurrent reader never sees a partial token.
+ * Reads the master key file, creating it (0600, parent 0700) with a new token on first use, under the file's
+ * inter-process lock (`<path>.lock`, {@link withFileLock}) so concurrent first uses agree on one token.
+ * Written atomically ({@link writeMasterKey}) so a concurrent reader never sees a partial token.
  * @returns the token and whether it was created now.
- * @throws the filesystem error when the folder cannot be created or the file cannot be written.
+ * @throws the filesystem error when the folder cannot be created or the file cannot be written; FileLockError
+ *   `locked` when another process holds the lock for more than 10 s.
  */
 export async function loadOrCreateMasterKey(path: string): Promise<{ token: string; created: boolean }> {
-  try {
-    const token = (await readFile(path, 'utf8')).trim();
+  const existing = await readToken(path);
+  if (existing) return { token: existing, created: false };
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // Two windows or processes starting at once: one creates, the other reads what it wrote.
+  return withFileLock(await realTarget(path), async () => {
+    const token = await readToken(path);
     if (token) return { token, created: false };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  return { token: await writeMasterKey(path, generateToken()), created: true };
+    return { token: await writeMasterKey(path, generateToken()), created: true };
+  });
 }
 
-/** Writes `token` to `path` atomically with mode 0600 (used for creation and rotation). Returns the token. */
+/** The token in the file at `path` (trimmed); '' when the file is missing or empty. @throws other read errors. */
+async function readToken(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return '';
+  }
+}
+
+/**
+ * Writes `token` plus a newline to `path` atomically with mode 0600 ({@link writeFileAtomic}; through a
+ * symlink to its target), creating the parent folder (0700) when missing. Used for creation and rotation.
+ * @returns the token.
+ * @throws the file-system error (EACCES, ENOSPC, ...); the previous file is then unchanged.
+ */
 export async function writeMasterKey(path: string, token: string): Promise<string> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${token}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${token}\n`, { mode: 0o600 });
   return token;
 }
 

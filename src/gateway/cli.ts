@@ -5,17 +5,21 @@
  *   codex-gateway codex-config [--config FILE] [--host H] [--port N] [--provider-id ID] [--model ALIAS]
  *   codex-gateway check --config FILE
  *   codex-gateway rotate-token
+ *   codex-gateway codex-auth --port N --token-file FILE [--host H] [--config FILE]   (run by Codex)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage or config error.
  */
-import { watchFile } from 'node:fs';
+import { realpathSync, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { deserialize, serialize } from 'node:v8';
 import { generateToken, loadOrCreateMasterKey, masterKeyPath, writeMasterKey } from './auth';
-import { codexConfigBlock } from './codex/config-block';
+import { quitAbsentNotice, serveAbsentNotice } from './codex/absent-notice';
+import { codexAuth } from './codex/auth-helper';
+import { codexAuthCommand, codexConfigBlock } from './codex/config-block';
+import { portTokenPath, writeTokenFile } from './token-file';
 import { Logger } from './log';
 import { Gateway } from './server';
 import type { GatewayConfig, LogLevel } from './types';
@@ -25,7 +29,10 @@ const USAGE = `Usage:
       Serves the gateway. Prints "Codex Gateway listening on http://127.0.0.1:PORT" when ready.
       --port 0 picks a free port. Stops on SIGINT/SIGTERM, letting streams finish.
   codex-gateway codex-config [--config FILE] [--host H] [--port N] [--provider-id ID] [--model ALIAS]
-      Prints the ~/.codex/config.toml block that points Codex at this gateway.
+      Prints the ~/.codex/config.toml block that points Codex at this gateway. Its auth command
+      (codex-gateway codex-auth) gives Codex the token and, when the gateway is not running, makes
+      Codex say so and what to do. With general_settings.master_key the token is read from
+      ~/.codex-gateway/port-PORT.token, which serve writes when it starts (0600).
   codex-gateway check --config FILE
       Validates a config file and prints its aliases.
   codex-gateway rotate-token
@@ -122,6 +129,28 @@ function followTokenFile(path: string, gw: Gateway, logger: Logger, current: str
   });
 }
 
+/**
+ * Listens on `host:port`; when the port is held by the short-lived notice server that Codex's auth command
+ * starts while the gateway is down (absent-notice.ts), asks it to quit and tries again for up to 3 s.
+ * @throws the listen error (with its explanation) otherwise.
+ */
+async function listenTakingOverNotice(gw: Gateway, host: string, port: number): Promise<{ host: string; port: number; url: string }> {
+  try {
+    return await gw.listen(host, port);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !(await quitAbsentNotice(host, port))) throw e;
+  }
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    try {
+      return await gw.listen(host, port);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** `serve`: loads the config, starts the gateway, and stops it gracefully on SIGINT/SIGTERM. */
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -138,11 +167,19 @@ async function serve(argv: string[]): Promise<void> {
   for (const w of config.warnings) logger.warn(w);
   const gw = new Gateway({ config, masterKey: token, logger });
   if (file) followTokenFile(file, gw, logger, token);
+  const host = values.host ?? config.server.host;
   let addr;
   try {
-    addr = await gw.listen(values.host ?? config.server.host, port);
+    addr = await listenTakingOverNotice(gw, host, port);
   } catch (e) {
     fail((e as Error).message, 1);
+  }
+  if (!file) {
+    // The token comes from general_settings.master_key: Codex's auth command (codex-config's block) reads the token from the per-port file (token-file.ts).
+    const tokenPath = portTokenPath(addr.port);
+    await writeTokenFile(tokenPath, token).catch((e: Error) =>
+      logger.warn(`cannot write the gateway token file ${tokenPath} that Codex reads (${e.message}); check that this user may write there, or set CODEX_GATEWAY_HOME`),
+    );
   }
   // One write: whoever waits for the ready line gets the token line with it.
   process.stdout.write(`Codex Gateway listening on ${addr.url} (aliases: ${[...config.groups.keys()].join(', ')})\nGateway token: ${source}\n`);
@@ -170,16 +207,35 @@ async function codexConfig(argv: string[]): Promise<void> {
   const port = values.port ?? String(config?.server.port ?? 4000);
   const host = values.host ?? config?.server.host ?? '127.0.0.1';
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const portNumber = Number(port);
+  if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) fail(`--port must be the gateway's fixed port (1 to 65535): Codex needs a stable address.`);
   const baseUrl = `http://${shownHost}:${port}/v1`;
   let tokenFile = masterKeyPath();
-  if (config?.masterKey) {
-    process.stderr.write(
-      'codex-gateway: note: this config sets general_settings.master_key; the block below reads the token from ' +
-        `${tokenFile}, so write the same token there (mode 0600).\n`,
-    );
+  const mk = config?.masterKey;
+  if (mk && mk.kind !== 'none') {
+    // The token the gateway accepts is the config's master key: `serve` writes it to the per-port file when it
+    // starts; write it now too when this process can resolve it (never printed).
+    tokenFile = portTokenPath(portNumber);
+    const value = mk.kind === 'literal' ? mk.value : process.env[mk.name];
+    if (value) await writeTokenFile(tokenFile, value);
+    else {
+      process.stderr.write(
+        `codex-gateway: note: general_settings.master_key reads ${mk.kind === 'env' ? mk.name : 'an environment variable'}, which is not set here; ` +
+          `\`codex-gateway serve\` writes the token to ${tokenFile} when it starts with it set, and the block below reads it from there.\n`,
+      );
+    }
   } else {
     await loadOrCreateMasterKey(tokenFile);
   }
+  const auth = codexAuthCommand({
+    nodePath: process.execPath,
+    cliScript: realpathSync(__filename),
+    host: shownHost,
+    port: portNumber,
+    tokenFile,
+    configPath: values.config ? resolve(values.config) : undefined,
+    electron: process.versions.electron !== undefined,
+  });
   process.stdout.write(
     codexConfigBlock({
       baseUrl,
@@ -187,8 +243,69 @@ async function codexConfig(argv: string[]): Promise<void> {
       model: values.model ?? (config ? [...config.groups.keys()][0] : undefined),
       tokenFile,
       catalogUrl: `${baseUrl}/codex/models`,
+      auth,
     }),
   );
+}
+
+/** Internal sub-command: the notice server started by `codex-auth` (not shown in the usage). */
+const ABSENT_NOTICE_COMMAND = '__absent-notice';
+
+/**
+ * `codex-auth` (run by Codex, see auth-helper.ts): prints the token when the gateway is up; otherwise starts
+ * the notice server in a detached child process and explains on stderr. Exit 0 with the token, else 1.
+ */
+async function codexAuthCommandLine(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'token-file': { type: 'string' }, config: { type: 'string' } },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || !values['token-file']) fail('codex-auth needs --port N and --token-file FILE (Codex runs it; see `codex-gateway codex-config`).');
+  const host = values.host ?? '127.0.0.1';
+  process.exitCode = await codexAuth({
+    host,
+    port,
+    tokenFile: values['token-file'],
+    configPath: values.config,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    startNotice: (message) =>
+      new Promise((res) => {
+        // Detached and without our stdout (Codex waits for stdout to close), so it outlives this command.
+        const child = spawn(process.execPath, [...process.execArgv, __filename, ABSENT_NOTICE_COMMAND, host, String(port), message], {
+          detached: true,
+          stdio: ['ignore', 'pipe', 'ignore'],
+          windowsHide: true,
+        });
+        const timer = setTimeout(() => finish('failed'), 3000);
+        let line = '';
+        const finish = (r: 'ready' | 'busy' | 'failed') => {
+          clearTimeout(timer);
+          child.stdout!.destroy();
+          child.unref();
+          res(r);
+        };
+        child.once('error', () => finish('failed'));
+        child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+          line += s;
+          if (line.includes('\n')) finish(line.startsWith('ready') ? 'ready' : line.startsWith('busy') ? 'busy' : 'failed');
+        });
+        child.once('exit', () => finish(line.startsWith('busy') ? 'busy' : 'failed'));
+      }),
+  });
+}
+
+/** The child side of `codex-auth`'s startNotice: serves the notice, prints `ready`/`busy`, exits when done. */
+async function absentNotice(host: string, port: string, message: string): Promise<void> {
+  const r = await serveAbsentNotice({ host, port: Number(port), message }).catch(() => 'failed' as const);
+  if (r === 'busy' || r === 'failed') {
+    process.stdout.write(`${r}\n`);
+    process.exit(0);
+  }
+  process.stdout.write('ready\n', () => undefined);
+  await r.closed;
+  process.exit(0);
 }
 
 /** `check`: validates a config and prints each alias with its deployments. */
@@ -210,6 +327,10 @@ async function main(): Promise<void> {
       return codexConfig(rest);
     case 'check':
       return check(rest);
+    case 'codex-auth':
+      return codexAuthCommandLine(rest);
+    case ABSENT_NOTICE_COMMAND:
+      return absentNotice(rest[0], rest[1], rest[2]);
     case 'rotate-token':
       await writeMasterKey(masterKeyPath(), generateToken());
       process.stdout.write(`New gateway token written to ${masterKeyPath()}; a running gateway uses it within a second, and Codex reads it again by itself.\n`);

@@ -95,6 +95,13 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * The upstream error code of a plan whose usage limit is reached (ChatGPT backend, as Codex handles it: 429
+ * with `{"error": {"type": "usage_limit_reached", "resets_at", "resets_in_seconds"}}`, or the same error
+ * object in a `response.failed`). The router cools such a deployment down until the reset.
+ */
+export const USAGE_LIMIT_CODE = 'usage_limit_reached';
+
 /** Builds the JSON error body for a status and message (helper for routes and middleware). */
 export function errorBody(message: string, type = 'invalid_request_error', code: string | null = null, param: string | null = null): OpenAIErrorBody {
   return { error: { message, type, param, code } };

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { GatewayError, UpstreamError } from './errors';
+import { GatewayError, UpstreamError, USAGE_LIMIT_CODE } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
 import { checkRequestBody, type CheckedRoute } from './request-check';
@@ -25,6 +25,11 @@ import { estimateInputTokens } from './wires/messages/door';
 import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
 import type { LearnedWires } from './wires/learned';
 import { BUILDER_PARAMS, type EncodeContext, type Wire } from './wires/types';
+import { providerFor } from './config/providers';
+import { chatgptBody, chatgptHeaders, isUnsupportedModelMessage } from './chatgpt/backend';
+import { collectResponse } from './chatgpt/collect';
+import { unauthorizedFailure, type ChatgptPlan } from './chatgpt/plan';
+import type { ChatgptAuth } from './chatgpt/credentials';
 
 /** What the proxy needs from its host (the Gateway). */
 export interface ProxyDeps {
@@ -44,6 +49,17 @@ export interface ProxyDeps {
   learnedWire: LearnedWires;
   /** Called when a stream starts/ends, for graceful shutdown accounting. */
   track(delta: 1 | -1): void;
+  /** The user's ChatGPT plan (sign-in and usage state), for `chatgpt/<model>` deployments; owned by the Gateway. */
+  chatgpt: ChatgptPlan;
+}
+
+/**
+ * One attempt's ChatGPT sign-in (a `chatgpt/<model>` deployment): replaced once by fresher credentials after
+ * a 401 (see {@link send}).
+ */
+interface PlanCall {
+  plan: ChatgptPlan;
+  auth: ChatgptAuth;
 }
 
 const SSE_HEADERS = {
@@ -428,8 +444,13 @@ async function attempt(
   const facts = rt.factsOf(d);
   // The wire the deployment speaks now: its own, or `chat` once a `/responses` 404 taught us.
   let wire: Wire = deps.learnedWire.wireOf(d);
-  const key = resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
+  // A `chatgpt/<model>` deployment: the user's own Codex sign-in instead of a key, and the ChatGPT backend's
+  // rules (chatgpt/backend.ts): it streams only, so a non-streamed client gets the stream collected.
+  const planCall: PlanCall | undefined =
+    providerFor(d.provider)?.credentials === 'codex_chatgpt' ? { plan: deps.chatgpt, auth: await deps.chatgpt.auth(rt.config.chatgptPlan === true) } : undefined;
+  const key = planCall ? planCall.auth.accessToken : resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
+  const upStream = planCall ? true : stream;
   const opts = {
     model: d.model,
     provider: d.provider,
@@ -437,30 +458,43 @@ async function attempt(
     dropParamNames: facts.dropParamNames,
     maxTokens: d.maxTokens,
     extraBody: facts.bodyDefaults,
-    stream,
+    stream: upStream,
   };
+  const planDropped = new Set<string>();
   if (wire === door.wire) {
     const up = withDefaults(facts, body);
     up.model = d.model;
     for (const k of BUILDER_PARAMS) delete up[k];
-    const relayed = UPSTREAMS[wire].relayBody(up, { ...opts, alias: d.alias, providerName: facts.providerName });
+    let relayed = UPSTREAMS[wire].relayBody(up, { ...opts, alias: d.alias, providerName: facts.providerName });
+    if (planCall) relayed = chatgptBody(relayed, planDropped);
     let res: UpstreamResponse | undefined;
     try {
-      res = await send(deps, d, wire, relayed, stream, signal, key, forward);
+      res = await send(deps, d, wire, relayed, upStream, signal, key, forward, planCall);
     } catch (e) {
-      if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit) throw e;
+      if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit || planCall) throw e;
       deps.learnedWire.learn(d, 'chat');
       deps.logger.warn(`deployment ${d.id} (${d.provider}) has no /responses endpoint (HTTP 404): using Chat Completions for it from now on; set wire_api: chat in its litellm_params to skip this probe`);
       wire = 'chat';
     }
-    if (res) return { wire, key, ...(await receive(rt, d, wire, res, stream, t0, key, signal)) };
+    if (res) {
+      if (planDropped.size && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: for ${d.provider}: ${[...planDropped].join(', ')}`);
+      const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
+      if (planCall && !stream) return { wire, key, whole: await collectWhole(got.reader!, key) };
+      return { wire, key, ...got };
+    }
   }
   const hub = (cache.hub ??= door.parse(body));
   const adapter = UPSTREAMS[wire];
   const built = adapter.build(hub, opts);
+  if (planCall) built.body = chatgptBody(built.body, planDropped);
+  for (const x of planDropped) built.dropped.push(x);
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
-  const res = await send(deps, d, wire, built.body, stream, signal, key);
-  const got = await receive(rt, d, wire, res, stream, t0, key, signal);
+  const res = await send(deps, d, wire, built.body, upStream, signal, key, {}, planCall);
+  const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
+  if (planCall && !stream) {
+    const whole = await collectWhole(got.reader!, key);
+    return { wire, hub, key, whole, events: adapter.events(whole.value) };
+  }
   if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
   const failure = adapter.firstEventsFailure?.(got.reader!.firstEvents, key);
   if (failure) {
@@ -490,10 +524,13 @@ async function send(
   signal: AbortSignal,
   key: string | undefined,
   forward: Record<string, string> = {},
+  planCall?: PlanCall,
 ): Promise<UpstreamResponse> {
   const fields = EFFORT_FIELDS[wire].filter((f) => body[f] !== undefined);
-  const headers = { ...upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json', wire), ...forward };
-  const post = () => postJson(deps.dispatcher, targetFor(d)[wire], headers, JSON.stringify(body), signal, headersTimeout(d, stream), key, 0);
+  const headers = planCall ? chatgptHeaders(d, planCall.auth) : { ...upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json', wire), ...forward };
+  const post = planCall
+    ? () => postPlan(deps, d, wire, headers, body, signal, headersTimeout(d, stream), planCall)
+    : () => postJson(deps.dispatcher, targetFor(d)[wire], headers, JSON.stringify(body), signal, headersTimeout(d, stream), key, 0);
   if (fields.length && deps.learnedWire.rejectsEffort(d)) for (const f of fields) delete body[f];
   else if (fields.length) {
     try {
@@ -506,6 +543,68 @@ async function send(
     }
   }
   return post();
+}
+
+/**
+ * One request to the ChatGPT backend (a `chatgpt/<model>` deployment) with the attempt's sign-in:
+ * - a 401 asks the credentials once for fresher ones (`afterUnauthorized`) and retries with them; else, or
+ *   when the retry is refused too, the failure says what to do (run `codex` once, or `codex login`);
+ * - a 2xx answer's `x-codex-*` usage headers, and a 429 `usage_limit_reached`, update the plan's usage state;
+ * - a 400 saying the model is not offered becomes `not_found` (the deployment's model is wrong, not the request).
+ * @throws UpstreamError as {@link postJson}, with the changes above.
+ */
+async function postPlan(
+  deps: ProxyDeps,
+  d: Deployment,
+  wire: Wire,
+  headers: Record<string, string>,
+  body: Record<string, unknown>,
+  signal: AbortSignal,
+  headersTimeoutMs: number,
+  call: PlanCall,
+): Promise<UpstreamResponse> {
+  const text = JSON.stringify(body);
+  const once = () => postJson(deps.dispatcher, targetFor(d)[wire], headers, text, signal, headersTimeoutMs, call.auth.accessToken, 0);
+  try {
+    let res: UpstreamResponse;
+    try {
+      res = await once();
+    } catch (e) {
+      if (!(e instanceof UpstreamError) || e.kind !== 'auth' || e.status !== 401) throw e;
+      const fresh = await call.plan.afterUnauthorized(call.auth);
+      if (!fresh) throw unauthorizedFailure();
+      deps.logger.addSecret(fresh.accessToken);
+      call.auth = fresh;
+      Object.assign(headers, chatgptHeaders(d, fresh));
+      try {
+        res = await once();
+      } catch (e2) {
+        if (e2 instanceof UpstreamError && e2.kind === 'auth' && e2.status === 401) throw unauthorizedFailure();
+        throw e2;
+      }
+    }
+    call.plan.usage.observeHeaders(res.headers);
+    return res;
+  } catch (e) {
+    if (e instanceof UpstreamError && e.kind === 'rate_limit' && e.upstreamCode === USAGE_LIMIT_CODE) call.plan.usage.limitReached(e.retryAfterMs);
+    if (e instanceof UpstreamError && e.kind === 'bad_request' && isUnsupportedModelMessage(e.message)) {
+      throw new UpstreamError('not_found', `${e.message} (the ChatGPT plan serves only the models Codex lists for it)`, e.status, undefined, e.upstreamCode);
+    }
+    throw e;
+  }
+}
+
+/**
+ * A streamed backend answer collected whole for a non-streamed client (chatgpt/collect.ts), judged like a
+ * whole Responses answer: a failed response throws.
+ */
+async function collectWhole(reader: SseReader, key: string | undefined): Promise<{ text: string; value: Record<string, unknown> }> {
+  try {
+    const value = await collectResponse(reader, key);
+    return { text: withoutKey(JSON.stringify(value), key), value };
+  } finally {
+    reader.cancel();
+  }
 }
 
 /**

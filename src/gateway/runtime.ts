@@ -34,7 +34,8 @@ export class Runtime {
   readonly router: Router;
   /** `GET /v1/models` body (OpenAI list shape), serialised once. */
   readonly modelsJson: string;
-  private readonly facts = new Map<Deployment, DeploymentFacts>();
+  /** Facts per deployment: those of model_list at construction, those built for wildcard names on first use. */
+  private readonly facts = new WeakMap<Deployment, DeploymentFacts>();
   private catalogCache?: { alias: string | undefined; catalog: string; combined: string };
   private readonly modelsList: OpenAIModelList;
 
@@ -63,17 +64,19 @@ export class Runtime {
     });
     this.modelsList = { object: 'list', data };
     this.modelsJson = JSON.stringify(this.modelsList);
-    for (const d of config.deployments) {
-      const spec = providerFor(d.provider);
-      const drop = new Set<string>(spec?.unsupportedParams ?? []);
-      for (const p of config.additionalDropParams) drop.add(p);
-      this.facts.set(d, {
-        keyRequired: spec?.keyRequired ?? d.apiKey.kind !== 'none',
-        dropParamNames: drop,
-        providerName: spec?.displayName ?? d.provider,
-        bodyDefaults: Object.fromEntries(Object.entries(d.extraBody).filter(([k]) => !TRANSPORT_PARAMS.has(k))),
-      });
-    }
+    for (const d of config.deployments) this.facts.set(d, this.computeFacts(d));
+  }
+
+  private computeFacts(d: Deployment): DeploymentFacts {
+    const spec = providerFor(d.provider);
+    const drop = new Set<string>(spec?.unsupportedParams ?? []);
+    for (const p of this.config.additionalDropParams) drop.add(p);
+    return {
+      keyRequired: spec?.keyRequired ?? d.apiKey.kind !== 'none',
+      dropParamNames: drop,
+      providerName: spec?.displayName ?? d.provider,
+      bodyDefaults: Object.fromEntries(Object.entries(d.extraBody).filter(([k]) => !TRANSPORT_PARAMS.has(k))),
+    };
   }
 
   /**
@@ -94,9 +97,12 @@ export class Runtime {
     return model;
   }
 
-  /** The alias `default` stands for: `defaultModel` when it exists in this config, else the first alias. */
+  /**
+   * The alias `default` stands for: `defaultModel` when this config serves it (an alias, or a name a
+   * wildcard model_name matches), else the first alias.
+   */
   defaultTarget(defaultModel: string | undefined): string | undefined {
-    if (defaultModel !== undefined && this.config.groups.has(defaultModel)) return defaultModel;
+    if (defaultModel !== undefined && (this.config.groups.has(defaultModel) || this.router.serves(defaultModel))) return defaultModel;
     return this.config.groups.keys().next().value;
   }
 
@@ -123,8 +129,10 @@ export class Runtime {
     return c;
   }
 
-  /** Facts of a deployment of this runtime's config. */
+  /** Facts of a deployment of this runtime's config (including one the router built for a wildcard name). */
   factsOf(d: Deployment): DeploymentFacts {
-    return this.facts.get(d)!;
+    let f = this.facts.get(d);
+    if (!f) this.facts.set(d, (f = this.computeFacts(d)));
+    return f;
   }
 }

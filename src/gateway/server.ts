@@ -28,6 +28,8 @@ import { DOORS } from './wires/registry';
 import type { RouterOptions } from './router';
 import { Runtime } from './runtime';
 import type { GatewayConfig, SecretResolver } from './types';
+import { ChatgptPlan, type ChatgptPlanOptions } from './chatgpt/plan';
+import { providerFor } from './config/providers';
 import { cliKeyHint, createDispatcher, postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint } from './upstream';
 
 /** A proxy route: its handler, and whether it is Anthropic's wire (errors in its shape, `x-api-key` accepted). */
@@ -113,6 +115,11 @@ export interface GatewayOptions {
   routerOptions?: RouterOptions;
   /** Dispatcher for upstream calls (default: keep-alive pool with proxy env support). */
   dispatcher?: Dispatcher;
+  /**
+   * The user's ChatGPT plan for `chatgpt/<model>` deployments, or options to build it (credentials from
+   * `$CODEX_HOME/auth.json` of this process by default; read only when such a deployment is called).
+   */
+  chatgpt?: ChatgptPlan | ChatgptPlanOptions;
 }
 
 type Env = { Bindings: HttpBindings };
@@ -141,6 +148,8 @@ export class Gateway {
   private readonly keyHint: KeyHint;
   private readonly routerOptions: RouterOptions;
   private defaultModel: string | undefined;
+  /** The user's ChatGPT plan: sign-in (read on demand) and usage state (see chatgpt/plan.ts). */
+  readonly chatgpt: ChatgptPlan;
 
   /**
    * Builds the runtime (router, model list, catalog) for `opts.config` and the HTTP app; does not listen
@@ -159,7 +168,9 @@ export class Gateway {
     this.secrets = opts.secrets ?? ((name) => process.env[name]);
     this.keyHint = opts.keyHint ?? cliKeyHint;
     const learnedWire = new LearnedWires();
+    this.chatgpt = opts.chatgpt instanceof ChatgptPlan ? opts.chatgpt : new ChatgptPlan(opts.chatgpt);
     this.deps = {
+      chatgpt: this.chatgpt,
       runtime: () => this.runtime,
       defaultModel: () => this.defaultModel,
       dispatcher: this.dispatcher,
@@ -308,13 +319,15 @@ export class Gateway {
    * (`set`, `missing` or `not_required`; never the value). With `probe`, each deployment also gets a
    * one-token chat request (this spends tokens) and its result or error is reported.
    */
-  async health(probe: boolean): Promise<{ deployments: Array<Record<string, unknown>> }> {
+  async health(probe: boolean): Promise<{ deployments: Array<Record<string, unknown>>; chatgpt_plan?: Record<string, unknown> }> {
     const rt = this.runtime;
     const byId = new Map(rt.router.health().map((h) => [h.id, h]));
     const out: Array<Record<string, unknown>> = [];
     await Promise.all(
       rt.config.deployments.map(async (d, i) => {
         const facts = rt.factsOf(d);
+        // A chatgpt/<model> deployment uses the Codex sign-in, not a key, and is never probed (it would spend the plan).
+        const plan = providerFor(d.provider)?.credentials === 'codex_chatgpt';
         let key: 'set' | 'missing' | 'not_required' = 'not_required';
         if (d.apiKey.kind === 'literal') key = 'set';
         else if (d.apiKey.kind === 'env') key = this.secrets(d.apiKey.name) ? 'set' : 'missing';
@@ -330,11 +343,13 @@ export class Gateway {
           key_name: d.apiKey.kind === 'env' ? d.apiKey.name : undefined,
           key,
         };
-        if (probe) entry.probe = await this.probe(d);
+        if (probe && !plan) entry.probe = await this.probe(d);
         out[i] = entry;
       }),
     );
-    return { deployments: out };
+    if (!rt.config.deployments.some((d) => providerFor(d.provider)?.credentials === 'codex_chatgpt')) return { deployments: out };
+    // The plan's usage as the backend last reported it (times epoch ms); never a token.
+    return { deployments: out, chatgpt_plan: { enabled: rt.config.chatgptPlan === true, usage: this.chatgpt.usage.get() ?? null } };
   }
 
   /** Sends a minimal chat request (max 1 token) to one deployment; reports ok + latency or the error. */

@@ -94,6 +94,42 @@ export interface Deployment {
   modelInfo: ModelInfo;
 }
 
+/**
+ * One `model_list` entry whose `model_name` contains `*` (LiteLLM wildcard routing, see
+ * config/wildcard.ts). It is no deployment by itself: a request for a name its pattern matches gets a
+ * deployment built from {@link WildcardEntry.entry} with the `*`s of `litellm_params.model` substituted.
+ */
+export interface WildcardEntry {
+  /** Index in `model_list`. */
+  index: number;
+  /** `model_info.id` if given, else `<model_name>#<index>`. */
+  id: string;
+  /** `litellm_params.model` as written, e.g. `openai/*` or `*`. */
+  model: string;
+  /** Provider id when `model` fixes it (`openai` for `openai/*`); undefined when the provider part has a `*`. */
+  provider?: string;
+  /**
+   * The validated model_list entry (plain JSON, so the config can be cloned across processes), with the
+   * load-time `os.environ/NAME` fields already resolved; built into a deployment per requested name by
+   * `resolveWildcardDeployment` (config/load.ts).
+   */
+  entry: Record<string, unknown>;
+  /** Timeout in ms of deployments without their own (router_settings.timeout at load). */
+  defaultTimeoutMs: number;
+}
+
+/** The entries sharing one wildcard `model_name`, with the pattern compiled. */
+export interface WildcardRoute {
+  /** `model_name` as written, e.g. `openai/*`. */
+  pattern: string;
+  /** Anchored regex of the pattern, one capture group per `*`. */
+  regex: RegExp;
+  /** LiteLLM's specificity (regex length, special characters); routes are kept most specific first. */
+  specificity: [number, number];
+  /** The entries of this pattern, in model_list order (load-balanced like a model group). */
+  entries: WildcardEntry[];
+}
+
 /** LiteLLM `router_settings.routing_strategy` values we implement. */
 export type RoutingStrategy = 'simple-shuffle' | 'least-busy' | 'latency-based-routing';
 
@@ -156,8 +192,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export interface GatewayConfig {
   /** Every valid `model_list` entry, in file order. */
   deployments: Deployment[];
-  /** alias -> deployments of that model group, in model_list order. */
+  /** alias -> deployments of that model group, in model_list order. Wildcard entries are not here. */
   groups: Map<string, Deployment[]>;
+  /**
+   * Wildcard routes (`model_name` with `*`), most specific first; absent or empty when there are none.
+   * Requests for a name that is no alias go to the first route that matches it.
+   */
+  wildcards?: WildcardRoute[];
   /** Router policy (`router_settings`, then `litellm_settings`, then LiteLLM's defaults). */
   router: RouterSettings;
   /** `litellm_settings.drop_params`: drop params the upstream rejects instead of failing. */
@@ -168,6 +209,11 @@ export interface GatewayConfig {
   masterKey?: ApiKeyRef;
   /** HTTP server settings (`gateway_settings`). */
   server: ServerSettings;
+  /**
+   * `gateway_settings.chatgpt_plan` [false]: whether `chatgpt/<model>` deployments may send requests to the
+   * user's ChatGPT plan (off by default; until then they refuse every request, so fallbacks serve).
+   */
+  chatgptPlan?: boolean;
   /** Warnings found while loading (unknown keys etc.), each already phrased for the user. */
   warnings: string[];
 }

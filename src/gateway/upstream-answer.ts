@@ -21,7 +21,8 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
-import { UpstreamError, type FailureKind } from './errors';
+import { UpstreamError, USAGE_LIMIT_CODE, type FailureKind } from './errors';
+export { USAGE_LIMIT_CODE } from './errors';
 import { redactSecrets } from './router/redact';
 import type { Wire } from './wires/types';
 
@@ -61,9 +62,22 @@ export function errorObjectFailure(err: unknown, key: string | undefined, where:
   const codeOf = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
   const code = codeOf(e.code) ?? codeOf(e.type) ?? codeOf(e.status);
   let kind: FailureKind = 'server';
-  if (code === 'insufficient_quota' || code === 'rate_limit_exceeded' || code === 'rate_limit_error' || code === '429') kind = 'rate_limit';
+  if (code === 'insufficient_quota' || code === 'rate_limit_exceeded' || code === 'rate_limit_error' || code === '429' || code === USAGE_LIMIT_CODE) kind = 'rate_limit';
   else if (code === 'context_length_exceeded') kind = 'context_window';
-  return new UpstreamError(kind, `the upstream reported an error ${where}: ${message}`, 0, undefined, code);
+  return new UpstreamError(kind, `the upstream reported an error ${where}: ${message}`, 0, code === USAGE_LIMIT_CODE ? usageLimitResetMs(e, Date.now()) : undefined, code);
+}
+
+
+/**
+ * Time until a usage limit resets, in ms, from an error object's `resets_at` (unix seconds; values past
+ * 1e10 read as ms) or `resets_in_seconds`; undefined when it has neither.
+ */
+export function usageLimitResetMs(err: Record<string, unknown>, now: number): number | undefined {
+  const at = typeof err.resets_at === 'number' ? err.resets_at : typeof err.resets_at === 'string' && /^\d+$/.test(err.resets_at) ? Number(err.resets_at) : undefined;
+  if (at !== undefined && at > 0) return Math.max(0, (at < 1e10 ? at * 1000 : at) - now);
+  const inS = typeof err.resets_in_seconds === 'number' ? err.resets_in_seconds : undefined;
+  if (inS !== undefined && Number.isFinite(inS) && inS >= 0) return Math.round(inS * 1000);
+  return undefined;
 }
 
 /**

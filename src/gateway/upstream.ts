@@ -12,7 +12,7 @@ import requestOnDispatcher = require('undici/lib/api/api-request.js');
 import type { Readable } from 'node:stream';
 import { UpstreamError } from './errors';
 import { providerFor } from './config/providers';
-import { fmtMs } from './upstream-answer';
+import { fmtMs, USAGE_LIMIT_CODE, usageLimitResetMs } from './upstream-answer';
 import type { Deployment, SecretResolver, WireApi } from './types';
 
 /** Connection and idle timeouts of the shared dispatcher, in ms. */
@@ -280,7 +280,8 @@ export function parseRetryAfter(headers: Record<string, string | string[] | unde
 
 /**
  * Turns a non-2xx upstream answer into an UpstreamError.
- * 429 -> rate_limit (with Retry-After; `insufficient_quota` kept as upstreamCode); 401/403 -> auth;
+ * 429 -> rate_limit (with Retry-After; `insufficient_quota` kept as upstreamCode; a plan's
+ * `usage_limit_reached` keeps that code and takes its wait from the body's `resets_at` / `resets_in_seconds`); 401/403 -> auth;
  * 404 -> not_found; 408 -> timeout; 5xx -> server; any other status whose code is
  * `context_length_exceeded` or whose message reads like a context-length error -> context_window; the
  * rest -> bad_request. The message is `HTTP <status>: <upstream message>`, scrubbed of secrets.
@@ -294,6 +295,7 @@ export function classifyHttpFailure(
 ): UpstreamError {
   let message = '';
   let code: string | undefined;
+  let limitResetMs: number | undefined;
   try {
     let j = JSON.parse(bodyText) as any;
     if (Array.isArray(j)) j = j[0];
@@ -303,12 +305,18 @@ export function classifyHttpFailure(
       message = String(e?.message ?? j?.message ?? j?.detail ?? '');
       const c = e?.code ?? e?.type ?? e?.status;
       if (c !== undefined && c !== null) code = String(c);
+      // A plan's usage limit (ChatGPT backend): the reset time in the body is the real end of the wait.
+      if (status === 429 && (e?.type === USAGE_LIMIT_CODE || e?.code === USAGE_LIMIT_CODE)) {
+        code = USAGE_LIMIT_CODE;
+        limitResetMs = usageLimitResetMs(e, Date.now());
+        if (!message) message = 'the usage limit of the plan is reached';
+      }
     }
   } catch {
     message = bodyText.slice(0, 500);
   }
   message = scrubSecrets(message.trim(), redact);
-  const retryAfterMs = parseRetryAfter(headers);
+  const retryAfterMs = limitResetMs ?? parseRetryAfter(headers);
   const summary = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
   if (status === 429) return new UpstreamError('rate_limit', summary, status, retryAfterMs, code);
   if (status === 401 || status === 403) return new UpstreamError('auth', summary, status, undefined, code);

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfigText, resolveConfig } from '../../src/gateway/config';
 import { Logger } from '../../src/gateway/log';
-import { Gateway } from '../../src/gateway/server';
+import { Gateway, type GatewayOptions } from '../../src/gateway/server';
 import type { RouterOptions } from '../../src/gateway/router';
 import { count, openSource, registerSecret } from './leak-registry';
 import { installSdkErrorTap, tapGatewayServer } from './leak-taps';
@@ -50,8 +50,9 @@ let gateways = 0;
  * @param yaml config text (LiteLLM shape).
  * @param secrets provider keys by env name (each value is registered with the key-leak registry).
  * @param routerOptions e.g. a fake clock.
+ * @param more other Gateway options (e.g. `chatgpt` with a fixture CODEX_HOME).
  */
-export async function startGateway(yaml: string, secrets: Record<string, string> = {}, routerOptions: RouterOptions = {}): Promise<TestGateway> {
+export async function startGateway(yaml: string, secrets: Record<string, string> = {}, routerOptions: RouterOptions = {}, more: Pick<GatewayOptions, 'chatgpt'> = {}): Promise<TestGateway> {
   const label = `gateway#${++gateways}`;
   for (const [name, value] of Object.entries(secrets)) registerSecret(value, `secret ${name}`);
   const config = resolveConfig(parseConfigText(yaml, 'test.yaml'));
@@ -63,7 +64,7 @@ export async function startGateway(yaml: string, secrets: Record<string, string>
     logTap.write(`${l}\n`);
   });
   const token = fakeKey('gateway');
-  const gw = new Gateway({ config, masterKey: token, logger, secrets: (n) => secrets[n], routerOptions });
+  const gw = new Gateway({ config, masterKey: token, logger, secrets: (n) => secrets[n], routerOptions, ...more });
   const { url, port } = await gw.listen('127.0.0.1', 0);
   tapGatewayServer(gw, port, label);
   count('gateways');

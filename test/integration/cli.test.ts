@@ -170,7 +170,9 @@ describe('codex-gateway command line', function () {
     assert.equal(p.base_url, 'http://127.0.0.1:4555/v1');
     assert.equal(p.wire_api, 'responses');
     assert.equal(p.model_catalog_url, 'http://127.0.0.1:4555/v1/codex/models');
-    assert.deepEqual(p.auth.args, [join(dirs.gatewayHome, 'master_key')]);
+    // The auth command is `codex-gateway codex-auth` (run by this node), reading the generated token file.
+    assert.equal(p.auth.command, process.execPath);
+    assert.deepEqual(p.auth.args.slice(1), ['codex-auth', '--host', '127.0.0.1', '--port', '4555', '--token-file', join(dirs.gatewayHome, 'master_key'), '--config', configPath]);
   });
 
   it('check reports every config error with its path and exits 2', async () => {

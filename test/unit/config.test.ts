@@ -204,25 +204,32 @@ describe('config loader', () => {
       assert.match(line, /openai_compatible\/<model>.*api_base/, 'says how to use an OpenAI-compatible server instead');
     });
 
-    it('names LiteLLM providers it does not support instead of calling them typos', () => {
-      const issues = issuesOf(() => load('model_list:\n  - model_name: b\n    litellm_params: { model: bedrock/anthropic.claude-v2 }\n'));
-      assert.match(issues[0].message, /^"bedrock" is a LiteLLM provider Codex Gateway does not support yet\./);
-    });
-
-    it('rejects an empty model after the prefix and a missing api_base for providers without a default', () => {
-      const issues = issuesOf(() =>
-        load('model_list:\n  - model_name: a\n    litellm_params: { model: "deepseek/" }\n  - model_name: b\n    litellm_params: { model: custom_openai/m }\n'),
-      );
-      assert.deepEqual(issues.map((i) => i.path), ['model_list[0].litellm_params.model', 'model_list[1].litellm_params.api_base']);
-      assert.match(issues[0].message, /model name after "deepseek\/" is missing/);
-      assert.match(issues[1].message, /is required for provider custom_openai/);
-    });
-
-    it('accepts wildcard models with a warning instead of crashing', () => {
-      const { config, warned } = load('model_list:\n  - model_name: "openai/*"\n    litellm_params: { model: "openai/*" }\n');
-      assert.equal(config.deployments[0].model, '*');
+    it('skips deployments of LiteLLM providers it does not support yet, naming them (not as typos)', () => {
+      const { config, warned } = load('model_list:\n  - model_name: b\n    litellm_params: { model: bedrock/anthropic.claude-v2 }\n  - model_name: c\n    litellm_params: { model: deepseek/x }\n');
+      assert.deepEqual([...config.groups.keys()], ['c']);
       assert.equal(warned.length, 1);
-      assert.match(warned[0], /wildcard models .* are not supported yet/);
+      assert.match(warned[0], /^model_list\[0\] \(model_name "b"\) is skipped: "bedrock" is a LiteLLM provider Codex Gateway does not support yet\. Supported providers: .*openai_compatible\/<model>/);
+    });
+
+    it('skips an empty model after the prefix; rejects a missing api_base for providers without a default', () => {
+      const warned: string[] = [];
+      const issues = issuesOf(() =>
+        resolveConfig(parseConfigText('model_list:\n  - model_name: a\n    litellm_params: { model: "deepseek/" }\n  - model_name: b\n    litellm_params: { model: custom_openai/m }\n', 't.yaml'), {
+          warn: (m) => warned.push(m),
+          env: noEnv,
+        }),
+      );
+      assert.deepEqual(issues.map((i) => i.path), ['model_list[1].litellm_params.api_base']);
+      assert.match(issues[0].message, /is required for provider custom_openai/);
+      assert.match(warned[0], /^model_list\[0\] \(model_name "a"\) is skipped: litellm_params\.model "deepseek\/" names no model after "deepseek\/"/);
+    });
+
+    it('loads wildcard entries as routes, not as deployments or aliases', () => {
+      const { config, warned } = load('model_list:\n  - model_name: "openai/*"\n    litellm_params: { model: "openai/*" }\n');
+      assert.deepEqual(config.deployments, []);
+      assert.equal(config.groups.size, 0);
+      assert.deepEqual(config.wildcards?.map((w) => [w.pattern, w.entries.map((e) => [e.model, e.provider])]), [['openai/*', [['openai/*', 'openai']]]]);
+      assert.deepEqual(warned, []);
     });
   });
 
@@ -434,9 +441,13 @@ describe('config loader', () => {
       assert.ok(!err.message.includes(fakeKey) && !warned.join('\n').includes(fakeKey), 'a literal key leaked into a message');
     });
 
-    it('rejects invalid header names and values', () => {
-      const issues = issuesOf(() => load('model_list:\n  - model_name: a\n    litellm_params: { model: deepseek/x, extra_headers: { "bad header": v, X-Ok: "a\\nb" } }\n'));
-      assert.deepEqual(issues.map((i) => i.path), ['model_list[0].litellm_params.extra_headers["bad header"]', 'model_list[0].litellm_params.extra_headers["X-Ok"]']);
+    it('skips a deployment with an invalid header name or a line break in a header value, naming the header', () => {
+      const { config, warned } = load(
+        'model_list:\n  - model_name: a\n    litellm_params: { model: deepseek/x, extra_headers: { "bad header": v } }\n  - model_name: b\n    litellm_params: { model: deepseek/y, headers: { X-Ok: "a\\nb" } }\n  - model_name: c\n    litellm_params: { model: deepseek/z }\n',
+      );
+      assert.deepEqual([...config.groups.keys()], ['c']);
+      assert.match(warned[0], /^model_list\[0\] \(model_name "a"\) is skipped: litellm_params\.extra_headers has the header name "bad header", which HTTP does not allow/);
+      assert.match(warned[1], /^model_list\[1\] \(model_name "b"\) is skipped: litellm_params\.headers\.X-Ok has a line break/);
     });
   });
 

@@ -15,7 +15,12 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const props: Record<string, any> = pkg.contributes.configuration.properties;
 // The command ids registered in src/extension/commands.ts (read from source: that module imports vscode).
 const commandsSource = readFileSync(join(ROOT, 'src/extension/commands.ts'), 'utf8');
-const registered = [...commandsSource.matchAll(/^\s+\w+: '(codexGateway\.\w+)',$/gm)].map((m) => m[1]).sort();
+// Services that register their own command export its id as `..._COMMAND = 'codexGateway.x'`.
+const serviceSource = readFileSync(join(ROOT, 'src/extension/remote-offer.ts'), 'utf8');
+const registered = [
+  ...[...commandsSource.matchAll(/^\s+\w+: '(codexGateway\.\w+)',$/gm)].map((m) => m[1]),
+  ...[...serviceSource.matchAll(/^export const \w+_COMMAND = '(codexGateway\.\w+)';$/gm)].map((m) => m[1]),
+].sort();
 
 describe('extension manifest (package.json)', () => {
   it('codexGateway.config has exactly the engine schema (run scripts/gen-manifest-schema.mjs when this fails)', () => {

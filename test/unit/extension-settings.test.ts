@@ -73,7 +73,7 @@ describe('extension settings', () => {
       assert.deepEqual((out as typeof raw).general_settings, {});
       assert.equal(warnings.length, 3);
       assert.match(warnings.join('\n'), /gateway_settings\.port is ignored in VS Code; set codexGateway\.port/);
-      assert.match(warnings.join('\n'), /master_key is ignored/);
+      assert.match(warnings.join('\n'), /master_key is not used in VS Code, and nothing needs doing: Codex and Claude Code are wired with the gateway token/);
     });
     it('passes non-objects through (the engine reports them)', () => {
       assert.deepEqual(prepareRawConfig(null), { raw: null, warnings: [] });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { resolveConfig } from '../../src/gateway/config';
-import { aliasInfos, aliasPickItems, asksPickTarget, asPickTarget, commandLink, escapeMarkdown, missingKeys, PICK_TARGETS, planModelPick, resolvedTiers, statusView, targetPickItems, type ClaudeTierSettings, type StatusInput } from '../../src/extension/status-model';
+import { aliasInfos, aliasPickItems, asksPickTarget, asPickTarget, commandLink, escapeMarkdown, gatewayLocation, locationLine, missingKeys, PICK_TARGETS, planModelPick, resolvedTiers, statusView, targetPickItems, type ClaudeTierSettings, type StatusInput } from '../../src/extension/status-model';
 
 const config = resolveConfig({
   model_list: [
@@ -65,6 +65,36 @@ describe('extension status bar model', () => {
     assert.equal(err.background, 'statusBarItem.errorBackground');
     assert.match(err.tooltip, /Last error: Port 4141 is used by another program/);
     assert.equal(statusView({ ...base, phase: 'stopped' }).text, '$(circle-slash) qwen');
+  });
+
+  it('where the gateway runs: local, dev container, SSH, WSL, Codespaces, tunnel, other remotes (env.remoteName)', () => {
+    assert.deepEqual(gatewayLocation(undefined, 'laptop'), { kind: 'local', label: 'this computer' });
+    assert.deepEqual(gatewayLocation('dev-container', '3f2a9c1b'), { kind: 'dev-container', label: 'a dev container', host: '3f2a9c1b' });
+    assert.deepEqual(gatewayLocation('attached-container'), { kind: 'dev-container', label: 'a dev container' });
+    assert.deepEqual(gatewayLocation('ssh-remote', 'build-box'), { kind: 'ssh', label: 'an SSH host', host: 'build-box' });
+    assert.equal(gatewayLocation('wsl').kind, 'wsl');
+    assert.equal(gatewayLocation('codespaces').kind, 'codespaces');
+    assert.equal(gatewayLocation('tunnel').kind, 'tunnel');
+    // code-server names its remote by HOST:PORT.
+    assert.deepEqual(gatewayLocation('127.0.0.1:8080'), { kind: 'remote', label: 'the remote 127.0.0.1:8080' });
+    assert.equal(locationLine(gatewayLocation(undefined)), 'Runs on this computer (local)');
+    assert.equal(locationLine(gatewayLocation('dev-container', '3f2a9c1b')), 'Runs in a dev container (`3f2a9c1b`): its own 127.0.0.1 and ~/.codex/config.toml, next to Codex there');
+    assert.match(locationLine(gatewayLocation('ssh-remote', 'a`b')), /^Runs in an SSH host \(`ab`\)/);
+    // In the tooltip, with an icon; absent when the caller does not know it.
+    assert.match(statusView({ ...base, where: gatewayLocation('ssh-remote', 'build-box') }).tooltip, /^\$\(remote\) Runs in an SSH host \(`build-box`\)/m);
+    assert.match(statusView({ ...base, where: gatewayLocation(undefined) }).tooltip, /^\$\(device-desktop\) Runs on this computer \(local\)$/m);
+    assert.doesNotMatch(statusView(base).tooltip, /Runs (in|on) /);
+  });
+
+  it('a missing key in a container says where it was looked for and that a key set locally is used there', () => {
+    const remote = statusView({ ...base, where: gatewayLocation('dev-container', 'c0ffee') }).tooltip;
+    const line = remote.split('\n').find((l) => l.includes('OPENROUTER'))!;
+    assert.ok(line.startsWith('$(warning) Key OPENROUTER\\_API\\_KEY is missing (not in VS Code\'s secret storage, and not in the environment of a dev container;'), line);
+    assert.ok(line.includes('used in every container and SSH host'), line);
+    assert.ok(line.endsWith(`[Set it](${commandLink('codexGateway.setProviderKey', ['OPENROUTER_API_KEY'])})`), line);
+    // Locally the line stays short.
+    const local = statusView({ ...base, where: gatewayLocation(undefined) }).tooltip;
+    assert.ok(local.includes(`$(warning) Key OPENROUTER\\_API\\_KEY is missing: [Set it](`), local);
   });
 
   it('tooltip: fallbacks, config issues (max 5), and command links', () => {

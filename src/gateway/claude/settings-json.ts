@@ -26,6 +26,7 @@
  *   cycle (absent when there was no settings.json; the state file says so). Written once per cycle: later
  *   writes never touch it, and a complete restore removes it (the original is back in place by then).
  * - `settings.json.codex-gateway.json`: {@link ClaudeSettingsState}, what we set and what was there before.
+ * - `settings.json.lock`: the inter-process lock (a directory, held only while we read and write; ../files.ts).
  *
  * Restore rule (documented in docs/vscode-extension.md): when settings.json still has exactly the bytes we
  * last wrote, the backup's bytes are put back (or the file is deleted when there was none): a byte-for-byte
@@ -41,7 +42,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyEdits, modify, parse, parseTree, findNodeAtLocation, getNodeValue, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { tokenCommand } from '../codex/config-block';
-import { atomicWrite, realTarget } from '../codex/config-toml';
+import { readFileIfExists, realTarget, withFileLock, writeFileAtomic } from '../files';
 
 /** File name of Claude Code's user settings inside its config directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -374,17 +375,7 @@ export function readClaudeWiring(text: string): { env: Partial<Record<ClaudeEnvK
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Files
-
-async function readIfExists(file: string): Promise<{ bytes: Buffer; mode: number } | null> {
-  try {
-    const [bytes, st] = await Promise.all([fsp.readFile(file), fsp.stat(file)]);
-    return { bytes, mode: st.mode & 0o777 };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
+// Files (read, lock, atomic write: ../files.ts)
 
 async function readState(file: string): Promise<ClaudeSettingsState | null> {
   let text: string;
@@ -429,10 +420,11 @@ export interface WriteClaudeSettingsResult {
 /**
  * Points Claude Code at the gateway: edits `settings.json` in `configDir` in place (JSONC-aware, every byte we
  * do not own kept), atomically (temp file + rename in the same directory, mode 0600; through a symlink to
- * its target). The first write of a wiring cycle saves the original bytes to {@link BACKUP_FILE} and the
+ * its target), under the inter-process lock of settings.json. The first write of a wiring cycle saves the original bytes to {@link BACKUP_FILE} and the
  * previous values of our keys to {@link STATE_FILE}. Writing the same wiring again changes nothing.
  * @param opts.configDir Claude Code's config directory ({@link claudeConfigDir}); created (0700) when missing.
- * @throws ClaudeSettingsError `invalid_json` (file untouched) or a file-system error.
+ * @throws ClaudeSettingsError `invalid_json` (file untouched); FileLockError `locked` when another process
+ *   holds the lock for more than 10 s; or a file-system error.
  */
 export function writeClaudeSettings(opts: { configDir: string; wiring: ClaudeWiring }): Promise<WriteClaudeSettingsResult> {
   const dir = opts.configDir;
@@ -442,38 +434,40 @@ export function writeClaudeSettings(opts: { configDir: string; wiring: ClaudeWir
     const target = await realTarget(settingsPath);
     const statePath = path.join(dir, STATE_FILE);
     const backupPath = path.join(dir, BACKUP_FILE);
-    const file = await readIfExists(target);
-    const text = file ? file.bytes.toString('utf8') : '';
-    const next = applyClaudeWiring(text, opts.wiring, settingsPath);
-    let state = await readState(statePath);
-    const changed = next !== text || file === null;
-    if (!state) {
-      // First write of a cycle: remember the original (bytes, mode, our keys' values) before changing anything.
-      const previous: Record<OwnedKey, unknown> = {};
-      for (const [key] of ownedEntries(opts.wiring)) previous[key] = valueAt(text, key);
-      state = {
-        version: 1,
-        originalExisted: file !== null,
-        originalMode: file?.mode ?? null,
-        hadEnv: valueAt(text, 'env') !== null,
-        previous,
-        applied: {},
-        writtenSha256: '',
-      };
-      if (file) await atomicWrite(backupPath, file.bytes, 0o600);
-      else await fsp.unlink(backupPath).catch(() => undefined);
-    } else {
-      // A key we did not set before (none today; future keys) keeps its pre-wiring value for restore.
-      for (const [key] of ownedEntries(opts.wiring)) if (!(key in state.previous)) state.previous[key] = valueAt(text, key);
-    }
-    if (changed) await atomicWrite(target, next, 0o600);
-    else if (file && file.mode !== 0o600) await fsp.chmod(target, 0o600);
-    const applied: Record<OwnedKey, string> = Object.fromEntries(ownedEntries(opts.wiring));
-    const newState: ClaudeSettingsState = { ...state, applied, writtenSha256: sha256(next) };
-    const stateText = `${JSON.stringify(newState, null, 2)}\n`;
-    if ((await fsp.readFile(statePath, 'utf8').catch(() => null)) !== stateText) await atomicWrite(statePath, stateText, 0o600);
-    const hasBackup = await fsp.access(backupPath).then(() => true, () => false);
-    return { path: settingsPath, changed, ...(hasBackup ? { backupPath } : {}) };
+    return withFileLock(target, async () => {
+      const file = await readFileIfExists(target);
+      const text = file ? file.bytes.toString('utf8') : '';
+      const next = applyClaudeWiring(text, opts.wiring, settingsPath);
+      let state = await readState(statePath);
+      const changed = next !== text || file === null;
+      if (!state) {
+        // First write of a cycle: remember the original (bytes, mode, our keys' values) before changing anything.
+        const previous: Record<OwnedKey, unknown> = {};
+        for (const [key] of ownedEntries(opts.wiring)) previous[key] = valueAt(text, key);
+        state = {
+          version: 1,
+          originalExisted: file !== null,
+          originalMode: file?.mode ?? null,
+          hadEnv: valueAt(text, 'env') !== null,
+          previous,
+          applied: {},
+          writtenSha256: '',
+        };
+        if (file) await writeFileAtomic(backupPath, file.bytes, { mode: 0o600 });
+        else await fsp.unlink(backupPath).catch(() => undefined);
+      } else {
+        // A key we did not set before (none today; future keys) keeps its pre-wiring value for restore.
+        for (const [key] of ownedEntries(opts.wiring)) if (!(key in state.previous)) state.previous[key] = valueAt(text, key);
+      }
+      if (changed) await writeFileAtomic(target, next, { mode: 0o600 });
+      else if (file && file.mode !== 0o600) await fsp.chmod(target, 0o600);
+      const applied: Record<OwnedKey, string> = Object.fromEntries(ownedEntries(opts.wiring));
+      const newState: ClaudeSettingsState = { ...state, applied, writtenSha256: sha256(next) };
+      const stateText = `${JSON.stringify(newState, null, 2)}\n`;
+      if ((await fsp.readFile(statePath, 'utf8').catch(() => null)) !== stateText) await writeFileAtomic(statePath, stateText, { mode: 0o600 });
+      const hasBackup = await fsp.access(backupPath).then(() => true, () => false);
+      return { path: settingsPath, changed, ...(hasBackup ? { backupPath } : {}) };
+    });
   });
 }
 
@@ -503,36 +497,40 @@ export function restoreClaudeSettings(opts: { configDir: string }): Promise<Rest
     const settingsPath = path.join(dir, SETTINGS_FILE);
     const statePath = path.join(dir, STATE_FILE);
     const backupPath = path.join(dir, BACKUP_FILE);
-    const state = await readState(statePath);
-    if (!state) return { path: settingsPath, restored: false, how: 'none' };
+    // Nothing to restore (never wired, already restored, or no config directory): no lock needed.
+    if (!(await readState(statePath))) return { path: settingsPath, restored: false, how: 'none' };
     const target = await realTarget(settingsPath);
-    const file = await readIfExists(target);
-    let how: RestoreClaudeSettingsResult['how'];
-    let restored = false;
-    const backup = state.originalExisted ? await readIfExists(backupPath) : null;
-    if (file && sha256(file.bytes) === state.writtenSha256 && (backup || !state.originalExisted)) {
-      how = 'exact';
-      if (backup) await atomicWrite(target, backup.bytes, state.originalMode ?? 0o600);
-      else await fsp.unlink(target);
-      restored = true;
-    } else if (file) {
-      how = 'keys';
-      const text = file.bytes.toString('utf8');
-      parseSettings(text, settingsPath);
-      let next = removeClaudeWiring(text, state.applied, state.previous, state.hadEnv);
-      // A file we created that holds nothing else any more goes away, as it was.
-      if (!state.originalExisted && next.replace(/\s/g, '') === '{}') next = '';
-      if (next !== text) {
-        if (next === '') await fsp.unlink(target);
-        else await atomicWrite(target, next, state.originalMode ?? file.mode);
+    return withFileLock(target, async (): Promise<RestoreClaudeSettingsResult> => {
+      const state = await readState(statePath);
+      if (!state) return { path: settingsPath, restored: false, how: 'none' };
+      const file = await readFileIfExists(target);
+      let how: RestoreClaudeSettingsResult['how'];
+      let restored = false;
+      const backup = state.originalExisted ? await readFileIfExists(backupPath) : null;
+      if (file && sha256(file.bytes) === state.writtenSha256 && (backup || !state.originalExisted)) {
+        how = 'exact';
+        if (backup) await writeFileAtomic(target, backup.bytes, { mode: state.originalMode ?? 0o600 });
+        else await fsp.unlink(target);
         restored = true;
+      } else if (file) {
+        how = 'keys';
+        const text = file.bytes.toString('utf8');
+        parseSettings(text, settingsPath);
+        let next = removeClaudeWiring(text, state.applied, state.previous, state.hadEnv);
+        // A file we created that holds nothing else any more goes away, as it was.
+        if (!state.originalExisted && next.replace(/\s/g, '') === '{}') next = '';
+        if (next !== text) {
+          if (next === '') await fsp.unlink(target);
+          else await writeFileAtomic(target, next, { mode: state.originalMode ?? file.mode });
+          restored = true;
+        }
+      } else {
+        how = 'keys'; // the user deleted settings.json since: nothing of ours is left
       }
-    } else {
-      how = 'keys'; // the user deleted settings.json since: nothing of ours is left
-    }
-    await fsp.unlink(statePath).catch(() => undefined);
-    if (how === 'exact') await fsp.unlink(backupPath).catch(() => undefined);
-    return { path: settingsPath, restored, how };
+      await fsp.unlink(statePath).catch(() => undefined);
+      if (how === 'exact') await fsp.unlink(backupPath).catch(() => undefined);
+      return { path: settingsPath, restored, how };
+    });
   });
 }
 

@@ -25,6 +25,8 @@
  * Everything here runs once per configuration load; the server serves the pre-serialised result.
  */
 import type { Deployment, GatewayConfig } from '../types';
+import { providerFor } from '../config/providers';
+import { DEFAULT_PLAN_EFFORTS, PLAN_MODELS } from '../chatgpt/models';
 
 /** One reasoning effort Codex offers in its picker (`/model`) and sends as `reasoning.effort`. */
 export interface CodexReasoningLevel {
@@ -142,6 +144,14 @@ const REASONING_LEVELS: CodexReasoningLevel[] = [
   { effort: 'high', description: 'More thinking for hard problems' },
 ];
 
+/** Picker descriptions of reasoning efforts beyond {@link REASONING_LEVELS} (plan models). */
+const EXTRA_EFFORT_TEXT: Record<string, string> = { xhigh: 'Extra high thinking for the hardest problems' };
+
+/** The picker levels of a plan model's efforts. */
+function planLevels(efforts: readonly string[]): CodexReasoningLevel[] {
+  return efforts.map((effort) => REASONING_LEVELS.find((l) => l.effort === effort) ?? { effort, description: EXTRA_EFFORT_TEXT[effort] ?? effort });
+}
+
 /** Codex's own default tool-output truncation (tokens), from the bundled catalog. */
 const TRUNCATION_LIMIT_TOKENS = 10_000;
 
@@ -160,14 +170,18 @@ function rawString(d: Deployment, key: string): string | undefined {
 function entryFor(alias: string, group: Deployment[], priority: number): CodexModelInfo {
   const d = group[0];
   const info = d.modelInfo;
-  const reasoning = info.supportsReasoning === true;
+  // An alias on the user's ChatGPT plan: the plan's model reasons and has the context window Codex's own
+  // catalog gives it (chatgpt/models.ts), unless model_info says otherwise.
+  const onPlan = providerFor(d.provider)?.credentials === 'codex_chatgpt';
+  const planModel = onPlan ? PLAN_MODELS.get(d.model) : undefined;
+  const reasoning = info.supportsReasoning === true || (onPlan && info.supportsReasoning === undefined);
   const providers = [...new Set(group.map((x) => `${x.provider}/${x.model}`))].join(', ');
   const baseOverride = d.modelInfo.raw['base_instructions'];
   const entry: CodexModelInfo = {
     slug: alias,
     display_name: info.displayName ?? alias,
-    description: info.description ?? `${providers} via Codex Gateway`,
-    supported_reasoning_levels: reasoning ? REASONING_LEVELS : [],
+    description: info.description ?? (onPlan ? `${d.model} on your ChatGPT plan, via Codex Gateway` : `${providers} via Codex Gateway`),
+    supported_reasoning_levels: reasoning ? (onPlan ? planLevels(planModel?.efforts ?? DEFAULT_PLAN_EFFORTS) : REASONING_LEVELS) : [],
     shell_type: 'unified_exec',
     visibility: rawString(d, 'visibility') === 'hide' ? 'hide' : 'list',
     supported_in_api: true,
@@ -195,9 +209,10 @@ function entryFor(alias: string, group: Deployment[], priority: number): CodexMo
     supports_reasoning_effort_updates: false,
   };
   if (reasoning) entry.default_reasoning_level = rawString(d, 'default_reasoning_level') ?? 'medium';
-  if (info.contextWindow !== undefined && info.contextWindow > 0) {
-    entry.context_window = info.contextWindow;
-    entry.max_context_window = info.contextWindow;
+  const window = info.contextWindow ?? planModel?.contextWindow;
+  if (window !== undefined && window > 0) {
+    entry.context_window = window;
+    entry.max_context_window = window;
   }
   return entry;
 }

@@ -9,7 +9,10 @@
  *   (`experimental_bearer_token` and `http_headers` would put it in a file users paste and sync). Codex runs
  *   the command once per session, trims the trailing newline, and on an HTTP 401 runs it again and retries,
  *   so a rotated token is picked up without restarting Codex. A missing file makes Codex log the command's
- *   error and send no Authorization header (the gateway then answers 401).
+ *   error and send no Authorization header (the gateway then answers 401). That log never reaches the TUI or
+ *   the IDE, so `codex-gateway codex-config` writes {@link codexAuthCommand} (`codex-gateway codex-auth`, which
+ *   also makes Codex show "Codex Gateway is not running …" when nothing listens) instead of the plain
+ *   {@link tokenCommand}.
  * - `name = "Codex Gateway"`: a provider named `OpenAI` makes Codex assume remote compaction
  *   (`/responses/compact`) exists.
  * - `wire_api = "responses"`: the only value Codex 0.169 accepts.
@@ -48,6 +51,11 @@ export interface CodexConfigBlockOptions {
    * `cmd.exe /d /c type FILE` on Windows.
    */
   platform?: NodeJS.Platform;
+  /**
+   * The auth command to write instead of {@link tokenCommand}(`tokenFile`), e.g. {@link codexAuthCommand}
+   * (checks that the gateway runs and explains when it does not).
+   */
+  auth?: { command: string; args: string[] };
 }
 
 /**
@@ -71,6 +79,47 @@ export function tokenCommand(tokenFile: string, platform: NodeJS.Platform = proc
   return platform === 'win32' ? { command: 'cmd.exe', args: ['/d', '/c', 'type', tokenFile] } : { command: 'cat', args: [tokenFile] };
 }
 
+/** Inputs of {@link codexAuthCommand}. */
+export interface CodexAuthCommandOptions {
+  /**
+   * Absolute path of the program that runs the gateway's CLI bundle: Node (`process.execPath` of the
+   * `codex-gateway` command), or VS Code's Electron binary with {@link electron} set.
+   */
+  nodePath: string;
+  /** Absolute path of the CLI bundle (`dist/cli.js`). */
+  cliScript: string;
+  /** The gateway's address and port as in `base_url`. */
+  host: string;
+  port: number;
+  /** The 0600 token file the command prints. */
+  tokenFile: string;
+  /** The gateway config file, named in the "start it with" hint. */
+  configPath?: string;
+  /**
+   * `nodePath` is Electron (VS Code's `process.execPath`): it runs as plain Node only with
+   * `ELECTRON_RUN_AS_NODE=1`, which Codex's auth table cannot set, so POSIX runs it through
+   * `/usr/bin/env ELECTRON_RUN_AS_NODE=1 …`. On Windows there is no equivalent without cmd.exe quoting, so
+   * the plain {@link tokenCommand} is returned (no gateway check).
+   */
+  electron?: boolean;
+  /** Default `process.platform`. */
+  platform?: NodeJS.Platform;
+}
+
+/**
+ * The auth command that prints the token only when the gateway is up and otherwise makes Codex show what to
+ * do (`codex-gateway codex-auth`, src/gateway/codex/auth-helper.ts): `<node> <cli.js> codex-auth --host H
+ * --port N --token-file F [--config FILE]`. Codex runs `command` directly (no shell), so paths with spaces
+ * need no quoting.
+ */
+export function codexAuthCommand(opts: CodexAuthCommandOptions): { command: string; args: string[] } {
+  const platform = opts.platform ?? process.platform;
+  if (opts.electron && platform === 'win32') return tokenCommand(opts.tokenFile, platform);
+  const args = [opts.cliScript, 'codex-auth', '--host', opts.host, '--port', String(opts.port), '--token-file', opts.tokenFile];
+  if (opts.configPath !== undefined) args.push('--config', opts.configPath);
+  return opts.electron ? { command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', opts.nodePath, ...args] } : { command: opts.nodePath, args };
+}
+
 /**
  * Builds the config.toml text that points Codex at the gateway: top-level `model_provider` and `model`,
  * then `[model_providers.<id>]` and its `.auth` table. The text is a complete file on its own; to merge it
@@ -92,7 +141,7 @@ export function codexConfigBlock(opts: CodexConfigBlockOptions): string {
   if (opts.tokenFile === '') throw new Error('tokenFile is empty: pass the path of the gateway token file.');
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const key = tomlKey(id);
-  const auth = tokenCommand(opts.tokenFile, opts.platform);
+  const auth = opts.auth ?? tokenCommand(opts.tokenFile, opts.platform);
   const lines = [
     '# Codex Gateway: points Codex at the local gateway.',
     '# Top-level keys (model_provider, model) must stay ABOVE the first [table] header of config.toml:',

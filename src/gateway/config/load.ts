@@ -20,6 +20,8 @@ import type {
   RouterSettings,
   RoutingStrategy,
   ServerSettings,
+  WildcardEntry,
+  WildcardRoute,
   WireApi,
 } from '../types';
 import { LITELLM_ONLY_PROVIDERS, PROVIDERS, providerFor, type ProviderSpec } from './providers';
@@ -35,6 +37,14 @@ import {
 } from './schema';
 import { formatPath, type Segment } from './path';
 import { didYouMean } from './suggest';
+import { compilePattern, isWildcard, sortBySpecificity } from './wildcard';
+import { applyYaml11Scalars } from './yaml11';
+
+/**
+ * Warnings found while parsing (YAML 1.1 readings), keyed by the parsed value that {@link parseConfigText}
+ * returns, so that {@link resolveConfig} reports them with its own warnings whoever calls the two.
+ */
+const PARSE_WARNINGS = new WeakMap<object, string[]>();
 
 /** One problem in a config: where (`model_list[2].litellm_params.model`, or `file:line:col`) and what. */
 export interface ConfigIssue {
@@ -341,6 +351,85 @@ function resolveApiBase(
   return out;
 }
 
+/**
+ * LiteLLM `model_info.mode` values of deployments that serve no chat requests (LiteLLM's `mode` literal in
+ * litellm/types/utils.py, plus its call types for speech, rerank, moderation, image edit and video). Such a
+ * deployment is skipped with a warning; `chat`, `responses` and `completion` are served (as chat).
+ */
+const UNSERVED_MODES: ReadonlySet<string> = new Set([
+  'embedding',
+  'image_generation',
+  'image_edit',
+  'audio_transcription',
+  'audio_speech',
+  'moderation',
+  'moderations',
+  'rerank',
+  'video_generation',
+  'ocr',
+  'search',
+  'realtime',
+  'batch',
+  'vector_store',
+]);
+
+/** The provider ids we serve, for messages. */
+function supportedProviderList(): string {
+  return [...new Set([...PROVIDERS.values()].map((s) => s.id))].join(', ');
+}
+
+/**
+ * Why a raw model_list entry cannot be served at all, or undefined when it may be. Checked before the entry
+ * is validated, so a deployment we skip (an embedding model, a Bedrock model) never makes the file fail:
+ * - `model_info.mode` names a mode the gateway does not serve ({@link UNSERVED_MODES});
+ * - the provider is a real LiteLLM provider we do not support yet ({@link LITELLM_ONLY_PROVIDERS});
+ * - `litellm_params.model` names no model after its provider (`azure/`);
+ * - a header name in `extra_headers` / `headers` is not an RFC 9110 token, or a header value has a line
+ *   break (Node's HTTP client would throw on every request to it).
+ * @returns the reason, phrased for the user (what is wrong and what to do), with the path of the key it is
+ *   about (relative to the entry), or undefined.
+ */
+function skipReason(e: unknown): { at: Segment[]; why: string } | undefined {
+  const why = skipWhy(e);
+  return why && { at: why[0], why: why[1] };
+}
+
+function skipWhy(e: unknown): [Segment[], string] | undefined {
+  if (!isPlainObject(e)) return undefined;
+  const mi = e.model_info;
+  if (isPlainObject(mi) && typeof mi.mode === 'string' && UNSERVED_MODES.has(mi.mode)) {
+    return [['model_info', 'mode'], `model_info.mode is "${mi.mode}"; Codex Gateway serves chat models only (Responses, Chat Completions and Messages requests). Remove the entry, or set mode: chat if it is a chat model.`];
+  }
+  const p = e.litellm_params;
+  if (!isPlainObject(p) || typeof p.model !== 'string') return undefined;
+  const written = p.model.trim();
+  const custom = typeof p.custom_llm_provider === 'string' && p.custom_llm_provider ? p.custom_llm_provider : undefined;
+  const slash = written.indexOf('/');
+  const providerId = custom ?? (slash > 0 ? written.slice(0, slash) : undefined);
+  if (providerId !== undefined && !providerId.includes('*') && !providerFor(providerId) && LITELLM_ONLY_PROVIDERS.has(providerId)) {
+    return [['litellm_params', custom ? 'custom_llm_provider' : 'model'], `"${providerId}" is a LiteLLM provider Codex Gateway does not support yet. Supported providers: ${supportedProviderList()}. If the service also offers an OpenAI-compatible API, write model: openai_compatible/<model> with its api_base.`];
+  }
+  if (!custom && slash > 0 && slash === written.length - 1 && providerFor(providerId!)) {
+    return [['litellm_params', 'model'], `litellm_params.model "${written}" names no model after "${providerId}/"; write e.g. "${providerId}/<model name>".`];
+  }
+  if (written.includes('*') && typeof e.model_name === 'string' && !isWildcard(e.model_name)) {
+    return [['litellm_params', 'model'], `litellm_params.model "${written}" has a * but model_name "${e.model_name}" has none, so nothing would replace it. Write model_name with a * too (e.g. "openai/*", LiteLLM's wildcard routing), or name one model.`];
+  }
+  for (const key of ['headers', 'extra_headers'] as const) {
+    const h = p[key];
+    if (!isPlainObject(h)) continue;
+    for (const [name, value] of Object.entries(h)) {
+      if (!HEADER_NAME.test(name)) {
+        return [['litellm_params', key, name], `litellm_params.${key} has the header name ${JSON.stringify(name)}, which HTTP does not allow (no spaces; letters, digits and !#$%&'*+-.^_\`|~ only). Fix the name to use this deployment.`];
+      }
+      if (typeof value === 'string' && /[\r\n\0]/.test(value)) {
+        return [['litellm_params', key, name], `litellm_params.${key}.${name} has a line break in its value, which HTTP does not allow. Fix the value to use this deployment.`];
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Everything resolveDeployment needs from the rest of the config. */
 interface DeploymentContext {
   c: Collector;
@@ -361,18 +450,17 @@ function resolveDeployment(entry: z.output<typeof modelEntrySchema>, index: numb
 
   const parsed = parseModel(c, p, path);
   const spec = parsed?.spec;
-  if (parsed && (parsed.model.includes('*') || alias.includes('*'))) {
-    c.warn(
-      `${formatPath(entryPath)}: wildcard models ("${alias}" -> "${p.model}") are not supported yet; the entry is loaded, but only requests for the exact alias "${alias}" reach it.`,
-      `wildcard:${index}`,
-    );
-  }
   const apiBase = spec ? resolveApiBase(c, spec, p.api_base, path, env) : undefined;
 
   // Key: written value, else the provider's env var (LiteLLM reads e.g. DEEPSEEK_API_KEY by default).
   let apiKey: ApiKeyRef = { kind: 'none' };
   const written = keyRef(c, p.api_key, [...path, 'api_key']);
-  if (written) apiKey = written;
+  if (written && spec?.credentials === 'codex_chatgpt') {
+    c.error(
+      [...path, 'api_key'],
+      `is not used by provider ${spec.id}: it sends requests with your own Codex ChatGPT sign-in ($CODEX_HOME/auth.json), never with an API key. Remove api_key from this entry (for an OpenAI API key, use model: openai/<model> instead).`,
+    );
+  } else if (written) apiKey = written;
   else if (spec?.keyRequired && spec.defaultKeyEnv) apiKey = { kind: 'env', name: spec.defaultKeyEnv };
 
   // Wire: explicit wire_api, else provider default. `openai/` keeps `responses` even on another server:
@@ -468,6 +556,64 @@ function resolveDeployment(entry: z.output<typeof modelEntrySchema>, index: numb
   return d;
 }
 
+/**
+ * A model_list entry whose model_name has `*` (LiteLLM wildcard routing): validated once now, with each `*`
+ * of `litellm_params.model` replaced by a sample name (errors and warnings go to the config's collector),
+ * then kept as plain data (the config crosses process boundaries) to build a deployment per requested name
+ * with {@link resolveWildcardDeployment}. The load-time `os.environ/NAME` fields (`api_base`, `api_version`,
+ * `organization`, header values) are resolved now, as for any deployment; `api_key` stays a reference.
+ * @returns the entry, or undefined when it has errors (already reported).
+ */
+function resolveWildcardEntry(entry: z.output<typeof modelEntrySchema>, index: number, ctx: DeploymentContext): WildcardEntry | undefined {
+  const written = entry.litellm_params.model.trim();
+  const sample = resolveDeployment({ ...entry, litellm_params: { ...entry.litellm_params, model: written.replaceAll('*', 'model') } }, index, ctx);
+  if (!sample) return undefined;
+  const slash = written.indexOf('/');
+  const fixed = Boolean(entry.litellm_params.custom_llm_provider) || (slash > 0 && !written.slice(0, slash).includes('*')) || !written.includes('*');
+  const stored = cloneJson(entry) as Record<string, unknown> & { litellm_params: Record<string, unknown> };
+  const lp = stored.litellm_params;
+  const fromEnv = (v: unknown): unknown => (typeof v === 'string' && v.startsWith(ENV_PREFIX) ? (ctx.env(v.slice(ENV_PREFIX.length)) ?? v) : v);
+  for (const k of ['api_base', 'api_version', 'organization']) if (k in lp) lp[k] = fromEnv(lp[k]);
+  for (const k of ['headers', 'extra_headers']) {
+    const h = lp[k];
+    if (isPlainObject(h)) for (const [n, v] of Object.entries(h)) h[n] = fromEnv(v);
+  }
+  if (lp.api_version === undefined && sample.extraBody.api_version !== undefined) lp.api_version = sample.extraBody.api_version;
+  const w: WildcardEntry = { index, id: sample.id, model: written, entry: stored, defaultTimeoutMs: ctx.defaultTimeoutMs };
+  if (fixed) w.provider = sample.provider;
+  return w;
+}
+
+/**
+ * Builds the deployment a wildcard entry serves for one requested name (LiteLLM's `set_deployment_model_name`
+ * gives `model`): the entry resolved as if `model_name` were `alias` and `litellm_params.model` were `model`.
+ * Its id is `<alias>#<index>`, or `<model_info.id>:<alias>`. Pure but for reading provider base-URL
+ * variables (`AZURE_API_BASE`, ...) from `process.env` when the entry gives no api_base.
+ * @throws ConfigError saying why the name cannot be served (e.g. `*` -> `foo/bar`: unknown provider "foo").
+ */
+export function resolveWildcardDeployment(w: WildcardEntry, model: string, alias: string): Deployment {
+  const c = new Collector();
+  const entry = w.entry as z.output<typeof modelEntrySchema>;
+  const d = resolveDeployment({ ...entry, model_name: alias, litellm_params: { ...entry.litellm_params, model } }, w.index, {
+    c,
+    env: (n) => process.env[n],
+    defaultTimeoutMs: w.defaultTimeoutMs,
+  });
+  if (!d || c.issues.length > 0) {
+    throw new ConfigError(c.issues.length > 0 ? c.issues : [{ path: formatPath(['model_list', w.index]), message: `cannot serve "${alias}" as "${model}".` }]);
+  }
+  const givenId = entry.model_info?.id;
+  d.id = givenId !== undefined && givenId !== null ? `${String(givenId)}:${alias}` : `${alias}#${w.index}`;
+  return d;
+}
+
+/** Whether `alias` is a model_name of the config, or a name one of its wildcard model_names matches. */
+function aliasKnown(alias: string, aliases: ReadonlySet<string>): boolean {
+  if (aliases.has(alias)) return true;
+  for (const a of aliases) if (isWildcard(a) && compilePattern(a).regex.test(alias)) return true;
+  return false;
+}
+
 /** model_info -> ModelInfo (every key kept in `raw`). */
 function resolveModelInfo(c: Collector, entry: z.output<typeof modelEntrySchema>, entryPath: readonly Segment[]): ModelInfo {
   const mi = entry.model_info ?? {};
@@ -510,7 +656,7 @@ function flattenFallbacks(value: z.output<typeof fallbacksSchema> | null | undef
 
 /** Checks that an alias exists; reports an error with a did-you-mean otherwise. */
 function checkAlias(c: Collector, alias: string, path: readonly Segment[], aliases: ReadonlySet<string>): boolean {
-  if (aliases.has(alias)) return true;
+  if (aliasKnown(alias, aliases)) return true;
   const s = didYouMean(alias, aliases);
   c.error(
     path,
@@ -566,6 +712,7 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
   if (!isPlainObject(raw)) {
     throw new ConfigError([{ path: '(root)', message: 'must be a map (a YAML mapping or JSON object) with a model_list; see examples/config.yaml.' }]);
   }
+  for (const w of PARSE_WARNINGS.get(raw) ?? []) c.warn(w);
   checkKeys(c, raw, [], KNOWN_KEYS.top, LITELLM_UNSUPPORTED_KEYS.top);
 
   // Sections first: deployments need the router's default timeout.
@@ -583,6 +730,7 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
 
   // model_list
   const deployments: Deployment[] = [];
+  const wildcardRoutes = new Map<string, WildcardRoute>();
   const aliases = new Set<string>();
   const list = raw.model_list;
   if (list === undefined || list === null) {
@@ -595,10 +743,18 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
     // Aliases of every entry, even invalid ones, so fallbacks are not reported twice.
     for (const e of list) if (isPlainObject(e) && typeof e.model_name === 'string' && e.model_name) aliases.add(e.model_name);
     const ids = new Map<string, number>();
+    const skipped: { at: Segment[]; why: string; warning: string }[] = [];
     list.forEach((e, i) => {
+      const skip = skipReason(e);
+      if (skip !== undefined) {
+        const name = isPlainObject(e) && typeof e.model_name === 'string' ? ` (model_name "${e.model_name}")` : '';
+        skipped.push({ at: ['model_list', i, ...skip.at], why: skip.why, warning: `model_list[${i}]${name} is skipped: ${skip.why}` });
+        return;
+      }
       const entry = c.parse(modelEntrySchema, e, ['model_list', i]);
       if (!entry) return;
-      const d = resolveDeployment(entry, i, { c, env, defaultTimeoutMs: ms(timeoutS) });
+      const ctx: DeploymentContext = { c, env, defaultTimeoutMs: ms(timeoutS) };
+      const d = isWildcard(entry.model_name) ? resolveWildcardEntry(entry, i, ctx) : resolveDeployment(entry, i, ctx);
       if (!d) return;
       const first = ids.get(d.id);
       if (first !== undefined) {
@@ -606,8 +762,19 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
         return;
       }
       ids.set(d.id, i);
-      deployments.push(d);
+      if ('entry' in d) {
+        const route = wildcardRoutes.get(entry.model_name) ?? { ...compilePattern(entry.model_name), entries: [] };
+        route.entries.push(d);
+        wildcardRoutes.set(entry.model_name, route);
+      } else deployments.push(d);
     });
+    if (skipped.length > 0 && deployments.length === 0 && wildcardRoutes.size === 0 && c.issues.length === 0) {
+      // Nothing left to serve: each skipped entry is an error at the key it is about (the settings panel
+      // marks that field), so the user sees why the file serves nothing.
+      for (const s of skipped) c.error(s.at, `${s.why} (model_list has no other model Codex Gateway can serve.)`);
+    } else {
+      skipped.forEach((s, k) => c.warn(s.warning, `skip:${String(s.at[1] ?? k)}`));
+    }
   }
 
   // Router: router_settings wins over litellm_settings, which wins over LiteLLM's defaults.
@@ -688,8 +855,15 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
     dropParams: ls.drop_params ?? false,
     additionalDropParams,
     server,
+    chatgptPlan: gw.chatgpt_plan ?? false,
     warnings: c.warnings,
   };
+  if (wildcardRoutes.size > 0) config.wildcards = sortBySpecificity([...wildcardRoutes.values()]);
+  if (!config.chatgptPlan && deployments.some((d) => providerFor(d.provider)?.credentials === 'codex_chatgpt')) {
+    c.warn(
+      'model_list has chatgpt/<model> deployments, but the ChatGPT plan is off: they refuse every request (their fallbacks serve). To send requests to your ChatGPT plan with your own Codex sign-in (under OpenAI\'s terms, from this machine only), set gateway_settings.chatgpt_plan: true.',
+    );
+  }
   if (masterKey) config.masterKey = masterKey;
   return config;
 }
@@ -700,8 +874,10 @@ function isLoopback(host: string): boolean {
 }
 
 /**
- * Parses config text. YAML 1.2 (JSON is valid YAML, so `.json` files work too); YAML merge keys (`<<`)
- * and anchors are allowed, duplicate keys are errors.
+ * Parses config text. YAML (JSON is valid YAML, so `.json` files work too); YAML merge keys (`<<`)
+ * and anchors are allowed, duplicate keys are errors. Plain scalars are read as LiteLLM (PyYAML, YAML 1.1)
+ * reads them, except in text fields, which keep the text as written (see yaml11.ts); each scalar read
+ * differently from YAML 1.2 gives a warning that {@link resolveConfig} reports when given the returned value.
  *
  * @param text File contents (a leading BOM is ignored).
  * @param sourceName File name used in error paths (`config.yaml:3:7`).
@@ -710,7 +886,8 @@ function isLoopback(host: string): boolean {
  */
 export function parseConfigText(text: string, sourceName: string): unknown {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
+  const source = text.replace(/^\uFEFF/, '');
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
@@ -719,8 +896,12 @@ export function parseConfigText(text: string, sourceName: string): unknown {
       }),
     );
   }
+  const warnings: string[] = [];
+  applyYaml11Scalars(doc, source, (m) => warnings.push(m));
   try {
-    return doc.toJS({ maxAliasCount: 100 });
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (warnings.length > 0 && typeof value === 'object' && value !== null) PARSE_WARNINGS.set(value, warnings);
+    return value;
   } catch (e) {
     throw new ConfigError([{ path: sourceName, message: `cannot be read as YAML: ${(e as Error).message}; fix the YAML there, then load it again.` }]);
   }

@@ -87,6 +87,13 @@ export interface ProviderSpec {
   apiBasePathIfBare?: string;
   /** Example base URL for error messages when `api_base` is required. */
   apiBaseExample?: string;
+  /**
+   * Credentials that are not an API key: `codex_chatgpt` = the user's own Codex ChatGPT sign-in
+   * (`$CODEX_HOME/auth.json`, read by src/gateway/chatgpt). Such a deployment refuses `api_key`, serves only
+   * once `gateway_settings.chatgpt_plan: true` opts in, and its requests follow the ChatGPT backend's rules
+   * (src/gateway/chatgpt/backend.ts: streamed only, `store: false`, `instructions`, an allow-list of body fields).
+   */
+  credentials?: 'codex_chatgpt';
 }
 
 /** Parameters only OpenAI's own API accepts; Google's OpenAI layer rejects unknown fields with 400. */
@@ -235,6 +242,17 @@ const SPECS: ProviderSpec[] = [
     // Anthropic API reference, "Versions": every request names the API version.
     headers: { 'anthropic-version': '2023-06-01' },
   },
+  {
+    // The user's ChatGPT plan through their own Codex sign-in (LiteLLM's `chatgpt/` provider; Codex's own
+    // ChatGPT backend URL). Off by default; see docs/chatgpt.md.
+    id: 'chatgpt',
+    displayName: 'ChatGPT plan (your Codex sign-in)',
+    defaultApiBase: 'https://chatgpt.com/backend-api/codex',
+    defaultWire: 'responses',
+    keyRequired: false,
+    unsupportedParams: [],
+    credentials: 'codex_chatgpt',
+  },
   OPENAI_COMPATIBLE,
   // LiteLLM's other name for the same thing; kept as its own id so a config's provider reads back as written.
   { ...OPENAI_COMPATIBLE, id: 'custom_openai' },
@@ -346,42 +364,30 @@ export function quirksFor(id: string): BodyQuirks {
 }
 
 /**
- * Providers LiteLLM supports that Codex Gateway does not (yet): named in the "unknown provider" error so
- * the user knows it is not a typo. Not exhaustive.
+ * Every provider id LiteLLM knows: the values of its `LlmProviders` enum (BerriAI/litellm,
+ * litellm/types/utils.py, read 2026-11), plus older ids LiteLLM configs still carry (`bedrock_converse`,
+ * `palm`, `aleph_alpha`). The ones {@link providerFor} does not know are "not supported yet": a deployment
+ * naming one is skipped with a warning that says what to use instead, never reported as an unknown
+ * provider (a typo). Includes the ids we support (harmless: {@link providerFor} is asked first).
  */
 export const LITELLM_ONLY_PROVIDERS: ReadonlySet<string> = new Set([
-  'bedrock',
-  'bedrock_converse',
-  'sagemaker',
-  'vertex_ai',
-  'vertex_ai_beta',
-  'azure_ai',
-  'azure_text',
-  'cohere',
-  'cohere_chat',
-  'huggingface',
-  'replicate',
-  'watsonx',
-  'databricks',
-  'predibase',
-  'ai21',
-  'cloudflare',
-  'clarifai',
-  'triton',
-  'palm',
-  'perplexity',
-  'text-completion-openai',
-  'text-completion-codestral',
-  'codestral',
-  'github',
-  'voyage',
-  'friendliai',
-  'nlp_cloud',
-  'aleph_alpha',
-  'petals',
-  'baseten',
-  'sambanova',
-  'snowflake',
-  'oci',
-  'litellm_proxy',
+  'openai', 'chatgpt', 'openai_like', 'jina_ai', 'xai', 'zai', 'custom_openai', 'text-completion-openai',
+  'cohere', 'cohere_chat', 'clarifai', 'anthropic', 'anthropic_text', 'bytez', 'replicate', 'reducto',
+  'runwayml', 'aws_polly', 'huggingface', 'together_ai', 'openrouter', 'datarobot', 'vertex_ai',
+  'vertex_ai_beta', 'gemini', 'ai21', 'baseten', 'black_forest_labs', 'azure', 'azure_text', 'azure_ai',
+  'sagemaker', 'sagemaker_chat', 'sagemaker_nova', 'bedrock', 'vllm', 'nlp_cloud', 'petals', 'oobabooga',
+  'ollama', 'ollama_chat', 'deepinfra', 'perplexity', 'mistral', 'milvus', 'groq', 'a2a', 'gigachat',
+  'nvidia_nim', 'nvidia_riva', 'soniox', 'cerebras', 'ai21_chat', 'volcengine', 'codestral',
+  'text-completion-codestral', 'dashscope', 'modelscope', 'moonshot', 'publicai', 'v0', 'morph', 'lambda_ai',
+  'inception', 'text-completion-inception', 'deepseek', 'sambanova', 'maritalk', 'voyage', 'cloudflare',
+  'xinference', 'fireworks_ai', 'friendliai', 'featherless_ai', 'watsonx', 'watsonx_text', 'triton',
+  'predibase', 'databricks', 'empower', 'github', 'ragflow', 'compactifai', 'docker_model_runner', 'custom',
+  'litellm_proxy', 'hosted_vllm', 'tencent', 'llamafile', 'lm_studio', 'galadriel', 'nebius', 'infinity',
+  'deepgram', 'elevenlabs', 'novita', 'aiohttp_openai', 'langfuse', 'humanloop', 'topaz', 'sap', 'assemblyai',
+  'charity_engine', 'github_copilot', 'snowflake', 'gradient_ai', 'meta_llama', 'nscale', 'pg_vector',
+  's3_vectors', 'helicone', 'hyperbolic', 'recraft', 'fal_ai', 'stability', 'heroku', 'aiml', 'cometapi',
+  'oci', 'auto_router', 'vercel_ai_gateway', 'dotprompt', 'manus', 'wandb', 'ovhcloud', 'scaleway', 'lemonade',
+  'amazon_nova', 'a2a_agent', 'langgraph', 'langflow', 'minimax', 'synthetic', 'apertis', 'nano-gpt', 'poe',
+  'chutes', 'neosantara', 'parasail', 'xiaomi_mimo', 'tensormesh', 'libertai', 'pinstripes', 'darkbloom',
+  'meta', 'litellm_agent', 'cursor', 'bedrock_mantle', 'gdc', 'bedrock_converse', 'palm', 'aleph_alpha',
 ]);

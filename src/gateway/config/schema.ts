@@ -176,6 +176,9 @@ export const gatewaySettingsSchema = z
       log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent'], msg('must be one of debug, info, warn, error, silent')).nullish().describe('Log level [info].'),
       shutdown_grace_ms: wholeNumber(0).nullish().describe('Grace period for in-flight streams on shutdown, in ms [10000].'),
       stream_idle_timeout_ms: wholeNumber(1).nullish().describe('Longest silence between two chunks of a streamed upstream answer, in ms [270000].'),
+      chatgpt_plan: bool
+        .nullish()
+        .describe("Lets chatgpt/<model> deployments send requests to your ChatGPT plan with your own Codex sign-in, under OpenAI's terms, from this machine only [false]. See docs/chatgpt.md."),
     },
     msg('must be a map'),
   )
@@ -277,6 +280,7 @@ export const LITELLM_UNSUPPORTED_KEYS = {
     'callback_settings',
     'disable_add_transform_inline_image_block',
     'forward_traceparent_to_llm_provider',
+    'include_cost_in_streaming_usage',
     'max_fallbacks',
     'retry_after',
   ]),
@@ -397,5 +401,6 @@ export const LITELLM_UNSUPPORTED_KEYS = {
     'litellm_trace_id',
     'watsonx_region_name',
     'guardrails',
+    'custom_user_agent',
   ]),
 } as const;

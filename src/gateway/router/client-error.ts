@@ -9,7 +9,7 @@
  * and its message is shown to the user. Change the mapping in {@link CLIENT_ERROR_TABLE} only.
  */
 
-import { GatewayError, type FailureKind, type UpstreamError } from '../errors';
+import { GatewayError, USAGE_LIMIT_CODE, type FailureKind, type UpstreamError } from '../errors';
 import type { Deployment } from '../types';
 import { safeText } from './redact';
 
@@ -196,11 +196,35 @@ export const INSUFFICIENT_QUOTA_RULE: ClientErrorRule = {
 export const MISSING_KEY_RULE: ClientErrorRule = {
   status: 400,
   type: 'authentication_error',
-  code: 'missing_api_key',
+  // `chatgpt_*`: the ChatGPT plan is off, or the user's Codex sign-in cannot be used (chatgpt/plan.ts).
+  code: (err) => (err.upstreamCode?.startsWith('chatgpt_') ? err.upstreamCode : 'missing_api_key'),
   param: null,
   retryAfter: false,
   message: (p) => `Model '${p.alias}' cannot be called: ${p.upstream}`,
 };
+
+/**
+ * A plan's usage limit (`usage_limit_reached`, the ChatGPT backend) with no fallback left: 429 whose error
+ * `type` is `usage_limit_reached`, which Codex 0.169 reports as "You've hit your usage limit" and does not
+ * retry (openai/codex: a 429 body of that type is its fatal UsageLimitReached error); Retry-After is the
+ * time to the reset for other clients.
+ */
+export const USAGE_LIMIT_RULE: ClientErrorRule = {
+  status: 429,
+  type: USAGE_LIMIT_CODE,
+  code: USAGE_LIMIT_CODE,
+  param: null,
+  retryAfter: true,
+  message: (p) =>
+    `The usage limit of your ChatGPT plan is reached for ${p.who}; it resets in about ${fmtWait(p.retryAfterS)}. To keep working until then, add a fallback for '${p.alias}' (router_settings.fallbacks) to another deployment in config.yaml.`,
+};
+
+/** A wait in whole seconds as `N s`, `N min` or `N h M min`. */
+function fmtWait(s: number): string {
+  if (s < 120) return `${s} s`;
+  const m = Math.round(s / 60);
+  return m < 120 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
 
 /** True for an upstream rate limit that is really an exhausted quota (OpenAI's `insufficient_quota`). */
 export function isInsufficientQuota(err: UpstreamError): boolean {
@@ -233,7 +257,9 @@ function sentence(s: string): string {
 export function toClientError(err: UpstreamError, ctx: ClientErrorContext): GatewayError {
   const rule = isInsufficientQuota(err)
     ? INSUFFICIENT_QUOTA_RULE
-    : err.kind === 'auth' && err.upstreamCode === 'missing_key'
+    : err.kind === 'rate_limit' && err.upstreamCode === USAGE_LIMIT_CODE
+      ? USAGE_LIMIT_RULE
+    : err.kind === 'auth' && (err.upstreamCode === 'missing_key' || err.upstreamCode?.startsWith('chatgpt_'))
       ? MISSING_KEY_RULE
       : (CLIENT_ERROR_TABLE[err.kind] ?? CLIENT_ERROR_TABLE.server);
   const d = ctx.deployment;

@@ -26,10 +26,14 @@
  *   request. Fallbacks are NOT chained: a fallback group's own fallbacks are not used (LiteLLM does not
  *   chain either). When all fail, the client sees the requested group's error (as LiteLLM raises the
  *   original exception), with the fallbacks' failures appended to the message.
+ * - Wildcards (LiteLLM wildcard routing, config/wildcard.ts): a name no alias names goes to the most specific
+ *   wildcard route matching it, as its own group named as requested (see `wildcardGroup`).
  */
 
-import { GatewayError, UpstreamError, type FailureKind } from '../errors';
-import type { Deployment, GatewayConfig, RouterSettings } from '../types';
+import { GatewayError, UpstreamError, USAGE_LIMIT_CODE, type FailureKind } from '../errors';
+import { resolveWildcardDeployment } from '../config/load';
+import { matchPattern, substituteModel } from '../config/wildcard';
+import type { Deployment, GatewayConfig, RouterSettings, WildcardRoute } from '../types';
 import { systemClock, type Clock } from './clock';
 import { isInsufficientQuota, toClientError, unknownAliasError } from './client-error';
 import { safeText } from './redact';
@@ -42,6 +46,11 @@ export const RETRY_AFTER_CAP_MS = 30_000;
 export const BACKOFF_MIN_MS = 250;
 /** Largest exponential backoff in ms (unless `router_settings.retry_after` is larger). */
 export const BACKOFF_MAX_MS = 8_000;
+/**
+ * Most model groups kept for names matched by wildcard routes (each requested name is its own group, with
+ * its own deployments' cooldowns); the least recently used one is dropped beyond this.
+ */
+export const WILDCARD_GROUPS_MAX = 256;
 /** Longest cooldown in ms a 429's Retry-After may ask for. */
 export const MAX_RATE_LIMIT_COOLDOWN_MS = 300_000;
 
@@ -108,7 +117,8 @@ export type RouterEvent =
       deploymentId: string;
       untilMs: number;
       durationMs: number;
-      reason: 'rate_limit' | 'allowed_fails';
+      /** `usage_limit`: a plan's usage limit (`usage_limit_reached`), cooled down until its reset time. */
+      reason: 'rate_limit' | 'allowed_fails' | 'usage_limit';
       /** Failures within the last 60 s (counted up to allowed_fails). */
       recentFailures: number;
     }
@@ -246,6 +256,10 @@ export class Router {
   private readonly settings: RouterSettings;
   /** Problems found in the router settings (unknown fallback aliases etc.), phrased for the user. */
   readonly warnings: string[] = [];
+  /** Wildcard routes of the config, most specific first (LiteLLM's order). */
+  private readonly wildcards: readonly WildcardRoute[];
+  /** Groups built for names a wildcard route matched, by requested name, least recently used first. */
+  private readonly wildcardGroups = new Map<string, GroupPlan>();
 
   /**
    * @param config The resolved configuration; `config.groups` defines the model groups.
@@ -261,6 +275,7 @@ export class Router {
     this.allowedFails = Math.max(0, Math.floor(s.allowedFails || 0));
     this.cooldownMs = Math.max(0, s.cooldownTimeMs || 0);
     this.pick1 = pickerFor(s.routingStrategy);
+    this.wildcards = config.wildcards ?? [];
 
     const ordered: { alias: string; first: number; deps: Deployment[] }[] = [];
     for (const [alias, deps] of config.groups) {
@@ -294,7 +309,7 @@ export class Router {
     const resolve = (alias: string, names: readonly string[] | undefined, setting: string): GroupPlan[] => {
       const out: GroupPlan[] = [];
       for (const name of names ?? []) {
-        const p = this.plans.get(name);
+        const p = this.plans.get(name) ?? this.wildcardGroupOrUndefined(name);
         if (!p) {
           this.warnings.push(
             `router_settings.${setting} for '${alias}' names '${name}', which no model_list entry defines; it is skipped. Add a model_list entry with model_name: ${name}, or remove '${name}' from ${setting}.`,
@@ -339,8 +354,7 @@ export class Router {
     attempt: (d: Deployment, info: AttemptInfo) => Promise<T>,
     opts?: { signal?: AbortSignal },
   ): Promise<RouteResult<T>> {
-    const plan = this.plans.get(alias);
-    if (plan === undefined) throw unknownAliasError(alias, this.aliasList);
+    const plan = this.groupFor(alias);
     const signal = opts?.signal;
     if (signal?.aborted) throw toAbortError(signal);
     const counters: RunCounters = { attempt: 0, retries: 0 };
@@ -360,6 +374,97 @@ export class Router {
       notes.push(`'${fb.alias}' (${out.err.kind}${out.err.status ? ` ${out.err.status}` : ''})`);
     }
     throw this.finalError(plan, first, notes);
+  }
+
+  /**
+   * Whether a request for `name` has somewhere to go: an alias, or a name a wildcard route matches (the
+   * route may still refuse it, e.g. a provider its `*` substitution names that the gateway does not know).
+   */
+  serves(name: string): boolean {
+    return this.plans.has(name) || matchPattern(this.wildcards, name) !== undefined;
+  }
+
+  /**
+   * The group of a requested alias: its own, else the group built for it from the most specific wildcard
+   * route matching it (see config/wildcard.ts).
+   * @throws GatewayError 400 `model_not_found`: no alias and no route matches (lists the known aliases and
+   *   patterns), or the matching route cannot serve the name (says why).
+   */
+  private groupFor(alias: string): GroupPlan {
+    const plan = this.plans.get(alias) ?? this.wildcardGroup(alias);
+    if (plan instanceof GatewayError) throw plan;
+    if (plan === undefined) throw unknownAliasError(alias, [...this.aliasList, ...this.wildcards.map((w) => w.pattern)]);
+    return plan;
+  }
+
+  /** {@link wildcardGroup} for fallback lists: undefined when no route matches or the route refuses the name. */
+  private wildcardGroupOrUndefined(name: string): GroupPlan | undefined {
+    const g = this.wildcardGroup(name);
+    return g instanceof GatewayError ? undefined : g;
+  }
+
+  /**
+   * The model group of a requested name that no alias names, built (once, then kept, see
+   * {@link WILDCARD_GROUPS_MAX}) from the first wildcard route matching it: one deployment per entry of the
+   * route, with the `*`s of its `litellm_params.model` substituted (LiteLLM's `set_deployment_model_name`).
+   * Its group name is the requested name, so cooldowns, logs and `x-codex-gateway-*` headers are per model;
+   * its fallbacks are `fallbacks[name]`, else `fallbacks[pattern]`, else `default_fallbacks` (the same for
+   * context_window_fallbacks, without the default).
+   * @returns the group; undefined when no route matches; a GatewayError (400) when the route cannot serve
+   *   the name (every entry refused it, e.g. `*` -> `foo/bar` names no known provider).
+   */
+  private wildcardGroup(name: string): GroupPlan | GatewayError | undefined {
+    const kept = this.wildcardGroups.get(name);
+    if (kept) {
+      this.wildcardGroups.delete(name);
+      this.wildcardGroups.set(name, kept);
+      return kept;
+    }
+    const m = matchPattern(this.wildcards, name);
+    if (!m) return undefined;
+    const deps: Deployment[] = [];
+    let why = '';
+    for (const e of m.route.entries) {
+      try {
+        deps.push(resolveWildcardDeployment(e, substituteModel(e.model, m.captures, name), name));
+      } catch (err) {
+        why ||= safeText((err as Error).message, 600);
+      }
+    }
+    if (deps.length === 0) {
+      return new GatewayError(
+        400,
+        `The model '${safeText(name, 120)}' matches the wildcard model_name '${m.route.pattern}' in config.yaml, but that entry cannot serve it: ${why}`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
+    }
+    const raw = deps.map((d) => (Number.isFinite(d.weight) && d.weight > 0 ? d.weight : 0));
+    const allZero = raw.every((w) => w === 0);
+    const states = deps.map((d, i) => new DeploymentState(d, allZero ? 1 : raw[i]!, this.allowedFails));
+    const cumWeights = new Float64Array(states.length);
+    let total = 0;
+    states.forEach((st, i) => {
+      total += st.weight;
+      cumWeights[i] = total;
+    });
+    const plan: GroupPlan = { alias: name, states, cumWeights, totalWeight: total, fallbacks: [], cwFallbacks: [] };
+    if (this.wildcardGroups.size >= WILDCARD_GROUPS_MAX) this.wildcardGroups.delete(this.wildcardGroups.keys().next().value!);
+    this.wildcardGroups.set(name, plan);
+    const s = this.settings;
+    const max = Math.max(0, Math.floor(s.maxFallbacks ?? 5));
+    const resolve = (names: readonly string[] | undefined): GroupPlan[] => {
+      const out: GroupPlan[] = [];
+      for (const n of names ?? []) {
+        const p = this.plans.get(n) ?? this.wildcardGroupOrUndefined(n);
+        if (p && p !== plan && !out.includes(p) && out.length < max) out.push(p);
+      }
+      return out;
+    };
+    plan.fallbacks = resolve(s.fallbacks[name] ?? s.fallbacks[m.route.pattern] ?? s.defaultFallbacks);
+    plan.cwFallbacks = resolve(s.contextWindowFallbacks[name] ?? s.contextWindowFallbacks[m.route.pattern]);
+    return plan;
   }
 
   /** Per-deployment state for the health view, in model_list order. */
@@ -494,13 +599,19 @@ export class Router {
   private recordFailure(st: DeploymentState, e: UpstreamError, now: number, latencyMs: number): void {
     st.failures++;
     st.lastError = describeFailure(e);
+    st.lastErrorCode = e.upstreamCode;
     // A timeout is the slowest possible answer: let latency-based routing see it.
     if (e.kind === 'timeout' && latencyMs >= 0) st.recordLatency(latencyMs);
     if (!countsForCooldown(e.kind) || this.cooldownMs <= 0) return;
     const recent = st.noteFailure(now);
     let duration = 0;
-    let reason: 'rate_limit' | 'allowed_fails' = 'allowed_fails';
-    if (e.kind === 'rate_limit') {
+    let reason: 'rate_limit' | 'allowed_fails' | 'usage_limit' = 'allowed_fails';
+    if (e.kind === 'rate_limit' && e.upstreamCode === USAGE_LIMIT_CODE) {
+      // A plan's usage limit (ChatGPT backend): cooled down until the reset it names, however far (the 5-hour
+      // or weekly window), so the group's fallbacks serve until then; MAX_RATE_LIMIT_COOLDOWN_MS when it names none.
+      duration = Math.max(this.cooldownMs, e.retryAfterMs ?? MAX_RATE_LIMIT_COOLDOWN_MS);
+      reason = 'usage_limit';
+    } else if (e.kind === 'rate_limit') {
       duration = Math.max(this.cooldownMs, Math.min(e.retryAfterMs ?? 0, MAX_RATE_LIMIT_COOLDOWN_MS));
       reason = 'rate_limit';
     } else if (recent >= this.allowedFails) {
@@ -532,10 +643,12 @@ export class Router {
   /** The error of a group whose deployments all cool down (LiteLLM answers 429 "no deployments available" too). */
   private unavailableError(plan: GroupPlan, waitMs: number): UpstreamError {
     let last: string | null = null;
+    let lastCode: string | undefined;
     let lastUntil = -Infinity;
     for (const st of plan.states) {
       if (st.lastError !== null && st.cooldownUntil > lastUntil) {
         last = st.lastError;
+        lastCode = st.lastErrorCode;
         lastUntil = st.cooldownUntil;
       }
     }
@@ -546,6 +659,8 @@ export class Router {
       `${what} cooling down after recent failures (for ${Math.ceil(waitMs / 1000)} s more)${last ? `; last error: ${last}` : ''}`,
       429,
       waitMs > 0 ? waitMs : undefined,
+      // A plan's usage limit keeps its code, so the client learns that (not a transient rate limit).
+      lastCode === USAGE_LIMIT_CODE ? USAGE_LIMIT_CODE : undefined,
     );
   }
 

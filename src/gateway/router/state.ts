@@ -31,6 +31,8 @@ export class DeploymentState {
   latencyEwmaMs = Number.NaN;
   /** Last failure as safe text (kind, status and a redacted message), or null. */
   lastError: string | null = null;
+  /** The upstream error code of the last failure (e.g. `usage_limit_reached`), if it had one. */
+  lastErrorCode: string | undefined = undefined;
   /** Ring of recent failure times (ms), -Infinity for empty slots; sized to allowed_fails. */
   private readonly failTimes: Float64Array;
   private failPos = 0;

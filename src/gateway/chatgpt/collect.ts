@@ -1,0 +1,63 @@
+/**
+ * Collects a streamed Responses answer into one whole `response` object, for a client that did not ask for a
+ * stream while the deployment serves streams only (the ChatGPT backend). The terminal event's `response`
+ * (`response.completed` / `response.incomplete`) is the answer; when its `output` is empty or missing (the
+ * backend may leave it out, clients rebuild it from the items), the items of the `response.output_item.done`
+ * events are put there in `output_index` order (OpenAI API reference, "Responses: Streaming events").
+ */
+import { UpstreamError } from '../errors';
+import { errorObjectFailure, type SseReader } from '../upstream-answer';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Folds Responses stream events into the whole response object (see the module notes). */
+export class ResponseCollector {
+  private readonly items: Array<{ index: number; item: Record<string, unknown> }> = [];
+  private final: Record<string, unknown> | undefined;
+  private seen = 0;
+
+  /**
+   * One parsed event (JSON `data`, SSE `event:` name).
+   * @throws UpstreamError for `response.failed` or an `error` event (classified from its error object).
+   */
+  see(json: Record<string, unknown>, event: string | undefined, key: string | undefined): void {
+    const type = typeof json.type === 'string' ? json.type : event;
+    if (type === 'response.output_item.done' && isObject(json.item)) {
+      const index = typeof json.output_index === 'number' ? json.output_index : this.seen;
+      this.seen++;
+      this.items.push({ index, item: json.item });
+    } else if ((type === 'response.completed' || type === 'response.incomplete') && isObject(json.response)) {
+      this.final = json.response;
+    } else if (type === 'response.failed') {
+      const r = isObject(json.response) ? json.response : {};
+      throw errorObjectFailure(r.error ?? 'the response failed without an error message', key, 'in its stream');
+    } else if (type === 'error') {
+      throw errorObjectFailure(isObject(json.error) ? json.error : json, key, 'in its stream');
+    }
+  }
+
+  /**
+   * The whole response object.
+   * @throws UpstreamError `bad_response` when the stream had no terminal event.
+   */
+  result(): Record<string, unknown> {
+    if (!this.final) throw new UpstreamError('bad_response', 'the upstream stream ended without response.completed');
+    const out = { ...this.final };
+    if (!Array.isArray(out.output) || out.output.length === 0) {
+      out.output = [...this.items].sort((a, b) => a.index - b.index).map((x) => x.item);
+    }
+    return out;
+  }
+}
+
+/**
+ * Reads a stream to its end (under the reader's own limits) and returns the whole response object.
+ * @throws UpstreamError as {@link ResponseCollector} and as the reader (timeouts, broken streams).
+ */
+export async function collectResponse(reader: SseReader, key: string | undefined): Promise<Record<string, unknown>> {
+  const c = new ResponseCollector();
+  for await (const b of reader.batches()) for (const ev of b.events) if (ev.json) c.see(ev.json, ev.event, key);
+  return c.result();
+}

@@ -1,0 +1,55 @@
+/**
+ * End to end with the REAL Codex CLI through a wildcard alias (LiteLLM wildcard routing):
+ *
+ *   codex exec --json -m openai/gpt-5.5  ->  `node bin/codex-gateway.js serve`  ->  mock Chat Completions upstream
+ *
+ * The gateway's config has no alias `openai/gpt-5.5`, only `model_name: "openai/*"` with
+ * `model: "openai/*"`; the request must reach the upstream as model `gpt-5.5`. Codex is configured with
+ * the block `codexConfigBlock` produces (see ../helpers/scenario.ts). Needs `npm run build` first.
+ */
+import assert from 'node:assert/strict';
+import { describeRun } from '../helpers/codex';
+import { fakeKey } from '../helpers/gateway';
+import { chatText } from '../helpers/mock-upstream';
+import { assertRan, configYaml, startScenario, type Scenario } from '../helpers/scenario';
+
+describe('Codex CLI through a wildcard alias (openai/* -> openai/gpt-5.5)', function () {
+  this.timeout(180_000);
+  let sc: Scenario | undefined;
+
+  afterEach(async () => {
+    await sc?.stop();
+    sc = undefined;
+  });
+
+  it('answers a Codex turn for openai/gpt-5.5 from the openai/* route with the model name substituted', async () => {
+    const upKey = fakeKey('openai');
+    sc = await startScenario(
+      [upKey],
+      ([up], token) =>
+        configYaml(
+          [
+            [
+              '  - model_name: "openai/*"',
+              '    litellm_params:',
+              '      model: "openai/*"',
+              `      api_base: ${up!.baseUrl}`,
+              '      api_key: os.environ/OPENAI_API_KEY',
+              '      wire_api: chat',
+            ].join('\n'),
+          ],
+          token,
+        ),
+      { OPENAI_API_KEY: upKey },
+    );
+    const [up] = sc.upstreams;
+    up!.enqueue(chatText('Hello from gpt-5.5 via the wildcard.'));
+    const r = await sc.run('openai/gpt-5.5', 'Say hello.');
+    assertRan(r);
+    assert.ok(r.agentMessages.includes('Hello from gpt-5.5 via the wildcard.'), describeRun(r));
+    const chat = up!.requests.filter((q) => q.path === '/v1/chat/completions');
+    assert.ok(chat.length >= 1, describeRun(r));
+    assert.ok(chat.every((q) => q.body.model === 'gpt-5.5'), `upstream models: ${chat.map((q) => q.body.model).join(', ')}`);
+    assert.equal(r.exitCode, 0, describeRun(r));
+  });
+});
