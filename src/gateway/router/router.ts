@@ -181,6 +181,24 @@ interface GroupPlan extends PickGroup {
   cwFallbacks: GroupPlan[];
 }
 
+/**
+ * A model group's plan: one state per deployment, weighted by `weight` (`rpm` when absent, see config); when no
+ * deployment has a positive weight, all weigh 1. Fallbacks are filled in afterwards.
+ * @param allowedFails failures per minute before a deployment cools down (router_settings.allowed_fails).
+ */
+function groupPlan(alias: string, deps: readonly Deployment[], allowedFails: number): GroupPlan {
+  const raw = deps.map((d) => (Number.isFinite(d.weight) && d.weight > 0 ? d.weight : 0));
+  const allZero = raw.every((w) => w === 0);
+  const states = deps.map((d, i) => new DeploymentState(d, allZero ? 1 : raw[i]!, allowedFails));
+  const cumWeights = new Float64Array(states.length);
+  let total = 0;
+  states.forEach((st, i) => {
+    total += st.weight;
+    cumWeights[i] = total;
+  });
+  return { alias, states, cumWeights, totalWeight: total, fallbacks: [], cwFallbacks: [] };
+}
+
 type GroupOutcome<T> =
   | { ok: true; result: RouteResult<T> }
   | { ok: false; err: UpstreamError; state: DeploymentState | undefined; retryAfterMs: number | undefined };
@@ -289,18 +307,10 @@ export class Router {
 
     const all: DeploymentState[] = [];
     for (const { alias, deps } of ordered) {
-      const raw = deps.map((d) => (Number.isFinite(d.weight) && d.weight > 0 ? d.weight : 0));
-      const allZero = raw.every((w) => w === 0);
-      const states = deps.map((d, i) => new DeploymentState(d, allZero ? 1 : raw[i]!, this.allowedFails));
-      const cumWeights = new Float64Array(states.length);
-      let total = 0;
-      states.forEach((st, i) => {
-        total += st.weight;
-        cumWeights[i] = total;
-      });
-      for (const st of states) this.stateAlias.set(st, alias);
-      all.push(...states);
-      this.plans.set(alias, { alias, states, cumWeights, totalWeight: total, fallbacks: [], cwFallbacks: [] });
+      const plan = groupPlan(alias, deps, this.allowedFails);
+      for (const st of plan.states) this.stateAlias.set(st, alias);
+      all.push(...plan.states);
+      this.plans.set(alias, plan);
     }
     all.sort((a, b) => a.deployment.index - b.deployment.index);
     this.allStates = all;
@@ -440,16 +450,7 @@ export class Router {
         'model',
       );
     }
-    const raw = deps.map((d) => (Number.isFinite(d.weight) && d.weight > 0 ? d.weight : 0));
-    const allZero = raw.every((w) => w === 0);
-    const states = deps.map((d, i) => new DeploymentState(d, allZero ? 1 : raw[i]!, this.allowedFails));
-    const cumWeights = new Float64Array(states.length);
-    let total = 0;
-    states.forEach((st, i) => {
-      total += st.weight;
-      cumWeights[i] = total;
-    });
-    const plan: GroupPlan = { alias: name, states, cumWeights, totalWeight: total, fallbacks: [], cwFallbacks: [] };
+    const plan = groupPlan(name, deps, this.allowedFails);
     if (this.wildcardGroups.size >= WILDCARD_GROUPS_MAX) this.wildcardGroups.delete(this.wildcardGroups.keys().next().value!);
     this.wildcardGroups.set(name, plan);
     const s = this.settings;
