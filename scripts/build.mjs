@@ -35,7 +35,12 @@ const common = {
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
-const entries = [{ entryPoints: [join(root, 'src/gateway/cli.ts')], outfile: join(root, 'dist/cli.js') }];
+const entries = [
+  { entryPoints: [join(root, 'src/gateway/cli.ts')], outfile: join(root, 'dist/cli.js') },
+  // The auth command config.toml names (CLI and extension): only the auth helper and the notice server, so
+  // Codex's wait for the token stays short (src/gateway/codex/auth-main.ts).
+  { entryPoints: [join(root, 'src/gateway/codex/auth-main.ts')], outfile: join(root, 'dist/codex-auth.js') },
+];
 if (existsSync(join(root, 'src/extension/extension.ts'))) {
   entries.push({
     entryPoints: [join(root, 'src/extension/extension.ts')],

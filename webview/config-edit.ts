@@ -487,3 +487,20 @@ export function setRouterField(config: unknown, field: RouterField, value: strin
   out.router_settings = rs;
   return out;
 }
+
+/**
+ * Turns the ChatGPT plan on (`gateway_settings.chatgpt_plan: true`) or off (the key removed, and
+ * `gateway_settings` when nothing else is left in it: off is the engine's default). Call with `true` only after the
+ * user agreed to the plan's terms (`confirmChatgptPlan`); the host asks again on save otherwise.
+ */
+export function setChatgptPlan(config: unknown, on: boolean): Obj {
+  const out = editable(config);
+  const gs: Obj = isObj(out.gateway_settings) ? out.gateway_settings : {};
+  if (on) {
+    gs.chatgpt_plan = true;
+    out.gateway_settings = gs;
+  } else if (isObj(out.gateway_settings) && dropKey(gs, 'chatgpt_plan')) {
+    delete out.gateway_settings;
+  }
+  return out;
+}

@@ -19,9 +19,9 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { render } from 'lit';
 import './panel.css';
-import type { PanelMethod, PanelMethods } from '../src/shared/panel-protocol.js';
-import { addEntry, aliasesOf, deleteEntry, duplicateEntry, fallbackChains, moveItem, setEntryField, setFallbackChain, setRouterField, stableJson } from './config-edit.js';
-import { presetFor, PRESETS } from './presets.js';
+import { chatgptPlanOn, type PanelMethod, type PanelMethods } from '../src/shared/panel-protocol.js';
+import { addEntry, aliasesOf, deleteEntry, duplicateEntry, fallbackChains, moveItem, setChatgptPlan, setEntryField, setFallbackChain, setRouterField, stableJson } from './config-edit.js';
+import { presetFor, PRESETS, type ProviderPreset } from './presets.js';
 import { PanelClient, type VsCodeApiLike } from './rpc.js';
 import { currentConfig, initialState, isDirty, persist, reduce, unknownKeyNames, viewModel, type Action, type PanelState } from './state.js';
 import { domId, panelView, type ViewHandlers } from './view.mjs';
@@ -123,6 +123,24 @@ function act<M extends PanelMethod>(method: M, params: PanelMethods[M]['params']
   );
 }
 
+/** Adds an entry for `preset` to the draft (turning the ChatGPT plan on with it when `planOn`) and opens it. */
+function addPresetEntry(preset: ProviderPreset, planOn: boolean): void {
+  const r = addEntry(currentConfig(state), preset);
+  edit(planOn ? setChatgptPlan(r.config, true) : r.config, r.index);
+  dispatch({ type: 'tab', tab: 'models' });
+  focusAfterRender = domId('field', `model_list[${r.index}].model_name`);
+}
+
+/**
+ * Asks the host for the user's consent to use their ChatGPT plan (a modal dialog there).
+ * @returns true when they agreed; false (with a notice saying nothing changed) when they declined.
+ */
+async function askPlanConsent(): Promise<boolean> {
+  const ok = await act('confirmChatgptPlan', {});
+  if (ok === false) dispatch({ type: 'notice', notice: { kind: 'info', text: 'The ChatGPT plan stays off; nothing was changed.' } });
+  return ok === true;
+}
+
 function edit(config: unknown, editing?: number | null): void {
   const a: Action = { type: 'edit', config };
   if (editing !== null && editing !== undefined) (a as { editing?: number }).editing = editing;
@@ -153,10 +171,14 @@ const handlers: ViewHandlers = {
   },
   addEntry: () => {
     const preset = presetFor(addPreset) ?? PRESETS[0]!;
-    const r = addEntry(currentConfig(state), preset);
-    edit(r.config, r.index);
-    dispatch({ type: 'tab', tab: 'models' });
-    focusAfterRender = domId('field', `model_list[${r.index}].model_name`);
+    // The ChatGPT plan preset: the consent comes first; declined, nothing is added.
+    if (preset.consent && !chatgptPlanOn(currentConfig(state))) {
+      void askPlanConsent().then((ok) => {
+        if (ok) addPresetEntry(preset, true);
+      });
+      return;
+    }
+    addPresetEntry(preset, false);
   },
   editEntry: (index) => {
     dispatch({ type: 'editing', ...(index !== undefined ? { index } : {}) });
@@ -235,6 +257,15 @@ const handlers: ViewHandlers = {
   setClaudeCodeModel: (tier, alias) => {
     if (alias === state.snapshot?.claudeCode?.models[tier]) return;
     void act('setClaudeCodeModel', { tier, alias });
+  },
+  setChatgptPlan: (on) => {
+    if (!on) {
+      edit(setChatgptPlan(currentConfig(state), false));
+      return;
+    }
+    void askPlanConsent().then((ok) => {
+      if (ok) edit(setChatgptPlan(currentConfig(state), true));
+    });
   },
 };
 

@@ -4,14 +4,9 @@
  * Pure data, no DOM: unit-tested directly.
  */
 import { PROVIDERS, type ProviderSpec } from '../src/gateway/config/providers';
+import { CHATGPT_PLAN_CONSENT } from '../src/shared/panel-protocol';
 
-/**
- * What enabling the ChatGPT plan means, said plainly before the panel writes `gateway_settings.chatgpt_plan:
- * true` (the issue: "enabling it says plainly that requests go to the user's ChatGPT plan under OpenAI's terms,
- * from this machine only").
- */
-export const CHATGPT_PLAN_CONSENT =
-  "Requests for chatgpt/<model> models will go to your own ChatGPT plan, signed in with your Codex login, under OpenAI's terms, from this machine only. They count against your plan's usage limits. Enable the ChatGPT plan?";
+export { CHATGPT_PLAN_CONSENT };
 
 /** One provider choice in the panel. */
 export interface ProviderPreset {

@@ -25,6 +25,8 @@ const TIMEOUTS: Record<PanelMethod, number> = {
   exportLiteLLM: 0,
   setClaudeCodeEnabled: 30_000,
   setClaudeCodeModel: 30_000,
+  // A modal dialog: waits for the user.
+  confirmChatgptPlan: 0,
 };
 
 /** Handlers of host events. */

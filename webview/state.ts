@@ -8,7 +8,9 @@
  * `acquireVsCodeApi().setState` after every change and read back with `getState()` on load: the selected tab, the
  * unsaved draft and the config it was based on, the entry open in the editor.
  */
-import { CLAUDE_TIERS, type ClaudeTier, type ConfigIssue, type KeyState, type PanelClaudeCode, type PanelSnapshot, type SaveResult, type TestAliasResult, type TimedRequestRecord } from '../src/shared/panel-protocol';
+import { planUsageView, type PlanUsageView } from '../src/extension/plan-status';
+import { providerFor } from '../src/gateway/config/providers';
+import { chatgptPlanOn, CLAUDE_TIERS, type ClaudeTier, type ConfigIssue, type KeyState, type PanelClaudeCode, type PanelSnapshot, type SaveResult, type TestAliasResult, type TimedRequestRecord } from '../src/shared/panel-protocol';
 import {
   aliasesOf,
   entryFieldPath,
@@ -325,6 +327,34 @@ export interface ViewModel {
   keyEdit?: string;
   /** Claude Code's wiring (absent when the extension sends none). */
   claudeCode?: ClaudeCodeView;
+  /** The ChatGPT plan: absent while the shown config has no plan model, does not turn it on, and no usage is known. */
+  chatgptPlan?: ChatgptPlanView;
+}
+
+/** The ChatGPT plan as the panel shows it (docs/chatgpt.md). */
+export interface ChatgptPlanView {
+  /** The shown config (the draft, else the saved settings) has `gateway_settings.chatgpt_plan: true`. */
+  on: boolean;
+  /** The saved settings have it on (what the gateway does now). */
+  savedOn: boolean;
+  /** Aliases of the shown config with a `chatgpt/<model>` deployment. */
+  aliases: string[];
+  /** The plan's usage in words, once the plan answered a request through this window's gateway. */
+  usage?: PlanUsageView;
+}
+
+/**
+ * The ChatGPT plan's part of the view, or undefined when there is nothing to show.
+ * @param now epoch ms (a reached limit whose reset has passed is not shown).
+ */
+export function chatgptPlanView(config: unknown, snapshot: PanelSnapshot | undefined, rows: readonly EntryView[], now: number): ChatgptPlanView | undefined {
+  const aliases = [...new Set(rows.filter((r) => providerFor(r.provider)?.credentials === 'codex_chatgpt' && r.alias !== '').map((r) => r.alias))];
+  const usage = planUsageView(snapshot?.chatgptPlanUsage, now);
+  const on = chatgptPlanOn(config);
+  if (!on && aliases.length === 0 && !usage) return undefined;
+  const v: ChatgptPlanView = { on, savedOn: chatgptPlanOn(snapshot?.config), aliases };
+  if (usage) v.usage = usage;
+  return v;
 }
 
 /** One select option. */
@@ -464,5 +494,7 @@ export function viewModel(s: PanelState, now: number): ViewModel {
   if (s.editing !== undefined && rows[s.editing]) vm.editing = rows[s.editing];
   if (s.keyEdit !== undefined) vm.keyEdit = s.keyEdit;
   if (s.snapshot?.claudeCode) vm.claudeCode = claudeCodeView(s.snapshot.claudeCode, aliasesOf(s.snapshot.config), s.snapshot.effectiveDefault);
+  const plan = chatgptPlanView(config, s.snapshot, rows, now);
+  if (plan) vm.chatgptPlan = plan;
   return vm;
 }

@@ -10,7 +10,7 @@ import type { EntryField, RouterField } from './config-edit.js';
 import { entryFieldPath } from './config-edit.js';
 import type { AliasStats } from './live-stats.js';
 import { PRESETS } from './presets.js';
-import type { ChainRow, ClaudeCodeView, EntryRow, Tab, TestState, ViewModel } from './state.js';
+import type { ChainRow, ChatgptPlanView, ClaudeCodeView, EntryRow, Tab, TestState, ViewModel } from './state.js';
 
 /** What the view can ask for. */
 export interface ViewHandlers {
@@ -40,6 +40,8 @@ export interface ViewHandlers {
   setClaudeCodeEnabled(enabled: boolean): void;
   /** Sets the alias of one Claude Code tier (`''` = the default model). */
   setClaudeCodeModel(tier: ClaudeTier, alias: string): void;
+  /** Turns the ChatGPT plan on (after the host's consent dialog) or off, in the draft. */
+  setChatgptPlan(on: boolean): void;
 }
 
 /** Extra inputs of the view that are not part of the state (UI-only). */
@@ -211,6 +213,32 @@ function keyCell(r: EntryRow, h: ViewHandlers, x: ViewExtras): TemplateResult {
   </div>`;
 }
 
+/** The plan's usage in words: the limit (when reached) and each window's remaining share and reset time. */
+function planUsage(p: ChatgptPlanView): TemplateResult | typeof nothing {
+  const u = p.usage;
+  if (!u) return nothing;
+  return html`<div class="plan-usage" id="chatgpt-plan-usage" role="status">
+    ${u.limitUntil !== undefined ? html`<div class="plan-limit">${icon('warning')} Usage limit reached until ${u.limitUntil}; fallbacks serve until then.</div>` : nothing}
+    ${u.windows.length > 0 ? html`<div>${icon('dashboard')} ChatGPT plan: ${u.windows.join(' · ')}</div>` : nothing}
+  </div>`;
+}
+
+/** The ChatGPT plan's section of the Models tab: on or off (in the draft), a way to switch, and its usage. */
+function planSection(p: ChatgptPlanView, h: ViewHandlers): TemplateResult {
+  const aliases = p.aliases.length > 0 ? html` (${p.aliases.map((a, i) => html`${i > 0 ? ', ' : ''}<code>${a}</code>`)})` : nothing;
+  const state = p.on
+    ? html`${icon('pass-filled')} On${p.savedOn ? '' : ' after you save'}: requests for chatgpt/&lt;model&gt; models${aliases} go to your ChatGPT plan with your Codex sign-in, under OpenAI's terms, from this machine only.`
+    : html`${icon('circle-slash')} Off${p.savedOn ? ' after you save' : ''}: chatgpt/&lt;model&gt; models${aliases} send nothing; their fallbacks serve.`;
+  return html`<section class="plan" id="chatgpt-plan" aria-labelledby="chatgpt-plan-title">
+    <h2 id="chatgpt-plan-title">ChatGPT plan</h2>
+    <p id="chatgpt-plan-state" class=${p.on ? 'plan-on' : 'plan-off'}>${state}</p>
+    ${p.on
+      ? html`<vscode-button secondary id="chatgpt-plan-toggle" @click=${() => h.setChatgptPlan(false)}>Turn off</vscode-button>`
+      : html`<vscode-button secondary id="chatgpt-plan-toggle" @click=${() => h.setChatgptPlan(true)}>Turn on…</vscode-button>`}
+    ${planUsage(p)}
+  </section>`;
+}
+
 function modelsTab(vm: ViewModel, h: ViewHandlers, x: ViewExtras): TemplateResult {
   return html`<div class="toolbar">
       <vscode-label for="add-preset">Add a model</vscode-label>
@@ -236,7 +264,8 @@ function modelsTab(vm: ViewModel, h: ViewHandlers, x: ViewExtras): TemplateResul
         ${vm.rows.map((r) => row(vm, r, h, x))}
       </tbody>
     </table>
-    ${vm.editing ? editor(vm, vm.editing, h) : nothing}`;
+    ${vm.editing ? editor(vm, vm.editing, h) : nothing}
+    ${vm.chatgptPlan ? planSection(vm.chatgptPlan, h) : nothing}`;
 }
 
 function row(vm: ViewModel, r: EntryRow, h: ViewHandlers, x: ViewExtras): TemplateResult {
@@ -459,6 +488,7 @@ function liveRow(s: AliasStats, vm: ViewModel, h: ViewHandlers, x: ViewExtras): 
 function liveTab(vm: ViewModel, h: ViewHandlers, x: ViewExtras): TemplateResult {
   const minutes = Math.round(vm.liveWindowMs / 60_000);
   return html`<p class="help">Requests through the gateway in the last ${minutes} minutes, per alias Codex asked for. The Test button sends a tiny request (a few tokens) with the saved settings.</p>
+    ${vm.chatgptPlan ? planUsage(vm.chatgptPlan) : nothing}
     <table class="grid live" aria-label=${`Requests of the last ${minutes} minutes per alias`}>
       <colgroup>
         <col class="c-alias" /><col class="c-num" /><col class="c-num" /><col class="c-num" /><col class="c-num" /><col class="c-served" /><col class="c-test" />

@@ -4,7 +4,7 @@
  * shows what happened (or what failed and what to do).
  */
 import * as vscode from 'vscode';
-import { applyCodexWiring, decideCodexAction, readSelection, PROVIDER_ID } from './codex-wiring';
+import { applyCodexWiring, decideCodexAction, readSelection, PROVIDER_ID, type AuthRunner } from './codex-wiring';
 import { Disposable } from './disposable';
 import { SECTION, type CodexConfigMode } from './settings';
 
@@ -19,6 +19,8 @@ export interface CodexConfigSyncDeps {
   codexHome: string;
   /** The gateway token file Codex's `auth.command` reads. */
   tokenFile: string;
+  /** Runs Codex's auth command: this extension host's executable and the extension's `dist/codex-auth.js`. */
+  authRunner: AuthRunner;
   /** The gateway port now. */
   port: () => number;
   /** `codexGateway.codexConfig` now. */
@@ -68,9 +70,9 @@ export class CodexConfigSync extends Disposable {
         if (action.kind !== 'write') return;
       }
       await context.globalState.update(DECLINED_KEY, undefined);
-      const res = await applyCodexWiring({ codexHome, port: this.deps.port(), tokenFile, ...(action.model !== undefined ? { model: action.model } : {}) });
+      const res = await applyCodexWiring({ codexHome, port: this.deps.port(), tokenFile, runner: this.deps.authRunner, ...(action.model !== undefined ? { model: action.model } : {}) });
       if (res.changed) {
-        log.info(`Codex config ${res.path} now points at the gateway (provider ${PROVIDER_ID}).${res.backupPath ? ` Original saved as ${res.backupPath}.` : ''}`);
+        log.info(`Codex config ${res.path} now points at the gateway (provider ${PROVIDER_ID}; auth command ${this.deps.authRunner.script}).${res.backupPath ? ` Original saved as ${res.backupPath}.` : ''}`);
         if (action.replaces !== undefined) {
           void vscode.window.showInformationMessage(
             `Codex Gateway set Codex's model_provider to "${PROVIDER_ID}" (it was "${action.replaces}"). Run "Codex Gateway: Restore Codex Config" to go back, or set codexGateway.codexConfig to "ask" to be asked first.`,

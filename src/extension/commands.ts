@@ -9,8 +9,9 @@ import { generateToken, writeMasterKey } from '../gateway/auth';
 import { restoreCodexWiring } from './codex-wiring';
 import type { Controller } from './controller';
 import { openSettingsPanel, type PanelBackend } from './panel';
-import { extractLiteralKeys, parseImportedYaml, SECRET_NAME, SECTION, toLiteLLMYaml, DEFAULT_CONFIG, type MovedKey } from './settings';
-import { aliasPickItems, asksPickTarget, asPickTarget, PICK_TARGET_KEY, PICK_TARGETS, planModelPick, resolvedTiers, targetPickItems, type PickTarget } from './status-model';
+import { patternHint, pickModelHint } from '../gateway/codex/config-block';
+import { extractLiteralKeys, parseImportedYaml, SECRET_NAME, SECTION, servedByWildcard, toLiteLLMYaml, DEFAULT_CONFIG, type MovedKey } from './settings';
+import { aliasPickItems, asksPickTarget, asPickTarget, missingKeys, PICK_TARGET_KEY, PICK_TARGETS, planModelPick, resolvedTiers, targetPickItems, type PickTarget } from './status-model';
 
 /** Command ids, as contributed in package.json. */
 export const COMMANDS = {
@@ -167,8 +168,23 @@ async function selectModel(c: Controller, alias?: string, target?: string): Prom
   }
   if (target !== undefined && !asPickTarget(target)) throw new Error(`"${target}" is not a target: use ${PICK_TARGETS.join(', ')}.`);
   const items = aliasPickItems(infos, c.currentDefault);
-  let chosen = alias !== undefined ? items.find((i) => i.alias === alias) : undefined;
-  if (alias !== undefined && !chosen) throw new Error(`"${alias}" is not an alias of codexGateway.config (aliases: ${items.map((i) => i.alias).join(', ')}).`);
+  // Wildcard model_name entries (`openai/*`) serve any matching name; the user types it.
+  const patterns = infos.map((i) => i.alias).filter((a) => a.includes('*'));
+  const wildcardPick = (name: string) => ({ alias: name, missing: missingKeys(infos.find((i) => i.alias.includes('*') && servedByWildcard(name, [i.alias]))) });
+  let chosen: { alias: string; missing: string[] } | undefined = alias !== undefined ? items.find((i) => i.alias === alias) : undefined;
+  if (alias !== undefined && !chosen && servedByWildcard(alias, patterns)) chosen = wildcardPick(alias);
+  if (alias !== undefined && !chosen) throw new Error(`"${alias}" is not an alias of codexGateway.config (aliases: ${items.map((i) => i.alias).join(', ')}${patterns.length > 0 ? `; or ${pickModelHint(patterns).replace('pick a model: ', '')}` : ''}).`);
+  if (!chosen && items.length === 0 && patterns.length > 0) {
+    const name = await vscode.window.showInputBox({
+      title: 'Codex Gateway: Select Model',
+      prompt: `The config has only wildcard models: ${pickModelHint(patterns)}. Applies to the next request, CLI and IDE.`,
+      placeHolder: patternHint(patterns[0]!),
+      ...(c.currentDefault !== undefined ? { value: c.currentDefault } : {}),
+      validateInput: (v) => (servedByWildcard(v.trim(), patterns) ? undefined : `No model_name pattern serves "${v.trim()}": ${pickModelHint(patterns)}.`),
+    });
+    if (!name) return undefined;
+    chosen = wildcardPick(name.trim());
+  }
   if (!chosen) {
     chosen = await vscode.window.showQuickPick(items, {
       title: 'Codex Gateway: Select Model',

@@ -15,6 +15,7 @@ import { Disposable } from './disposable';
 import { GatewayHost, type HostState } from './gateway-host';
 import { KeyHandover } from './key-handover';
 import type { TimedRecord, WorkerLogLevel } from './messages';
+import { PlanMonitor } from './plan-monitor';
 import { RequestHistory } from './request-history';
 import { SecretCache } from './secrets';
 import { chooseDefaultAlias, keyNamesOf, readSettings, resolveSettingsConfig, SECTION, envReferences, prepareRawConfig, type ResolvedSettingsConfig, type Settings } from './settings';
@@ -51,6 +52,8 @@ export class Controller extends Disposable {
   /** Issues of the current settings' config, if they do not resolve. */
   issues?: ConfigIssue[];
   private defaultAlias?: string;
+  /** The last "pick a model" hint logged (wildcard-only configs), so it is logged once per change. */
+  private loggedHint?: string;
   private hostState: HostState;
   private lastRequestError?: string;
   private configJson = '';
@@ -60,6 +63,8 @@ export class Controller extends Disposable {
   private notifiedError?: string;
   /** Finished requests of this window's worker (the panel's history and live view). */
   readonly requests: RequestHistory;
+  /** The ChatGPT plan's usage (tooltip, panel) and its limit notification. */
+  readonly plan: PlanMonitor;
   /** Keeps Codex's config.toml pointed at the gateway. */
   readonly codexConfig: CodexConfigSync;
   /** Hands keys to and from the gateway of another window. */
@@ -92,6 +97,8 @@ export class Controller extends Disposable {
     this.terminal = new TerminalEnvSync(context.environmentVariableCollection);
     this.hostState = { phase: 'starting', port: this.settings.port };
     this.requests = this.register(new RequestHistory());
+    this.plan = this.register(new PlanMonitor({ config: () => this.good?.config, log }));
+    this.register(this.plan.onDidChange(() => this.render()));
     this.host = this.register(
       new GatewayHost({
         workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'gateway-worker.js').fsPath,
@@ -100,6 +107,7 @@ export class Controller extends Disposable {
         log: (level, line) => this.writeLog(level, line),
         onState: (s) => this.onHostState(s),
         onRequests: (records) => this.onRequests(records),
+        onPlanUsage: (usage) => this.plan.update(usage),
         onPeerSecret: (name, value) => this.handover.fromPeer(name, value),
       }),
     );
@@ -112,9 +120,15 @@ export class Controller extends Disposable {
         log,
         codexHome: this.codexHome,
         tokenFile: this.tokenFile,
+        authRunner: {
+          nodePath: process.execPath,
+          script: vscode.Uri.joinPath(context.extensionUri, 'dist', 'codex-auth.js').fsPath,
+          electron: process.versions.electron !== undefined,
+        },
         port: () => this.settings.port,
         mode: () => this.settings.codexConfig,
-        aliases: () => (this.good ? [...this.good.config.groups.keys()] : []),
+        // Plain aliases and wildcard patterns: a `model` in config.toml that a pattern serves is kept.
+        aliases: () => (this.good ? [...this.good.config.groups.keys(), ...(this.good.config.wildcards ?? []).map((w) => w.pattern)] : []),
       }),
     );
     this.claudeCode = this.register(
@@ -231,8 +245,11 @@ export class Controller extends Disposable {
   /** The alias behind `default`, per `codexGateway.defaultModel` and the config in force. */
   private applyDefaultAlias(): void {
     if (!this.good) return;
-    const { alias, warning } = chooseDefaultAlias([...this.good.config.groups.keys()], this.settings.defaultModel);
+    const patterns = (this.good.config.wildcards ?? []).map((w) => w.pattern);
+    const { alias, warning, hint } = chooseDefaultAlias([...this.good.config.groups.keys()], this.settings.defaultModel, patterns);
     if (warning) this.log.warn(warning);
+    if (hint !== undefined && hint !== this.loggedHint) this.log.info(`No default model: codexGateway.config has only wildcard model_name entries; ${hint} with "Codex Gateway: Select Model".`);
+    this.loggedHint = hint;
     if (alias !== this.defaultAlias) {
       this.defaultAlias = alias;
       this.host.setDefaultModel(alias);
@@ -288,6 +305,7 @@ export class Controller extends Disposable {
 
   private onRequests(records: TimedRecord[]): void {
     const failed = this.requests.add(records);
+    this.plan.onRequests(records);
     if (failed) {
       this.lastRequestError = `${new Date(failed.at).toLocaleTimeString()} ${failed.alias}: ${failed.error ?? `HTTP ${failed.status}`}`;
       this.render();
@@ -346,6 +364,7 @@ export class Controller extends Disposable {
       ...(this.hostState.error ?? this.lastRequestError ? { lastError: this.hostState.error ?? this.lastRequestError } : {}),
       ...(this.issues ? { configIssues: this.issues.map((i) => `${i.path}: ${i.message}`) } : {}),
       claudeCode: this.claudeCode.status(),
+      ...(this.plan.usage ? { chatgptPlan: this.plan.usage } : {}),
     };
     this.status.update(input);
   }

@@ -9,6 +9,8 @@
  *    - 200 with a `deployments` list: another window's gateway (same token file), so this window uses it
  *      ("attached");
  *    - 401 from a gateway: another Codex Gateway with a different token (e.g. `codex-gateway serve`), an error;
+ *    - an answer with the notice header: the short-lived "gateway is not running" server that Codex's auth
+ *      command started while no gateway ran (src/gateway/codex/absent-notice.ts): asked to quit, then started;
  *    - anything else (other status, not JSON, timeout): another program, an error naming the fix.
  * 2. Every `pollMs` (default 2000 ms, plus jitter) an attached or failed window probes again and takes the
  *    port over as soon as it is free, so closing the owner window moves the gateway within a few seconds.
@@ -22,6 +24,8 @@ import { Worker } from 'node:worker_threads';
 import * as http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { loadOrCreateMasterKey } from '../gateway/auth';
+import { NOTICE_HEADER, quitAbsentNotice } from '../gateway/codex/absent-notice';
+import type { PlanUsage } from '../gateway/chatgpt/usage';
 import type { ConfigIssue } from '../gateway/config';
 import { Disposable } from './disposable';
 import { PEER_SECRET_PATH, type HostToWorker, type SecretsMap, type TimedRecord, type WorkerLogLevel, type WorkerToHost } from './messages';
@@ -31,6 +35,8 @@ import type { GatewayPhase } from './status-model';
 export type ProbeResult =
   | { kind: 'free' }
   | { kind: 'ours' }
+  /** The notice server Codex's auth command starts while no gateway runs (absent-notice.ts): asked to quit. */
+  | { kind: 'notice' }
   | { kind: 'other-gateway'; status: number }
   | { kind: 'foreign'; detail: string };
 
@@ -57,7 +63,8 @@ export function probeGateway(port: number, token: string, timeoutMs = 1500): Pro
             body = undefined;
           }
           const obj = body as { deployments?: unknown; error?: { code?: unknown } } | undefined;
-          if (res.statusCode === 200 && Array.isArray(obj?.deployments)) resolve({ kind: 'ours' });
+          if (res.headers[NOTICE_HEADER] !== undefined) resolve({ kind: 'notice' });
+          else if (res.statusCode === 200 && Array.isArray(obj?.deployments)) resolve({ kind: 'ours' });
           else if (res.statusCode === 401 && obj?.error?.code === 'invalid_api_key') resolve({ kind: 'other-gateway', status: 401 });
           else resolve({ kind: 'foreign', detail: `it answered HTTP ${res.statusCode} to GET /v1/health` });
         });
@@ -167,6 +174,11 @@ export interface GatewayHostOptions {
   /** Called with each batch of finished requests the worker reports (every request, successful or not). */
   onRequests?: (records: TimedRecord[]) => void;
   /**
+   * Called when the ChatGPT plan's usage changed in this window's worker (see `PlanUsageMessage`), before the
+   * batch of requests that saw the change. {@link GatewayHost.planUsage} keeps the latest.
+   */
+  onPlanUsage?: (usage: PlanUsage) => void;
+  /**
    * Called when another window handed this window's gateway a key (`value`) or cleared one (undefined). The
    * worker already uses it; keep it (SecretStorage and {@link GatewayHost.setSecrets}) so it stays in use.
    */
@@ -205,6 +217,7 @@ export class GatewayHost extends Disposable {
   private stopping = false;
   private waiters: Array<(m: WorkerToHost) => boolean> = [];
   private lastForeign?: string;
+  private plan?: PlanUsage;
 
   /** @param opts see {@link GatewayHostOptions}. */
   constructor(private readonly opts: GatewayHostOptions) {
@@ -222,6 +235,14 @@ export class GatewayHost extends Disposable {
   /** The gateway token (valid after {@link start}). */
   get gatewayToken(): string {
     return this.token;
+  }
+
+  /**
+   * The ChatGPT plan's usage as this window's worker last reported it (times epoch ms), or undefined before the
+   * plan answered or while another window serves the gateway.
+   */
+  get planUsage(): PlanUsage | undefined {
+    return this.plan;
   }
 
   /** The configured port. */
@@ -317,7 +338,15 @@ export class GatewayHost extends Disposable {
             this.setState({ phase: 'attached' });
           }
           return;
+        case 'notice':
         case 'free':
+          if (probe.kind === 'notice') {
+            // Codex ran its auth command while no gateway listened here (e.g. VS Code was closed): the notice
+            // server it started holds the port for a few seconds. It quits when asked; then the port is ours (a
+            // listen that still finds it busy is retried on the next tick).
+            this.opts.log('info', `Port ${this.port} is held by the "gateway is not running" notice Codex's auth command started; asking it to stop.`);
+            await quitAbsentNotice('127.0.0.1', this.port);
+          }
           this.lastForeign = undefined;
           if (this.desired.raw === undefined) {
             if (this.state.phase !== 'error') this.setState({ phase: 'error', error: 'The settings have no valid config yet: fix codexGateway.config (see the log).' });
@@ -411,6 +440,10 @@ export class GatewayHost extends Disposable {
       case 'requests':
         this.opts.onRequests?.(m.records);
         return;
+      case 'planUsage':
+        this.plan = m.usage;
+        this.opts.onPlanUsage?.(m.usage);
+        return;
       case 'peerSecret':
         this.opts.onPeerSecret?.(m.name, m.value);
         return;
@@ -480,6 +513,7 @@ export class GatewayHost extends Disposable {
   private async terminateWorker(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    this.plan = undefined;
     if (w) await w.terminate().catch(() => undefined);
   }
 

@@ -13,6 +13,7 @@
  *
  * This module imports neither `vscode` nor the engine's runtime code: only types (and one constant).
  */
+import type { PlanUsage } from '../gateway/chatgpt/usage';
 import type { ConfigIssue } from '../gateway/config';
 import type { RequestLogRecord } from '../gateway/log';
 import type { LogLevel } from '../gateway/types';
@@ -139,6 +140,17 @@ export interface RequestsMessage {
 /** Longest time in ms a finished request's record waits in the worker before it is posted to the host. */
 export const REQUEST_BATCH_MS = 250;
 
+/**
+ * The ChatGPT plan's usage changed (src/gateway/chatgpt/usage.ts: the backend reported its windows, or answered
+ * `usage_limit_reached`; all times epoch ms). Posted at once (not batched), so the host knows the limit before the
+ * {@link RequestsMessage} of the request a fallback served because of it. Only sent while a config has
+ * `chatgpt/<model>` deployments that were used; never carries a token.
+ */
+export interface PlanUsageMessage {
+  type: 'planUsage';
+  usage: PlanUsage;
+}
+
 /** Answer to {@link StopMessage}: the server is closed. */
 export interface StoppedMessage {
   type: 'stopped';
@@ -187,5 +199,6 @@ export type WorkerToHost =
   | ReloadedMessage
   | LogMessage
   | RequestsMessage
+  | PlanUsageMessage
   | StoppedMessage
   | FatalMessage;

@@ -18,8 +18,12 @@ import type { Controller } from './controller';
 import { claudeExtensionSettingSet, type PanelBackend, type PanelBackendState } from './panel/backend';
 import { testAliasThroughGateway } from './panel/test-alias';
 import { resolveSettingsConfig, SECRET_NAME, SECTION } from './settings';
+import { CHATGPT_PLAN_CONSENT } from '../shared/panel-protocol';
 
 const PREFIX = 'codexGateway.config.';
+
+/** The accept button of the ChatGPT plan's consent dialog (the only choice that turns the plan on). */
+export const CHATGPT_PLAN_ACCEPT = 'Use my ChatGPT plan';
 
 /** Issue paths relative to the config object (`model_list[0]...`), as the panel shows them. */
 function relative(issues: readonly ConfigIssue[]): ConfigIssue[] {
@@ -55,6 +59,7 @@ export function createPanelBackend(c: Controller): PanelBackend {
           ),
           models: { ...c.settings.claudeCodeModels },
         },
+        ...(c.plan.usage ? { chatgptPlanUsage: c.plan.usage } : {}),
       };
     },
     onDidChange: c.onDidChange,
@@ -99,6 +104,10 @@ export function createPanelBackend(c: Controller): PanelBackend {
     },
     async setClaudeCodeModel(tier, alias) {
       await update('claudeCode.models', { ...c.settings.claudeCodeModels, [tier]: alias });
+    },
+    async confirmChatgptPlan() {
+      const choice = await vscode.window.showWarningMessage('Use your ChatGPT plan through Codex Gateway?', { modal: true, detail: CHATGPT_PLAN_CONSENT }, CHATGPT_PLAN_ACCEPT);
+      return choice === CHATGPT_PLAN_ACCEPT;
     },
   };
 }

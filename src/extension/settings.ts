@@ -10,7 +10,9 @@
  * up in VS Code's SecretStorage (key NAME), then in the environment.
  */
 import { stringify } from 'yaml';
+import { pickModelHint } from '../gateway/codex/config-block';
 import { parseConfigText, resolveConfig, type ConfigIssue } from '../gateway/config';
+import { compilePattern, isWildcard, matchPattern, sortBySpecificity } from '../gateway/config/wildcard';
 import type { GatewayConfig, LogLevel } from '../gateway/types';
 
 /** The settings section (`codexGateway.port`, ...). */
@@ -209,20 +211,40 @@ export function keyNamesOf(config: GatewayConfig): string[] {
 }
 
 /**
- * Chooses the alias behind the virtual `default` model.
- * @param aliases the config's aliases in model_list order.
- * @param preferred `codexGateway.defaultModel` (`''` = none).
- * @returns the alias (undefined only when there are no aliases) and, when `preferred` is not an alias, a
- *   warning that says which alias is used instead.
+ * Whether `name` is served by one of the wildcard `model_name` patterns (`openai/*` serves `openai/gpt-5.5`),
+ * as the engine's router matches them (src/gateway/config/wildcard.ts).
+ * @param patterns wildcard `model_name` values; entries without `*` are ignored.
  */
-export function chooseDefaultAlias(aliases: readonly string[], preferred: string): { alias?: string; warning?: string } {
-  const concrete = aliases.filter((a) => !a.includes('*'));
-  if (preferred && aliases.includes(preferred)) return { alias: preferred };
-  const alias = concrete[0] ?? aliases[0];
-  if (!preferred) return { alias };
+export function servedByWildcard(name: string, patterns: readonly string[]): boolean {
+  const compiled = sortBySpecificity(patterns.filter(isWildcard).map(compilePattern));
+  return compiled.length > 0 && !isWildcard(name) && matchPattern(compiled, name) !== undefined;
+}
+
+/**
+ * Chooses the alias behind the virtual `default` model.
+ * @param aliases the config's aliases in model_list order (wildcard patterns among them are never chosen).
+ * @param preferred `codexGateway.defaultModel` (`''` = none): an alias, or a name a wildcard pattern serves
+ *   (`openai/gpt-5.5` with `model_name: "openai/*"`).
+ * @param patterns the config's wildcard `model_name` patterns (GatewayConfig.wildcards; default: the entries of
+ *   `aliases` that contain `*`).
+ * @returns the alias (undefined when there is no plain alias and `preferred` is not served); when `preferred`
+ *   is not served, a warning that says which alias is used instead; when nothing is chosen but wildcard
+ *   patterns exist, a `hint` for the user ("pick a model: any openai/<name>").
+ */
+export function chooseDefaultAlias(
+  aliases: readonly string[],
+  preferred: string,
+  patterns: readonly string[] = aliases.filter(isWildcard),
+): { alias?: string; warning?: string; hint?: string } {
+  const concrete = aliases.filter((a) => !isWildcard(a));
+  if (preferred && (concrete.includes(preferred) || servedByWildcard(preferred, patterns))) return { alias: preferred };
+  const alias = concrete[0];
+  const hint = alias === undefined && patterns.some(isWildcard) ? pickModelHint(patterns.filter(isWildcard)) : undefined;
+  const out: { alias?: string; warning?: string; hint?: string } = { alias, ...(hint !== undefined ? { hint } : {}) };
+  if (!preferred) return out;
   return {
-    alias,
-    warning: `codexGateway.defaultModel is "${preferred}", which is not an alias of codexGateway.config; using "${alias ?? '(none)'}". Pick a model with "Codex Gateway: Select Model".`,
+    ...out,
+    warning: `codexGateway.defaultModel is "${preferred}", which is not an alias of codexGateway.config${patterns.length > 0 ? ' nor a name its wildcard model_name entries serve' : ''}; using "${alias ?? '(none)'}". Pick a model with "Codex Gateway: Select Model".`,
   };
 }
 

@@ -6,12 +6,14 @@
  * `$(server-process)` running in this window, `$(link)` using the gateway of another window,
  * `$(key)` the default alias's key is missing, `$(error)` error.
  */
+import { pickModelHint } from '../gateway/codex/config-block';
 import { providerFor } from '../gateway/config';
+import { isWildcard } from '../gateway/config/wildcard';
 import type { GatewayConfig } from '../gateway/types';
 import type { ClaudeWiringState } from './claude-wiring';
 import type { PlanUsage } from '../gateway/chatgpt/usage';
 import { planUsageLines } from './plan-status';
-import type { ClaudeCodeModels } from './settings';
+import { servedByWildcard, type ClaudeCodeModels } from './settings';
 
 /** Lifecycle of the gateway as this window sees it. */
 export type GatewayPhase =
@@ -219,9 +221,14 @@ export function commandLink(command: string, args?: unknown[]): string {
 
 /** Builds the status bar text, tooltip and accessibility label. */
 export function statusView(s: StatusInput): StatusView {
-  const info = s.aliases.find((a) => a.alias === s.defaultAlias);
+  const patterns = s.aliases.map((a) => a.alias).filter(isWildcard);
+  // A default picked among the names a wildcard serves (`openai/gpt-5.5` through `openai/*`) shows that row's facts.
+  const info =
+    s.aliases.find((a) => a.alias === s.defaultAlias) ??
+    (s.defaultAlias !== undefined ? s.aliases.find((a) => isWildcard(a.alias) && servedByWildcard(s.defaultAlias!, [a.alias])) : undefined);
   const missing = missingKeys(info);
-  const alias = s.defaultAlias ?? 'no model';
+  // A config with only wildcard model_name entries has no alias to default to: the user picks a name.
+  const alias = s.defaultAlias ?? (patterns.length > 0 ? 'pick a model' : 'no model');
   let text: string;
   let aria: string;
   let background: StatusView['background'];
@@ -258,13 +265,17 @@ export function statusView(s: StatusInput): StatusView {
   }
   const md: string[] = [`**Codex Gateway**: ${escapeMarkdown(headline)}`, ''];
   if (info) {
-    md.push(`Default model: \`${info.alias}\` → ${info.targets.map(escapeMarkdown).join(', ')}`, '');
+    // In a code span Markdown escapes show literally: only a backtick could end it, so none is kept.
+    const through = info.alias !== s.defaultAlias ? `\`${(s.defaultAlias ?? '').replaceAll('`', '')}\` through ` : '';
+    md.push(`Default model: ${through}\`${info.alias}\` → ${info.targets.map(escapeMarkdown).join(', ')}`, '');
     if (info.fallbacks.length > 0) md.push(`Fallbacks: ${info.fallbacks.map(escapeMarkdown).join(' → ')}`, '');
     for (const k of info.keys) {
       if (k.state === 'set') md.push(`$(check) Key ${escapeMarkdown(k.name ?? '')} is set`, '');
       else if (k.state === 'missing' && k.name) md.push(`$(warning) Key ${escapeMarkdown(k.name)} is missing${missingWhere(s.where)}: [Set it](${commandLink('codexGateway.setProviderKey', [k.name])})`, '');
       else if (k.state === 'unconfigured') md.push(`$(warning) The config has no api_key for this model: add \`api_key: os.environ/${k.name ?? 'NAME'}\` to its litellm_params`, '');
     }
+  } else if (s.phase !== 'starting' && patterns.length > 0) {
+    md.push(`No default model: ${escapeMarkdown(pickModelHint(patterns))} ([Select Model](${commandLink('codexGateway.selectModel')})).`, '');
   } else if (s.phase !== 'starting') {
     md.push('No model is configured: add one to `codexGateway.config`.', '');
   }

@@ -10,6 +10,7 @@
  *
  * Messages to the host are few on the hot path: one `log` message per log line the configured level lets
  * through, and one `requests` message per {@link REQUEST_BATCH_MS} ms carrying every request finished meanwhile.
+ * A `planUsage` message follows every change of the ChatGPT plan's usage (one per answer of the plan at most).
  */
 import { parentPort } from 'node:worker_threads';
 import { ConfigError, resolveConfig } from '../gateway/config';
@@ -84,6 +85,8 @@ export class WorkerMain {
   private nonKeyNames = new Set<string>();
   /** Names another window may set through {@link PEER_SECRET_PATH}: `api_key` names used nowhere else. */
   private peerNames = new Set<string>();
+  /** Stops forwarding the plan's usage changes of the current gateway. */
+  private unsubscribePlan?: () => void;
 
   /** @param post sends a message to the host. */
   constructor(private readonly post: (m: WorkerToHost) => void) {
@@ -191,6 +194,8 @@ export class WorkerMain {
           for (const w of config.warnings) this.logger.warn(w);
           this.gw = new Gateway({ config, masterKey: m.masterKey, secrets: this.env, keyHint: vscodeKeyHint, logger: this.logger, defaultModel: this.defaultModel });
           this.addPeerSecretRoute(this.gw);
+          // The plan's usage lives in the Gateway (kept across reloads): forward each change to the host.
+          this.unsubscribePlan = this.gw.chatgpt.usage.onChange((usage) => this.post({ type: 'planUsage', usage }));
           try {
             const addr = await this.gw.listen(m.host, m.port);
             this.post({ type: 'listening', port: addr.port, url: addr.url, aliases: [...config.groups.keys()] });
@@ -198,6 +203,8 @@ export class WorkerMain {
             const err = e as NodeJS.ErrnoException;
             const inUse = err.code === 'EADDRINUSE' || /already in use/i.test(err.message);
             await this.gw.close(0).catch(() => undefined);
+            this.unsubscribePlan?.();
+            this.unsubscribePlan = undefined;
             this.gw = undefined;
             this.post({ type: 'listenError', inUse, message: err.message });
           }
@@ -239,6 +246,8 @@ export class WorkerMain {
         case 'stop': {
           const gw = this.gw;
           this.gw = undefined;
+          this.unsubscribePlan?.();
+          this.unsubscribePlan = undefined;
           if (gw) await gw.close(m.graceMs);
           this.logger.flush();
           this.flushRecords();

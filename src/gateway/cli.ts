@@ -9,15 +9,15 @@
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage or config error.
  */
-import { realpathSync, watchFile } from 'node:fs';
+import { existsSync, realpathSync, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import { execFile, spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
 import { deserialize, serialize } from 'node:v8';
 import { generateToken, loadOrCreateMasterKey, masterKeyPath, writeMasterKey } from './auth';
-import { quitAbsentNotice, serveAbsentNotice } from './codex/absent-notice';
-import { codexAuth } from './codex/auth-helper';
+import { quitAbsentNotice } from './codex/absent-notice';
+import { ABSENT_NOTICE_COMMAND, absentNoticeMain, codexAuthMain } from './codex/auth-command';
 import { codexAuthCommand, codexConfigBlock } from './codex/config-block';
 import { portTokenPath, writeTokenFile } from './token-file';
 import { Logger } from './log';
@@ -30,9 +30,9 @@ const USAGE = `Usage:
       --port 0 picks a free port. Stops on SIGINT/SIGTERM, letting streams finish.
   codex-gateway codex-config [--config FILE] [--host H] [--port N] [--provider-id ID] [--model ALIAS]
       Prints the ~/.codex/config.toml block that points Codex at this gateway. Its auth command
-      (codex-gateway codex-auth) gives Codex the token and, when the gateway is not running, makes
-      Codex say so and what to do. With general_settings.master_key the token is read from
-      ~/.codex-gateway/port-PORT.token, which serve writes when it starts (0600).
+      (dist/codex-auth.js, the same as codex-gateway codex-auth) gives Codex the token and, when the
+      gateway is not running, makes Codex say so and what to do. With general_settings.master_key the
+      token is read from ~/.codex-gateway/port-PORT.token, which serve writes when it starts (0600).
   codex-gateway check --config FILE
       Validates a config file and prints its aliases.
   codex-gateway rotate-token
@@ -197,6 +197,16 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/**
+ * The script config.toml's auth command runs: `codex-auth.js` next to this bundle (`dist/`, built by
+ * scripts/build.mjs; it starts faster than the whole CLI), else this file (e.g. run from source with tsx).
+ */
+function authScript(): string {
+  const self = realpathSync(__filename);
+  const small = join(dirname(self), 'codex-auth.js');
+  return self.endsWith('.js') && existsSync(small) ? small : self;
+}
+
 /** `codex-config`: prints the config.toml block for this gateway (creates the token file when needed). */
 async function codexConfig(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -229,7 +239,7 @@ async function codexConfig(argv: string[]): Promise<void> {
   }
   const auth = codexAuthCommand({
     nodePath: process.execPath,
-    cliScript: realpathSync(__filename),
+    cliScript: authScript(),
     host: shownHost,
     port: portNumber,
     tokenFile,
@@ -241,71 +251,12 @@ async function codexConfig(argv: string[]): Promise<void> {
       baseUrl,
       providerId: values['provider-id'],
       model: values.model ?? (config ? [...config.groups.keys()][0] : undefined),
+      modelPatterns: config?.wildcards?.map((w) => w.pattern),
       tokenFile,
       catalogUrl: `${baseUrl}/codex/models`,
       auth,
     }),
   );
-}
-
-/** Internal sub-command: the notice server started by `codex-auth` (not shown in the usage). */
-const ABSENT_NOTICE_COMMAND = '__absent-notice';
-
-/**
- * `codex-auth` (run by Codex, see auth-helper.ts): prints the token when the gateway is up; otherwise starts
- * the notice server in a detached child process and explains on stderr. Exit 0 with the token, else 1.
- */
-async function codexAuthCommandLine(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'token-file': { type: 'string' }, config: { type: 'string' } },
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535 || !values['token-file']) fail('codex-auth needs --port N and --token-file FILE (Codex runs it; see `codex-gateway codex-config`).');
-  const host = values.host ?? '127.0.0.1';
-  process.exitCode = await codexAuth({
-    host,
-    port,
-    tokenFile: values['token-file'],
-    configPath: values.config,
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    startNotice: (message) =>
-      new Promise((res) => {
-        // Detached and without our stdout (Codex waits for stdout to close), so it outlives this command.
-        const child = spawn(process.execPath, [...process.execArgv, __filename, ABSENT_NOTICE_COMMAND, host, String(port), message], {
-          detached: true,
-          stdio: ['ignore', 'pipe', 'ignore'],
-          windowsHide: true,
-        });
-        const timer = setTimeout(() => finish('failed'), 3000);
-        let line = '';
-        const finish = (r: 'ready' | 'busy' | 'failed') => {
-          clearTimeout(timer);
-          child.stdout!.destroy();
-          child.unref();
-          res(r);
-        };
-        child.once('error', () => finish('failed'));
-        child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-          line += s;
-          if (line.includes('\n')) finish(line.startsWith('ready') ? 'ready' : line.startsWith('busy') ? 'busy' : 'failed');
-        });
-        child.once('exit', () => finish(line.startsWith('busy') ? 'busy' : 'failed'));
-      }),
-  });
-}
-
-/** The child side of `codex-auth`'s startNotice: serves the notice, prints `ready`/`busy`, exits when done. */
-async function absentNotice(host: string, port: string, message: string): Promise<void> {
-  const r = await serveAbsentNotice({ host, port: Number(port), message }).catch(() => 'failed' as const);
-  if (r === 'busy' || r === 'failed') {
-    process.stdout.write(`${r}\n`);
-    process.exit(0);
-  }
-  process.stdout.write('ready\n', () => undefined);
-  await r.closed;
-  process.exit(0);
 }
 
 /** `check`: validates a config and prints each alias with its deployments. */
@@ -328,9 +279,10 @@ async function main(): Promise<void> {
     case 'check':
       return check(rest);
     case 'codex-auth':
-      return codexAuthCommandLine(rest);
+      process.exitCode = await codexAuthMain(rest, __filename);
+      return;
     case ABSENT_NOTICE_COMMAND:
-      return absentNotice(rest[0], rest[1], rest[2]);
+      return absentNoticeMain(rest[0], rest[1], rest[2]);
     case 'rotate-token':
       await writeMasterKey(masterKeyPath(), generateToken());
       process.stdout.write(`New gateway token written to ${masterKeyPath()}; a running gateway uses it within a second, and Codex reads it again by itself.\n`);

@@ -89,6 +89,12 @@ export class UpstreamError extends Error {
     this.name = 'UpstreamError';
   }
 
+  /**
+   * The upstream's response headers, kept for a 429 only (a plan's usage headers come with its limit answer;
+   * see chatgpt/usage.ts). Never logged: headers may name accounts.
+   */
+  headers?: Record<string, string | string[] | undefined>;
+
   /** Whether the router may retry this failure on the same model group. */
   get retryable(): boolean {
     return this.kind === 'rate_limit' || this.kind === 'server' || this.kind === 'bad_response' || this.kind === 'timeout' || this.kind === 'connection';

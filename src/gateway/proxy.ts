@@ -479,7 +479,7 @@ async function attempt(
     if (res) {
       if (planDropped.size && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: for ${d.provider}: ${[...planDropped].join(', ')}`);
       const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
-      if (planCall && !stream) return { wire, key, whole: await collectWhole(got.reader!, key) };
+      if (planCall && !stream) return { wire, key, whole: await collectWhole(got.reader!, key, d, t0) };
       return { wire, key, ...got };
     }
   }
@@ -492,7 +492,7 @@ async function attempt(
   const res = await send(deps, d, wire, built.body, upStream, signal, key, {}, planCall);
   const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
   if (planCall && !stream) {
-    const whole = await collectWhole(got.reader!, key);
+    const whole = await collectWhole(got.reader!, key, d, t0);
     return { wire, hub, key, whole, events: adapter.events(whole.value) };
   }
   if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
@@ -586,7 +586,7 @@ async function postPlan(
     call.plan.usage.observeHeaders(res.headers);
     return res;
   } catch (e) {
-    if (e instanceof UpstreamError && e.kind === 'rate_limit' && e.upstreamCode === USAGE_LIMIT_CODE) call.plan.usage.limitReached(e.retryAfterMs);
+    if (e instanceof UpstreamError && e.kind === 'rate_limit' && e.upstreamCode === USAGE_LIMIT_CODE) call.plan.usage.limitReached(e.retryAfterMs, e.headers);
     if (e instanceof UpstreamError && e.kind === 'bad_request' && isUnsupportedModelMessage(e.message)) {
       throw new UpstreamError('not_found', `${e.message} (the ChatGPT plan serves only the models Codex lists for it)`, e.status, undefined, e.upstreamCode);
     }
@@ -596,11 +596,12 @@ async function postPlan(
 
 /**
  * A streamed backend answer collected whole for a non-streamed client (chatgpt/collect.ts), judged like a
- * whole Responses answer: a failed response throws.
+ * whole Responses answer: a failed response throws; like any non-streamed attempt, the whole answer must
+ * arrive within the deployment's `timeout` from the attempt's start `t0` (epoch ms).
  */
-async function collectWhole(reader: SseReader, key: string | undefined): Promise<{ text: string; value: Record<string, unknown> }> {
+async function collectWhole(reader: SseReader, key: string | undefined, d: Deployment, t0: number): Promise<{ text: string; value: Record<string, unknown> }> {
   try {
-    const value = await collectResponse(reader, key);
+    const value = await collectResponse(reader, key, { deadline: t0 + d.timeoutMs, label: limitLabel(d, false) });
     return { text: withoutKey(JSON.stringify(value), key), value };
   } finally {
     reader.cancel();

@@ -14,7 +14,7 @@
  * Without `master_key` in the config the generated token file `<gatewayHome>/master_key` (auth.ts) is used
  * as before; `rotate-token` rewrites that one.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gatewayHome } from './auth';
 import { writeFileAtomic } from './files';
@@ -42,16 +42,5 @@ export async function writeTokenFile(path: string, token: string): Promise<void>
   await writeFileAtomic(path, `${token}\n`, { mode: 0o600 });
 }
 
-/**
- * Reads a token file.
- * @returns the trimmed token, or `undefined` when the file does not exist or is empty.
- * @throws file-system errors other than ENOENT (EACCES, EISDIR, ...).
- */
-export async function readTokenFile(path: string): Promise<string | undefined> {
-  try {
-    return (await readFile(path, 'utf8')).trim() || undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+// Reading lives in token-read.ts (no dependencies, so the auth command's bundle stays small).
+export { readTokenFile } from './token-read';

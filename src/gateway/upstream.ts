@@ -318,7 +318,11 @@ export function classifyHttpFailure(
   message = scrubSecrets(message.trim(), redact);
   const retryAfterMs = limitResetMs ?? parseRetryAfter(headers);
   const summary = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
-  if (status === 429) return new UpstreamError('rate_limit', summary, status, retryAfterMs, code);
+  if (status === 429) {
+    const err = new UpstreamError('rate_limit', summary, status, retryAfterMs, code);
+    err.headers = headers;
+    return err;
+  }
   if (status === 401 || status === 403) return new UpstreamError('auth', summary, status, undefined, code);
   if (status === 404) return new UpstreamError('not_found', summary, status, undefined, code);
   if (status === 408) return new UpstreamError('timeout', summary, status, retryAfterMs, code);

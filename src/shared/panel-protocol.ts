@@ -18,10 +18,29 @@
  * Provider keys: the webview may SEND a key value (`setKey`), the host never sends one back: snapshots carry
  * only a key's state ({@link KeyState}).
  */
+import type { PlanUsage } from '../gateway/chatgpt/usage';
 import type { ConfigIssue } from '../gateway/config/load';
 import type { RequestLogRecord } from '../gateway/log';
 
-export type { ConfigIssue, RequestLogRecord };
+export type { ConfigIssue, PlanUsage, RequestLogRecord };
+
+/**
+ * What turning the ChatGPT plan on means, said plainly before `gateway_settings.chatgpt_plan: true` is written (the
+ * issue: "enabling it says plainly that requests go to the user's ChatGPT plan under OpenAI's terms, from this
+ * machine only"). The extension host shows it in a modal dialog (`confirmChatgptPlan`); the panel's preset names it.
+ */
+export const CHATGPT_PLAN_CONSENT =
+  "Requests for chatgpt/<model> models will go to your own ChatGPT plan, signed in with your Codex login, under OpenAI's terms, from this machine only. They count against your plan's usage limits. Enable the ChatGPT plan?";
+
+/**
+ * Whether a raw config (LiteLLM shape, as the settings hold it) turns the ChatGPT plan on:
+ * `gateway_settings.chatgpt_plan` is `true` (the engine's schema takes a boolean only).
+ */
+export function chatgptPlanOn(config: unknown): boolean {
+  if (typeof config !== 'object' || config === null) return false;
+  const gs = (config as { gateway_settings?: unknown }).gateway_settings;
+  return typeof gs === 'object' && gs !== null && (gs as { chatgpt_plan?: unknown }).chatgpt_plan === true;
+}
 
 /**
  * Where a provider key comes from, never its value:
@@ -73,6 +92,11 @@ export interface PanelSnapshot {
   liveWindowMs: number;
   /** Claude Code's wiring (absent when the extension does not offer it). */
   claudeCode?: PanelClaudeCode;
+  /**
+   * The ChatGPT plan's usage as this window's gateway last saw it (percent used per window, reset times in epoch
+   * ms; src/gateway/chatgpt/usage.ts). Absent until the plan answered a request.
+   */
+  chatgptPlanUsage?: PlanUsage;
 }
 
 /** A Claude Code model tier (`codexGateway.claudeCode.models` has one alias per tier). */
@@ -131,7 +155,12 @@ export type SaveResult = { saved: true } | { saved: false; issues: ConfigIssue[]
 export interface PanelMethods {
   /** Validates a draft config with the engine (`resolveConfig`); `[]` when valid. No side effects. */
   validate: { params: { config: unknown }; result: ConfigIssue[] };
-  /** Validates, then writes `codexGateway.config` to user settings when valid. */
+  /**
+   * Validates, then writes `codexGateway.config` to user settings when valid. A config that turns the ChatGPT plan
+   * on (see {@link chatgptPlanOn}) while the saved one does not is written only after the user agreed
+   * ({@link PanelMethods.confirmChatgptPlan}, asked again here if they have not); declined, nothing is written and
+   * the result carries an issue at `gateway_settings.chatgpt_plan`.
+   */
   save: { params: { config: unknown }; result: SaveResult };
   /** Sets `codexGateway.defaultModel` (the status bar's choice). */
   setDefaultModel: { params: { alias: string }; result: null };
@@ -151,6 +180,12 @@ export interface PanelMethods {
   setClaudeCodeEnabled: { params: { enabled: boolean }; result: null };
   /** Sets one tier of `codexGateway.claudeCode.models` (`''` = the default model); the other tiers are kept. */
   setClaudeCodeModel: { params: { tier: ClaudeTier; alias: string }; result: null };
+  /**
+   * Asks the user, in a modal dialog of the extension host, to agree to {@link CHATGPT_PLAN_CONSENT}; `true` when
+   * they chose "Use my ChatGPT plan". Writes nothing: the panel then puts `gateway_settings.chatgpt_plan: true` in
+   * its draft, and `save` writes it.
+   */
+  confirmChatgptPlan: { params: Record<string, never>; result: boolean };
 }
 
 /** A method name of {@link PanelMethods}. */
@@ -169,6 +204,7 @@ export const PANEL_METHODS: readonly PanelMethod[] = [
   'exportLiteLLM',
   'setClaudeCodeEnabled',
   'setClaudeCodeModel',
+  'confirmChatgptPlan',
 ];
 
 /** A request from the webview. */

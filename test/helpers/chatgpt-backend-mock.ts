@@ -45,6 +45,32 @@ const ACCEPTED_FIELDS = new Set([
   'client_metadata',
 ]);
 
+/**
+ * Why the real ChatGPT backend would refuse `req` (the rules in the module notes), or undefined when it
+ * would take it. Shared by {@link ChatgptBackendMock} and the fault mock's `chatgpt` wire
+ * (test/helpers/fault-upstream.ts), so a fault test cannot pass with a request the backend would refuse.
+ * @param auth the sign-in the backend accepts (access token and account id).
+ * @returns the status and the `detail` text the backend answers with (`{"detail": ...}`).
+ */
+export function chatgptRequestProblem(req: RecordedRequest, auth: Pick<AuthFixture, 'accessToken' | 'accountId'>): { status: number; detail: string } | undefined {
+  const h = req.headers;
+  if (req.method !== 'POST' || !req.path.endsWith('/backend-api/codex/responses')) return { status: 404, detail: 'Not Found' };
+  if (h.authorization !== `Bearer ${auth.accessToken}`) return { status: 401, detail: 'Unauthorized' };
+  if (h['chatgpt-account-id'] !== auth.accountId) return { status: 403, detail: 'Forbidden: ChatGPT-Account-Id does not match the token' };
+  if (!h.originator) return { status: 400, detail: 'Missing originator header' };
+  if (!h['user-agent']) return { status: 400, detail: 'Missing User-Agent header' };
+  if (h.cookie !== undefined) return { status: 400, detail: 'Cookies are not accepted on this API' };
+  const b = req.body;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return { status: 400, detail: 'Invalid JSON body' };
+  for (const k of Object.keys(b)) if (!ACCEPTED_FIELDS.has(k)) return { status: 400, detail: `Unsupported parameter: ${k}` };
+  if (b.stream !== true) return { status: 400, detail: 'Stream must be set to true' };
+  if (b.store !== false) return { status: 400, detail: 'Store must be set to false' };
+  if (typeof b.instructions !== 'string' || b.instructions.trim() === '') return { status: 400, detail: 'Instructions are required' };
+  if (!Array.isArray(b.input)) return { status: 400, detail: 'Input must be a list' };
+  if (!PLAN_MODELS.includes(b.model)) return { status: 400, detail: `The '${String(b.model)}' model is not supported when using Codex with a ChatGPT account.` };
+  return undefined;
+}
+
 /** A Codex ChatGPT sign-in written to a temp `CODEX_HOME/auth.json`. */
 export interface AuthFixture {
   /** The temp CODEX_HOME holding auth.json. */
@@ -176,22 +202,7 @@ export class ChatgptBackendMock {
 
   /** Why the real backend would refuse `req`, or undefined. */
   private problem(req: RecordedRequest): { status: number; detail: string } | undefined {
-    const h = req.headers;
-    if (req.method !== 'POST' || !req.path.endsWith('/backend-api/codex/responses')) return { status: 404, detail: 'Not Found' };
-    if (h.authorization !== `Bearer ${this.auth.accessToken}`) return { status: 401, detail: 'Unauthorized' };
-    if (h['chatgpt-account-id'] !== this.auth.accountId) return { status: 403, detail: 'Forbidden: ChatGPT-Account-Id does not match the token' };
-    if (!h.originator) return { status: 400, detail: 'Missing originator header' };
-    if (!h['user-agent']) return { status: 400, detail: 'Missing User-Agent header' };
-    if (h.cookie !== undefined) return { status: 400, detail: 'Cookies are not accepted on this API' };
-    const b = req.body;
-    if (typeof b !== 'object' || b === null || Array.isArray(b)) return { status: 400, detail: 'Invalid JSON body' };
-    for (const k of Object.keys(b)) if (!ACCEPTED_FIELDS.has(k)) return { status: 400, detail: `Unsupported parameter: ${k}` };
-    if (b.stream !== true) return { status: 400, detail: 'Stream must be set to true' };
-    if (b.store !== false) return { status: 400, detail: 'Store must be set to false' };
-    if (typeof b.instructions !== 'string' || b.instructions.trim() === '') return { status: 400, detail: 'Instructions are required' };
-    if (!Array.isArray(b.input)) return { status: 400, detail: 'Input must be a list' };
-    if (!PLAN_MODELS.includes(b.model)) return { status: 400, detail: `The '${String(b.model)}' model is not supported when using Codex with a ChatGPT account.` };
-    return undefined;
+    return chatgptRequestProblem(req, this.auth);
   }
 
   private usageHeaders(primaryUsed: number): Record<string, string> {

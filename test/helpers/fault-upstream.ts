@@ -16,6 +16,14 @@
  *   are `event: error` with `{"type": "error", "error": {"type", "message"}}`; status errors and 2xx
  *   error objects in that shape with Anthropic's error types (429 `rate_limit_error`, 500 `api_error`,
  *   529 `overloaded_error`, ...); the key is checked in `x-api-key`, and `anthropic-version` is required.
+ * - `chatgpt`: the ChatGPT Codex backend (`POST …/backend-api/codex/responses`, a `chatgpt/<model>`
+ *   deployment): the Responses stream, whose `response.completed` carries an empty `output` as the real
+ *   backend's does (clients rebuild it from `response.output_item.done`); it serves streams only, and
+ *   every request must pass the backend's rules first (`chatgptRequestProblem` of chatgpt-backend-mock.ts:
+ *   the sign-in's bearer token and `ChatGPT-Account-Id`, `stream: true`, `store: false`, `instructions`, no
+ *   field the backend refuses, a plan model), else it gets the backend's `{"detail": ...}` refusal and no
+ *   exchange. Two faults exist on this wire only: `usage_limit` (429 `usage_limit_reached` with the reset
+ *   time) and `unauthorized` (401).
  *
  * A fault reply adapts to the request it answers: the wire comes from the path, streamed or not from the
  * body's `stream: true`. See {@link FAULTS} for the list and what each does in each mode. Every error text
@@ -37,10 +45,11 @@ import type { ServerResponse } from 'node:http';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { MESSAGES_FAULT_CODEC } from './anthropic-mock';
+import { chatgptRequestProblem, PLAN_MODELS } from './chatgpt-backend-mock';
 import { MockUpstream, type RecordedRequest, type Reply } from './mock-upstream';
 
 /** Upstream wires the fault mock speaks. */
-export type FaultWire = 'chat' | 'responses' | 'messages';
+export type FaultWire = 'chat' | 'responses' | 'messages' | 'chatgpt';
 
 /** Whether a request asked for a streamed (SSE) answer or a JSON one. */
 export type AnswerMode = 'json' | 'stream';
@@ -62,6 +71,8 @@ export interface WireCodec {
   wire: FaultWire;
   /** Path suffix of the wire's POST endpoint (`/chat/completions`). */
   endpoint: string;
+  /** True when the wire serves streams only (`chatgpt`): no fault has a JSON form there. */
+  streamOnly?: boolean;
   /** A complete non-streamed answer carrying `text`. */
   json(req: RecordedRequest, text: string): Record<string, unknown>;
   /** A complete streamed answer carrying `text`, cut into deltas of `chunkSize` characters. */
@@ -86,9 +97,10 @@ export interface WireCodec {
   errorObject(message: string): Record<string, unknown>;
   /**
    * The answer to a request that does not carry `key` the way this wire sends it (`Authorization: Bearer`,
-   * or Anthropic's `x-api-key` plus `anthropic-version`), or null when it does.
+   * or Anthropic's `x-api-key` plus `anthropic-version`), or null when it does. `accountId` is the
+   * `ChatGPT-Account-Id` the `chatgpt` wire requires (with its other rules); other wires ignore it.
    */
-  rejectAuth(req: RecordedRequest, key: string): { status: number; body: Record<string, unknown> } | null;
+  rejectAuth(req: RecordedRequest, key: string, accountId?: string): { status: number; body: Record<string, unknown> } | null;
 }
 
 let idCounter = 0;
@@ -109,6 +121,7 @@ const dataFrame = (data: unknown) => `data: ${typeof data === 'string' ? data : 
 /** An HTTP error body in OpenAI's shape (`{"error": {"message", "type", "param", "code"}}`) for `status`. */
 function openaiStatusError(status: number, note: string): Record<string, unknown> {
   const what: Record<number, [string, string, string | null]> = {
+    401: ['Your authentication token has expired. Please try signing in again', 'invalid_request_error', 'token_expired'],
     429: ['Rate limit reached for requests', 'requests', 'rate_limit_exceeded'],
     500: ['The server had an error while processing your request', 'server_error', null],
     502: ['Bad gateway', 'server_error', null],
@@ -183,30 +196,7 @@ const RESPONSES: WireCodec = {
     return responseObject(req, nextId('resp_'), 'completed', [messageItem(nextId('msg_'), text, 'completed')], true);
   },
   stream(req, text, chunkSize) {
-    const respId = nextId('resp_');
-    const msgId = nextId('msg_');
-    let seq = 0;
-    const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
-    const frames = [
-      ev('response.created', { response: responseObject(req, respId, 'in_progress', [], false) }),
-      ev('response.in_progress', { response: responseObject(req, respId, 'in_progress', [], false) }),
-      ev('response.output_item.added', { output_index: 0, item: messageItem(msgId, '', 'in_progress') }),
-      ev('response.content_part.added', { item_id: msgId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }),
-    ];
-    const texts = ['', '', '', ''];
-    const firstTextFrame = frames.length;
-    for (const p of pieces(text, chunkSize)) {
-      frames.push(ev('response.output_text.delta', { item_id: msgId, output_index: 0, content_index: 0, delta: p, logprobs: [] }));
-      texts.push(p);
-    }
-    frames.push(ev('response.output_text.done', { item_id: msgId, output_index: 0, content_index: 0, text, logprobs: [] }));
-    frames.push(ev('response.content_part.done', { item_id: msgId, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } }));
-    frames.push(ev('response.output_item.done', { output_index: 0, item: messageItem(msgId, text, 'completed') }));
-    texts.push('', '', '');
-    const terminalFrom = frames.length;
-    frames.push(ev('response.completed', { response: responseObject(req, respId, 'completed', [messageItem(msgId, text, 'completed')], true) }));
-    texts.push('');
-    return { frames, texts, terminalFrom, firstTextFrame };
+    return responsesStream(req, text, chunkSize, true);
   },
   errorFrame(message) {
     return `event: error\ndata: ${JSON.stringify({ type: 'error', sequence_number: 99, code: 'server_error', message, param: null })}\n\n`;
@@ -217,6 +207,54 @@ const RESPONSES: WireCodec = {
   statusError: openaiStatusError,
   errorObject: openaiErrorObject,
   rejectAuth: openaiRejectAuth,
+};
+
+/**
+ * A Responses stream carrying `text` (OpenAI API reference, "Streaming events"); `completedOutput` false
+ * leaves `response.completed`'s `output` empty, as the ChatGPT backend does.
+ */
+function responsesStream(req: RecordedRequest, text: string, chunkSize: number, completedOutput: boolean): StreamPlan {
+  const respId = nextId('resp_');
+  const msgId = nextId('msg_');
+  let seq = 0;
+  const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
+  const frames = [
+    ev('response.created', { response: responseObject(req, respId, 'in_progress', [], false) }),
+    ev('response.in_progress', { response: responseObject(req, respId, 'in_progress', [], false) }),
+    ev('response.output_item.added', { output_index: 0, item: messageItem(msgId, '', 'in_progress') }),
+    ev('response.content_part.added', { item_id: msgId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }),
+  ];
+  const texts = ['', '', '', ''];
+  const firstTextFrame = frames.length;
+  for (const p of pieces(text, chunkSize)) {
+    frames.push(ev('response.output_text.delta', { item_id: msgId, output_index: 0, content_index: 0, delta: p, logprobs: [] }));
+    texts.push(p);
+  }
+  frames.push(ev('response.output_text.done', { item_id: msgId, output_index: 0, content_index: 0, text, logprobs: [] }));
+  frames.push(ev('response.content_part.done', { item_id: msgId, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } }));
+  frames.push(ev('response.output_item.done', { output_index: 0, item: messageItem(msgId, text, 'completed') }));
+  texts.push('', '', '');
+  const terminalFrom = frames.length;
+  frames.push(ev('response.completed', { response: responseObject(req, respId, 'completed', completedOutput ? [messageItem(msgId, text, 'completed')] : [], true) }));
+  texts.push('');
+  return { frames, texts, terminalFrom, firstTextFrame };
+}
+
+/**
+ * The ChatGPT Codex backend (`chatgpt/<model>` deployments): the Responses stream with an empty
+ * `response.completed.output`, the OpenAI error shape, and the backend's request rules in place of a key
+ * check (module notes).
+ */
+const CHATGPT: WireCodec = {
+  ...RESPONSES,
+  wire: 'chatgpt',
+  endpoint: '/backend-api/codex/responses',
+  streamOnly: true,
+  stream: (req, text, chunkSize) => responsesStream(req, text, chunkSize, false),
+  rejectAuth(req, key, accountId) {
+    const p = chatgptRequestProblem(req, { accessToken: key, accountId: accountId ?? '' });
+    return p ? { status: p.status, body: { detail: p.detail } } : null;
+  },
 };
 
 function messageItem(id: string, text: string, status: string) {
@@ -240,11 +278,19 @@ function responseObject(req: RecordedRequest, id: string, status: string, output
 }
 
 /** The codec of each wire. Adding a wire = adding an entry here and to {@link FaultWire}. */
-export const WIRES: Readonly<Record<FaultWire, WireCodec>> = { chat: CHAT, responses: RESPONSES, messages: MESSAGES_FAULT_CODEC };
+export const WIRES: Readonly<Record<FaultWire, WireCodec>> = { chat: CHAT, responses: RESPONSES, messages: MESSAGES_FAULT_CODEC, chatgpt: CHATGPT };
 
-/** The wire a request was sent to, from its path (`…/chat/completions`, `…/responses` or `…/messages`), or undefined. */
+/** A model the `chatgpt` wire's rules accept (one of the mock plan's models). */
+export const CHATGPT_FAULT_MODEL: string = PLAN_MODELS[0]!;
+
+/**
+ * The wire a request was sent to, from its path (`…/chat/completions`, `…/responses`, `…/messages`, or
+ * `…/backend-api/codex/responses`: the longest matching endpoint wins), or undefined.
+ */
 export function wireOfRequest(req: RecordedRequest): FaultWire | undefined {
-  return (Object.values(WIRES) as WireCodec[]).find((c) => req.path.endsWith(c.endpoint))?.wire;
+  let best: WireCodec | undefined;
+  for (const c of Object.values(WIRES) as WireCodec[]) if (req.path.endsWith(c.endpoint) && (!best || c.endpoint.length > best.endpoint.length)) best = c;
+  return best?.wire;
 }
 
 /** The provider key a request carried (`Authorization: Bearer`, `api-key` or `x-api-key`), or `''`. */
@@ -291,12 +337,23 @@ export const FAULTS = {
   in_stream_error: { json: null, stream: "the prefix, then the wire's in-stream error frame quoting the key (chat: then `data: [DONE]`)" },
   error_first_event: { json: null, stream: "the wire's in-stream error frame quoting the key as the first event (chat: then `data: [DONE]`)" },
   no_terminal: { json: null, stream: 'the prefix, then a clean end without the terminal event (messages: no message_delta, no message_stop)' },
+  endless_stream: {
+    json: null,
+    stream: 'the prefix, then its first text delta again every 100 ms without end (until the peer closes): never silent, never complete',
+  },
   empty_body: { json: '200 application/json with an empty body', stream: '200 SSE headers, then a clean end with no event' },
   json_wrong_shape: {
     json: '200 application/json, valid JSON but not an answer: the answer object without `choices` (chat) / `output` (responses) / `content` (messages)',
     stream: 'same (that JSON object instead of SSE)',
   },
-} as const satisfies Record<string, { json: string | null; stream: string }>;
+  usage_limit: {
+    json: null,
+    stream:
+      'chatgpt wire only: HTTP 429 `{"error": {"type": "usage_limit_reached", "message" (quoting the key), "plan_type", "resets_at", "resets_in_seconds"}}` (the ChatGPT backend when the plan\'s limit is reached; reset in `resetsInSeconds`)',
+    wires: ['chatgpt'],
+  },
+  unauthorized: { json: null, stream: "chatgpt wire only: HTTP 401, the wire's error body (`token_expired`) quoting the key", wires: ['chatgpt'] },
+} as const satisfies Record<string, { json: string | null; stream: string; wires?: readonly FaultWire[] }>;
 
 /** Name of a fault in {@link FAULTS}. */
 export type FaultName = keyof typeof FAULTS;
@@ -304,9 +361,16 @@ export type FaultName = keyof typeof FAULTS;
 /** All fault names, in {@link FAULTS} order. */
 export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
 
-/** Whether `fault` has a meaning for requests of `mode` (stream-only faults have none for JSON). */
-export function faultApplies(fault: FaultName, mode: AnswerMode): boolean {
-  return FAULTS[fault][mode] !== null;
+/**
+ * Whether `fault` has a meaning for requests of `mode` on `wire` (stream-only faults have none for JSON, a
+ * stream-only wire has no JSON form, a wire-specific fault none on other wires); without `wire`, on any.
+ */
+export function faultApplies(fault: FaultName, mode: AnswerMode, wire?: FaultWire): boolean {
+  const f: { json: string | null; stream: string; wires?: readonly FaultWire[] } = FAULTS[fault];
+  if (f[mode] === null) return false;
+  if (!wire) return true;
+  if (mode === 'json' && WIRES[wire].streamOnly) return false;
+  return !f.wires || f.wires.includes(wire);
 }
 
 /** Options of {@link faultReply}. */
@@ -326,6 +390,8 @@ export interface FaultOptions {
   retryAfter?: string;
   /** Quote the request's provider key in error texts [true]. */
   quoteKey?: boolean;
+  /** Seconds until the plan's limit resets in `usage_limit` [60]. */
+  resetsInSeconds?: number;
 }
 
 /** What a fault reply did, read by {@link FaultUpstream} into its {@link Exchange}. */
@@ -403,8 +469,8 @@ export function faultReply(fault: FaultName, opts: FaultOptions = {}): Reply {
     }
     const codec = WIRES[wire];
     const mode: AnswerMode = req.body?.stream === true ? 'stream' : 'json';
-    if (!faultApplies(fault, mode)) {
-      sendJson(res, 400, { error: { message: `fault mock: fault "${fault}" has no ${mode} form (test bug)`, type: 'invalid_request_error', param: null, code: 'test_bug' } });
+    if (!faultApplies(fault, mode, wire)) {
+      sendJson(res, 400, { error: { message: `fault mock: fault "${fault}" has no ${mode} form on the ${wire} wire (test bug)`, type: 'invalid_request_error', param: null, code: 'test_bug' } });
       return;
     }
     const text = opts.text ?? `Hello from ${req.upstream}: all good.`;
@@ -425,6 +491,13 @@ export function faultReply(fault: FaultName, opts: FaultOptions = {}): Reply {
         const status = Number(fault.slice(5));
         return sendJson(res, status, errorBody(codec, status, req, quoteKey));
       }
+      case 'usage_limit': {
+        const s = opts.resetsInSeconds ?? 60;
+        const error = { type: 'usage_limit_reached', message: `The usage limit has been reached${keyText}`, plan_type: 'plus', resets_at: Math.floor(Date.now() / 1000) + s, resets_in_seconds: s };
+        return sendJson(res, 429, { error });
+      }
+      case 'unauthorized':
+        return sendJson(res, 401, errorBody(codec, 401, req, quoteKey));
       case 'reset_before_headers':
         return reset(res, n);
       case 'no_headers':
@@ -595,6 +668,19 @@ export function faultReply(fault: FaultName, opts: FaultOptions = {}): Reply {
         sseHeaders(res);
         if (await send(0, before)) res.end();
         return;
+      case 'endless_stream': {
+        sseHeaders(res);
+        if (!(await send(0, before))) return;
+        const again = plan.firstTextFrame;
+        const timer = setInterval(() => {
+          if (res.destroyed || res.writableEnded) return;
+          res.write(plan.frames[again]!);
+          n.sentText += plan.texts[again]!;
+        }, 100);
+        await closed(res);
+        clearInterval(timer);
+        return;
+      }
       case 'empty_body':
         sseHeaders(res);
         res.end();
@@ -660,10 +746,14 @@ export interface FaultUpstreamOptions {
   name?: string;
   /**
    * When set, a POST must carry this key the way its wire sends it (`Authorization: Bearer` on chat and
-   * responses; `x-api-key` plus an `anthropic-version` header on messages); others get the wire's 401 (or
-   * 400 without anthropic-version), record no exchange and use no scripted reply ({@link WireCodec.rejectAuth}).
+   * responses; `x-api-key` plus an `anthropic-version` header on messages; on chatgpt the sign-in's access
+   * token, with {@link chatgptAccountId} and the backend's other rules); others get the wire's 401 (or
+   * 400 without anthropic-version, or the backend's refusal), record no exchange and use no scripted reply
+   * ({@link WireCodec.rejectAuth}).
    */
   apiKey?: string;
+  /** The `ChatGPT-Account-Id` the chatgpt wire requires (with {@link apiKey} as the access token). */
+  chatgptAccountId?: string;
   /** Answer of every POST the script does not cover [`healthy`]. */
   always?: FaultSpec;
   /** Options for faults given by name. */
@@ -689,6 +779,8 @@ export class FaultUpstream {
     private readonly faultOptions: FaultOptions,
     /** The key every POST must carry (see {@link FaultUpstreamOptions.apiKey}). */
     private readonly apiKey: string | undefined,
+    /** The account id the chatgpt wire requires (see {@link FaultUpstreamOptions.chatgptAccountId}). */
+    private readonly accountId?: string,
   ) {
     // Every POST the mock's own script does not answer comes here: the key check (per wire), then the
     // fault script, then the standing fault.
@@ -698,7 +790,7 @@ export class FaultUpstream {
   /** Starts a fault upstream. @throws if no port can be bound. */
   static async start(opts: FaultUpstreamOptions = {}): Promise<FaultUpstream> {
     const mock = await MockUpstream.start({ name: opts.name ?? 'faulty' });
-    const up = new FaultUpstream(mock, opts.faultOptions ?? {}, opts.apiKey);
+    const up = new FaultUpstream(mock, opts.faultOptions ?? {}, opts.apiKey, opts.chatgptAccountId);
     up.always(opts.always ?? 'healthy');
     return up;
   }
@@ -719,6 +811,11 @@ export class FaultUpstream {
   /** `http://127.0.0.1:PORT/v1`, for a deployment's `api_base`. */
   get baseUrl(): string {
     return this.mock.baseUrl;
+  }
+
+  /** `http://127.0.0.1:PORT/backend-api/codex`, the `api_base` of a `chatgpt/<model>` deployment. */
+  get chatgptBaseUrl(): string {
+    return `${this.mock.origin}/backend-api/codex`;
   }
 
   get name(): string {
@@ -746,7 +843,7 @@ export class FaultUpstream {
   private dispatch(req: RecordedRequest, res: ServerResponse): void | Promise<void> {
     if (this.apiKey !== undefined) {
       const wire = wireOfRequest(req);
-      const rejected = wire ? WIRES[wire].rejectAuth(req, this.apiKey) : null;
+      const rejected = wire ? WIRES[wire].rejectAuth(req, this.apiKey, this.accountId) : null;
       if (rejected) return sendJson(res, rejected.status, rejected.body);
     }
     return (this.script.shift() ?? this.standing)(req, res);

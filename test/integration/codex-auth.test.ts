@@ -78,6 +78,28 @@ describe('Codex auth command and per-port token file (codex-gateway codex-config
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const auth = (toml.parse(r.stdout) as any).model_providers['codex-gateway'].auth;
     assert.deepEqual(auth.args.slice(1, 8), ['codex-auth', '--host', '127.0.0.1', '--port', '4601', '--token-file', file]);
+    assert.equal(auth.args[0], join(__dirname, '..', '..', 'dist', 'codex-auth.js'), 'the small auth bundle, not the whole CLI');
+  });
+
+  it('codex-config for a config with only wildcard model_name entries: no model, the names Codex may pick; its auth command (dist/codex-auth.js) prints the token', async () => {
+    const yaml = join(dirs.root, 'wild.yaml');
+    await writeFile(yaml, 'model_list:\n  - model_name: "openai/*"\n    litellm_params: { model: "openai/*", api_key: os.environ/OPENAI_API_KEY }\n');
+    const server = createServer((c) => c.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = run(dirs, ['codex-config', '--config', yaml, '--port', String(port)]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^# model = "openai\/<name>"  # pick a model: any openai\/<name>/m);
+      const doc = toml.parse(r.stdout) as any;
+      assert.equal(doc.model, undefined);
+      const auth = doc.model_providers['codex-gateway'].auth as { command: string; args: string[] };
+      const up = spawnSync(auth.command, auth.args, { env: env(dirs), encoding: 'utf8', timeout: 20_000 });
+      assert.equal(up.status, 0, up.stderr);
+      assert.equal(up.stdout, readFileSync(join(dirs.gatewayHome, 'master_key'), 'utf8'));
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('codex-config with os.environ/NAME: writes the file when NAME is set, else says serve will', () => {

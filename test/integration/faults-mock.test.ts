@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { fakeKey } from '../helpers/gateway';
-import { closedPortUrl, faultApplies, FAULT_NAMES, FaultUpstream, WIRES, type AnswerMode, type Exchange, type FaultName, type FaultWire } from '../helpers/fault-upstream';
+import { CHATGPT_FAULT_MODEL, closedPortUrl, faultApplies, FAULT_NAMES, FaultUpstream, WIRES, type AnswerMode, type Exchange, type FaultName, type FaultWire } from '../helpers/fault-upstream';
+
+/** The `ChatGPT-Account-Id` the chatgpt wire's self-tests send (not a secret). */
+const ACCOUNT_ID = '7d1c0f52-0000-4000-8000-00000000c0de';
 
 /** How long a client waits to call a reply "hanging". Longer than keepalive_only's 200 ms comment period. */
 const OBSERVE_MS = 450;
@@ -26,8 +29,12 @@ interface Seen {
   hung: boolean;
 }
 
-/** The request headers carrying `key` the way `wire` sends it (Bearer; Anthropic's x-api-key and version). */
+/**
+ * The request headers carrying `key` the way `wire` sends it (Bearer; Anthropic's x-api-key and version;
+ * the ChatGPT backend's bearer, account id, originator and User-Agent).
+ */
 function authHeaders(wire: FaultWire, key: string): Record<string, string> {
+  if (wire === 'chatgpt') return { authorization: `Bearer ${key}`, 'chatgpt-account-id': ACCOUNT_ID, originator: 'codex_gateway', 'user-agent': 'codex-gateway/test' };
   return wire === 'messages' ? { 'x-api-key': key, 'anthropic-version': '2023-06-01' } : { authorization: `Bearer ${key}` };
 }
 
@@ -36,6 +43,7 @@ function bodyFor(wire: FaultWire, mode: AnswerMode): Record<string, unknown> {
   const stream = mode === 'stream';
   if (wire === 'chat') return { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream };
   if (wire === 'messages') return { model: 'm', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], stream };
+  if (wire === 'chatgpt') return { model: CHATGPT_FAULT_MODEL, instructions: 'Be brief.', input: [{ type: 'message', role: 'user', content: 'hi' }], stream, store: false };
   return { model: 'm', input: 'hi', stream };
 }
 
@@ -105,6 +113,13 @@ function sse(body: string): Parsed {
 }
 
 /** Per wire: the text a parsed stream carries, whether it reached its terminal marker, what an in-stream error looks like. */
+const RESPONSES_READ = {
+  text: (p: Parsed) => p.events.map((e) => (e.json?.type === 'response.output_text.delta' ? e.json.delta : '')).join(''),
+  terminal: (p: Parsed) => p.events.some((e) => e.json?.type === 'response.completed'),
+  isError: (e: Parsed['events'][number]) => e.event === 'error' && e.json?.type === 'error',
+  jsonText: (j: any) => j?.output?.[0]?.content?.[0]?.text,
+};
+
 const READ: Record<FaultWire, { text(p: Parsed): string; terminal(p: Parsed): boolean; isError(e: Parsed['events'][number]): boolean; jsonText(j: any): string }> = {
   chat: {
     text: (p) => p.events.map((e) => e.json?.choices?.[0]?.delta?.content ?? '').join(''),
@@ -112,12 +127,8 @@ const READ: Record<FaultWire, { text(p: Parsed): string; terminal(p: Parsed): bo
     isError: (e) => e.json?.error !== undefined,
     jsonText: (j) => j?.choices?.[0]?.message?.content,
   },
-  responses: {
-    text: (p) => p.events.map((e) => (e.json?.type === 'response.output_text.delta' ? e.json.delta : '')).join(''),
-    terminal: (p) => p.events.some((e) => e.json?.type === 'response.completed'),
-    isError: (e) => e.event === 'error' && e.json?.type === 'error',
-    jsonText: (j) => j?.output?.[0]?.content?.[0]?.text,
-  },
+  responses: RESPONSES_READ,
+  chatgpt: RESPONSES_READ,
   messages: {
     text: (p) => p.events.map((e) => (e.json?.type === 'content_block_delta' && e.json.delta?.type === 'text_delta' ? e.json.delta.text : '')).join(''),
     // message_delta carries the stop reason and message_stop ends the message (Anthropic "Streaming Messages").
@@ -128,7 +139,7 @@ const READ: Record<FaultWire, { text(p: Parsed): string; terminal(p: Parsed): bo
 };
 
 /** Anthropic error type expected for each status the fault mock answers on the messages wire. */
-const ANTHROPIC_TYPES: Record<number, string> = { 429: 'rate_limit_error', 500: 'api_error', 502: 'api_error', 503: 'overloaded_error', 529: 'overloaded_error' };
+const ANTHROPIC_TYPES: Record<number, string> = { 401: 'authentication_error', 429: 'rate_limit_error', 500: 'api_error', 502: 'api_error', 503: 'overloaded_error', 529: 'overloaded_error' };
 
 /** The error body is in the wire's shape: OpenAI `{"error": {message, type, param, code}}`, or Anthropic's `{"type": "error", "error": {type, message}}`. */
 function assertErrorShape(wire: FaultWire, j: any, status: number | null, ctx: string): void {
@@ -192,6 +203,11 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
           assert.equal(p.events.at(-1)?.json?.type, 'message_stop', ctx);
         }
         assert.equal(p.events.some((e) => e.data === '[DONE]'), wire === 'chat' && fault !== 'healthy_no_done', `[DONE] only where the wire has it${ctx}`);
+        if (wire === 'chatgpt') {
+          // The ChatGPT backend's response.completed carries no output: clients rebuild it from the items.
+          assert.deepEqual(p.events.find((e) => e.json?.type === 'response.completed')?.json?.response?.output, [], `empty completed output${ctx}`);
+          assert.equal(p.events.find((e) => e.json?.type === 'response.output_item.done')?.json?.item?.content?.[0]?.text, text, ctx);
+        }
       }
       assert.equal(x.sentText, text, ctx);
       if (fault === 'healthy_fragmented') assert.ok(x.writes.length >= (mode === 'json' ? 3 : 2 * p.events.length), `written in pieces${ctx}`);
@@ -209,6 +225,21 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
     case 'http_529':
       assert.equal(s.status, Number(fault.slice(5)), ctx);
       assertErrorShape(wire, jsonOf(), Number(fault.slice(5)), ctx);
+      keyQuoted();
+      return closedBy('mock-end');
+    case 'usage_limit': {
+      assert.equal(s.status, 429, ctx);
+      const e = jsonOf().error;
+      assert.equal(e?.type, 'usage_limit_reached', ctx);
+      assert.equal(e.resets_in_seconds, 60, ctx);
+      assert.ok(Math.abs(e.resets_at - (Math.floor(Date.now() / 1000) + 60)) <= 2, `resets_at is about now + resets_in_seconds${ctx}`);
+      keyQuoted();
+      return closedBy('mock-end');
+    }
+    case 'unauthorized':
+      assert.equal(s.status, 401, ctx);
+      assertErrorShape(wire, jsonOf(), 401, ctx);
+      assert.equal(jsonOf().error.code, 'token_expired', ctx);
       keyQuoted();
       return closedBy('mock-end');
     case 'reset_before_headers':
@@ -285,6 +316,16 @@ function check(fault: FaultName, wire: FaultWire, mode: AnswerMode, s: Seen, x: 
       if (fault === 'in_stream_error') assert.ok(r.text(p).length > 0, ctx);
       return closedBy('mock-end');
     }
+    case 'endless_stream': {
+      assert.ok(s.hung, `still open when the client gave up${ctx}`);
+      assert.equal(s.status, 200, ctx);
+      assert.ok(p.events.length > 0 && p.events.every((e) => !e.bad), ctx);
+      assert.ok(!r.terminal(p), ctx);
+      // The prefix, then the first delta again and again (OBSERVE_MS / 100 ms times, give or take).
+      const deltas = p.events.filter((e) => r.text({ events: [e] }) !== '').length;
+      assert.ok(deltas >= 4, `text deltas keep coming (${deltas})${ctx}`);
+      return closedBy('peer');
+    }
     case 'no_terminal':
       assert.ok(s.ended && s.body.endsWith('\n\n'), ctx);
       partialStream();
@@ -308,12 +349,13 @@ describe('fault mock (test/helpers/fault-upstream.ts) as a raw client sees it', 
     for (const mode of ['json', 'stream'] as const) {
       describe(`${wire} wire, ${mode === 'json' ? 'not streamed' : 'streamed'}`, () => {
         for (const fault of FAULT_NAMES) {
-          if (!faultApplies(fault, mode)) continue;
+          if (!faultApplies(fault, mode, wire)) continue;
           it(fault, async () => {
             const key = fakeKey('mock-selftest');
-            const up = await FaultUpstream.start({ name: 'selftest', apiKey: key, always: fault });
+            const up = await FaultUpstream.start({ name: 'selftest', apiKey: key, chatgptAccountId: ACCOUNT_ID, always: fault });
             try {
-              const seen = await post(up.mock.origin, `/v1${WIRES[wire].endpoint}`, key, bodyFor(wire, mode), authHeaders(wire, key));
+              const path = wire === 'chatgpt' ? WIRES.chatgpt.endpoint : `/v1${WIRES[wire].endpoint}`;
+              const seen = await post(up.mock.origin, path, key, bodyFor(wire, mode), authHeaders(wire, key));
               assert.ok(await up.waitAllClosed(2_000), 'the exchange closes');
               assert.equal(up.exchanges.length, 1);
               const x = up.exchanges[0]!;
@@ -392,6 +434,39 @@ describe('fault mock (test/helpers/fault-upstream.ts) as a raw client sees it', 
           ['healthy', 'messages'],
         ],
       );
+    } finally {
+      await up.close();
+    }
+  });
+
+  it('chatgpt wire: refuses what the ChatGPT backend refuses ({"detail"}), with no exchange; answers the same request when it follows the rules', async () => {
+    const key = fakeKey('mock-selftest');
+    const up = await FaultUpstream.start({ apiKey: key, chatgptAccountId: ACCOUNT_ID, always: 'healthy' });
+    try {
+      const path = WIRES.chatgpt.endpoint;
+      const ok = bodyFor('chatgpt', 'stream');
+      const headers = authHeaders('chatgpt', key);
+      const cases: Array<[string, Record<string, unknown>, Record<string, string>, number]> = [
+        ['wrong bearer', ok, { ...headers, authorization: 'Bearer nope' }, 401],
+        ['no account id', ok, { ...headers, 'chatgpt-account-id': '' }, 403],
+        ['no originator', ok, { ...headers, originator: '' }, 400],
+        ['a cookie', ok, { ...headers, cookie: 'a=b' }, 400],
+        ['not streamed', { ...ok, stream: false }, headers, 400],
+        ['stored', { ...ok, store: true }, headers, 400],
+        ['no instructions', { ...ok, instructions: undefined }, headers, 400],
+        ['max_output_tokens', { ...ok, max_output_tokens: 10 }, headers, 400],
+        ['a model the plan does not offer', { ...ok, model: 'gpt-4o' }, headers, 400],
+      ];
+      for (const [what, body, h, status] of cases) {
+        const seen = await post(up.mock.origin, path, key, body, h);
+        assert.equal(seen.status, status, what);
+        assert.equal(typeof JSON.parse(seen.body).detail, 'string', what);
+      }
+      assert.equal(up.exchanges.length, 0, 'no exchange for refused requests');
+      const seen = await post(up.mock.origin, path, key, ok, headers);
+      assert.equal(seen.status, 200);
+      assert.equal(READ.chatgpt.text(sse(seen.body)), `Hello from ${up.name}: all good.`);
+      assert.deepEqual(up.exchanges.map((x) => [x.wire, x.mode]), [['chatgpt', 'stream']]);
     } finally {
       await up.close();
     }

@@ -1,7 +1,14 @@
 /**
  * Integration, fault matrix (issues 7, 8): every upstream fault of test/helpers/fault-upstream.ts, streamed
- * and not, on every door/upstream-wire pair (both doors x chat, responses and Anthropic messages), without and with a fallback alias (a healthy mock), against the
- * real gateway on loopback, with the official `openai` SDK as the client.
+ * and not, on every door/upstream-wire pair (both doors x chat, responses, Anthropic messages and the
+ * ChatGPT plan backend), without and with a fallback alias (a healthy mock), against the real gateway on
+ * loopback, with the official `openai` SDK as the client.
+ *
+ * The ChatGPT plan (`chatgpt/<model>`, the `chatgpt` wire) serves streams only: a non-streamed client's
+ * request goes upstream streamed and the gateway collects the stream (src/gateway/chatgpt/collect.ts), so
+ * there every fault acts in its streamed form and a non-streamed client gets the whole answer or an error
+ * before any byte ({@link chatgptExpect}). Its deployments use a fixture Codex sign-in (`auth.json` in a
+ * temp CODEX_HOME), whose tokens count as keys here, and the mock applies the backend's request rules.
  *
  * The contract pinned here:
  * - every attempt is bounded: `litellm_params.timeout` the whole non-streamed attempt, `stream_timeout` a
@@ -24,8 +31,9 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import OpenAI from 'openai';
+import { writeAuthFixture, type AuthFixture } from '../helpers/chatgpt-backend-mock';
 import { fakeKey, startGateway, type TestGateway } from '../helpers/gateway';
-import { closedPortUrl, FaultUpstream, type AnswerMode, type Exchange, type FaultName, type FaultWire } from '../helpers/fault-upstream';
+import { CHATGPT_FAULT_MODEL, closedPortUrl, FaultUpstream, type AnswerMode, type Exchange, type FaultName, type FaultWire } from '../helpers/fault-upstream';
 
 /* ------------------------------------------------------------------ limits (config) and margins */
 
@@ -88,7 +96,7 @@ const PROMPT = 'Say hello.';
 
 const RESPONSES_DOOR: DoorSpec = {
   path: '/v1/responses',
-  wires: ['responses', 'chat', 'messages'],
+  wires: ['responses', 'chat', 'messages', 'chatgpt'],
   async call(client, model, mode) {
     const out: SdkOutcome = { events: [] };
     try {
@@ -127,7 +135,7 @@ const RESPONSES_DOOR: DoorSpec = {
 
 const CHAT_DOOR: DoorSpec = {
   path: '/v1/chat/completions',
-  wires: ['chat', 'responses', 'messages'],
+  wires: ['chat', 'responses', 'messages', 'chatgpt'],
   async call(client, model, mode) {
     const out: SdkOutcome = { events: [] };
     const messages = [{ role: 'user' as const, content: PROMPT }];
@@ -173,7 +181,7 @@ type Outcome =
   /** A complete, well-formed answer from the primary. */
   | { kind: 'ok' }
   /** Before any byte: this status and one of these codes (with a fallback: the fallback's answer). */
-  | { kind: 'error'; status: number; codes: readonly string[]; retryAfter?: boolean }
+  | { kind: 'error'; status: number; codes: readonly string[]; retryAfter?: boolean; retryAfterS?: number }
   /** After bytes went out: the door's terminal error on a fresh frame (a fallback cannot help). */
   | { kind: 'broken' };
 
@@ -191,6 +199,8 @@ interface Row {
   fault: FaultName | 'connection_refused';
   json?: ModeExpect;
   stream?: ModeExpect;
+  /** The wires the row applies to (faults of one upstream only); all when absent. */
+  wires?: readonly FaultWire[];
 }
 
 const RETRIED = NUM_RETRIES + 1;
@@ -239,7 +249,45 @@ const ROWS: Row[] = [
   { fault: 'no_terminal', stream: BROKEN },
   { fault: 'empty_body', ...both(e502(BAD_ANSWER)) },
   { fault: 'json_wrong_shape', ...both(e502(BAD_ANSWER)) },
+  // The ChatGPT plan's own answers. A usage limit cools the deployment down until the reset: no retry, the
+  // client gets Retry-After = the time to the reset (Codex shows "You've hit your usage limit").
+  { fault: 'usage_limit', wires: ['chatgpt'], ...both({ outcome: { kind: 'error', status: 429, codes: ['usage_limit_reached'], retryAfterS: 60 }, attempts: 1 }) },
+  // A 401: the sign-in is read again; the same token is not sent again, so one request, then the auth
+  // failure (400, so Codex shows it instead of re-running its own auth) and the fallback.
+  { fault: 'unauthorized', wires: ['chatgpt'], ...both({ outcome: { kind: 'error', status: 400, codes: ['chatgpt_unauthorized'] }, attempts: 1 }) },
+  // A stream that never ends (nor goes silent) collected for a non-streamed client: `timeout` bounds the
+  // whole non-streamed attempt (docs/reliability.md, contract 1). A streamed client is never cut for length.
+  { fault: 'endless_stream', wires: ['chatgpt'], json: E504 },
 ];
+
+/** A non-streamed client's expectation on the chatgpt wire for faults that broke a stream mid-way: what the collect path reports. */
+const COLLECTED_BROKEN: Partial<Record<FaultName, ModeExpect>> = {
+  // The idle timeout ends each attempt; nothing went to the client, so it is retried, then 504.
+  stall_mid_body: { outcome: { kind: 'error', status: 504, codes: ['upstream_timeout'] }, attempts: RETRIED, timing: 'idle' },
+  reset_mid_body: e502(RESET_IN_BODY),
+  cut_mid_line: e502(BAD_ANSWER),
+  malformed_sse: e502(BAD_ANSWER),
+  in_stream_error: e502(ERROR_OBJECT),
+  no_terminal: e502(BAD_ANSWER),
+};
+
+/**
+ * What a case must produce on `wire`. On the chatgpt wire the upstream request is always streamed, so the
+ * fault's streamed form applies to a non-streamed client as well: a complete stream is collected into the
+ * answer; a stream that broke after some events is a failure before the client's first byte (retried, then
+ * the fallback or an error), never a partial answer.
+ */
+function chatgptExpect(row: Row, mode: AnswerMode, wire: FaultWire): ModeExpect | undefined {
+  if (row.wires && !row.wires.includes(wire)) return undefined;
+  if (wire !== 'chatgpt' || mode === 'stream') return row[mode];
+  const s = row.stream;
+  // A row for non-streamed clients only (a fault only the collect path can meet).
+  if (!s) return row.json;
+  if (s.outcome.kind !== 'broken') return row.json ?? s;
+  const x = COLLECTED_BROKEN[row.fault as FaultName];
+  if (!x) throw new Error(`fault matrix: no collected expectation for ${row.fault} on the chatgpt wire`);
+  return x;
+}
 
 /* ------------------------------------------------------------------ one case */
 
@@ -327,6 +375,9 @@ function recordingFetch(): { fetch: typeof fetch; rec: RawRecord } {
 }
 
 function deploymentYaml(alias: string, baseUrl: string, keyEnv: string, wire: FaultWire, limits: boolean): string[] {
+  const timeouts = limits ? [`      timeout: ${LIMIT_S}`, `      stream_timeout: ${LIMIT_S}`] : [`      timeout: 10`];
+  // The ChatGPT plan: the Codex sign-in instead of a key, the Responses wire by provider.
+  if (wire === 'chatgpt') return [`  - model_name: ${alias}`, `    litellm_params:`, `      model: chatgpt/${CHATGPT_FAULT_MODEL}`, `      api_base: ${baseUrl}`, ...timeouts];
   return [
     `  - model_name: ${alias}`,
     `    litellm_params:`,
@@ -353,13 +404,26 @@ function caseYaml(c: Case, primaryBase: string, backupBase: string | undefined):
     ...(backupBase ? ['  fallbacks:', '    - primary: [backup]'] : []),
     'gateway_settings:',
     `  stream_idle_timeout_ms: ${IDLE_MS}`,
+    ...(c.wire === 'chatgpt' ? ['  chatgpt_plan: true'] : []),
     '',
   ].join('\n');
 }
 
+/** The Codex sign-in of every chatgpt case (written once, removed after the matrix). */
+let chatgptSignIn: Promise<AuthFixture> | undefined;
+
+/** `api_base` of an upstream for `wire`: the mock's `/v1`, or its `/backend-api/codex` for the ChatGPT plan. */
+function apiBase(wire: FaultWire, v1Url: string): string {
+  return wire === 'chatgpt' ? `${new URL(v1Url).origin}/backend-api/codex` : v1Url;
+}
+
 /** Runs one case end to end; never rejects (a harness failure is returned in `harnessError`). */
 async function runCase(c: Case): Promise<Observed> {
-  const keys = { PRIMARY_KEY: fakeKey('primary'), BACKUP_KEY: fakeKey('backup') };
+  const keys: Record<string, string> = { PRIMARY_KEY: fakeKey('primary'), BACKUP_KEY: fakeKey('backup') };
+  const signIn = c.wire === 'chatgpt' ? await (chatgptSignIn ??= writeAuthFixture()) : undefined;
+  // The sign-in's tokens are the chatgpt wire's keys: the mock quotes the access token in its errors.
+  if (signIn) Object.assign(keys, { CHATGPT_ACCESS: signIn.accessToken, CHATGPT_REFRESH: signIn.refreshToken });
+  const upKey = (name: 'PRIMARY_KEY' | 'BACKUP_KEY') => ({ apiKey: signIn?.accessToken ?? keys[name], chatgptAccountId: signIn?.accountId });
   let primary: FaultUpstream | undefined;
   let backup: FaultUpstream | undefined;
   let g: TestGateway | undefined;
@@ -379,13 +443,14 @@ async function runCase(c: Case): Promise<Observed> {
   });
   try {
     let primaryBase: string;
-    if (c.row.fault === 'connection_refused') primaryBase = await closedPortUrl();
+    if (c.row.fault === 'connection_refused') primaryBase = apiBase(c.wire, await closedPortUrl());
     else {
-      primary = await FaultUpstream.start({ name: 'primary', apiKey: keys.PRIMARY_KEY, always: c.row.fault });
-      primaryBase = primary.baseUrl;
+      primary = await FaultUpstream.start({ name: 'primary', ...upKey('PRIMARY_KEY'), always: c.row.fault });
+      primaryBase = apiBase(c.wire, primary.baseUrl);
     }
-    if (c.fallback) backup = await FaultUpstream.start({ name: 'backup', apiKey: keys.BACKUP_KEY, always: 'healthy' });
-    g = await startGateway(caseYaml(c, primaryBase, backup?.baseUrl), keys);
+    if (c.fallback) backup = await FaultUpstream.start({ name: 'backup', ...upKey('BACKUP_KEY'), always: 'healthy' });
+    const chatgpt = signIn ? { chatgpt: { credentials: { codexHome: signIn.codexHome } } } : {};
+    g = await startGateway(caseYaml(c, primaryBase, backup && apiBase(c.wire, backup.baseUrl)), keys, {}, chatgpt);
     const { fetch: f, rec } = recordingFetch();
     const client = new OpenAI({ baseURL: g.baseURL, apiKey: g.token, maxRetries: 0, timeout: CLIENT_LIMIT_MS, fetch: f, logLevel: 'off' });
     const t0 = performance.now();
@@ -508,7 +573,7 @@ function rawSummary(o: Observed): string {
 function wallBound(c: Case): number {
   const n = c.expect.attempts ?? RETRIED;
   const per = c.expect.timing === 'attempt' ? LIMIT_MS : 0;
-  return n * per + (n - 1) * BACKOFF_MAX_MS + (c.expect.timing === 'idle' ? IDLE_MS : 0) + MARGIN_MS;
+  return n * per + (n - 1) * BACKOFF_MAX_MS + (c.expect.timing === 'idle' ? n * IDLE_MS : 0) + MARGIN_MS;
 }
 
 function assertNoKeyLeak(o: Observed): void {
@@ -530,6 +595,8 @@ function assertPrimaryAttempts(c: Case, o: Observed): void {
     assert.equal(xs.length, c.expect.attempts, `the primary should get ${c.expect.attempts} request(s)\n  ${summary(o)}`);
   }
   assert.ok(o.primaryClosed, `an upstream connection to the primary was still open 3 s after the client's answer (attempt not aborted)\n  ${summary(o)}`);
+  // The ChatGPT backend serves streams only: every request went out streamed, on its own endpoint.
+  if (c.wire === 'chatgpt') for (const x of [...xs, ...o.backup]) assert.ok(x.wire === 'chatgpt' && x.mode === 'stream', `a ${x.mode} request on the ${x.wire} wire\n  ${summary(o)}`);
   if (c.expect.timing === 'attempt') {
     for (const x of xs) {
       assert.equal(x.closedBy, 'peer', `the gateway should close the timed-out attempt itself\n  ${summary(o)}`);
@@ -583,9 +650,12 @@ function assertError(c: Case, o: Observed, outcome: Extract<Outcome, { kind: 'er
   assert.ok(typeof body.error.message === 'string' && body.error.message.length > 0, summary(o));
   assert.ok(typeof body.error.type === 'string' && body.error.type.length > 0, summary(o));
   assert.ok(outcome.codes.includes(body.error.code), `error.code ${JSON.stringify(body.error.code)} is not one of ${outcome.codes.join(', ')}\n  ${summary(o)}`);
-  if (outcome.retryAfter) {
+  if (outcome.retryAfter || outcome.retryAfterS !== undefined) {
     const ra = o.headers.get('retry-after');
     assert.ok(ra !== null && /^\d+$/.test(ra) && Number(ra) >= 1, `a 429 needs Retry-After in whole seconds >= 1, got ${ra}\n  ${summary(o)}`);
+    if (outcome.retryAfterS !== undefined) {
+      assert.ok(Math.abs(Number(ra) - outcome.retryAfterS) <= 2, `Retry-After should be the time to the reset (${outcome.retryAfterS} s), got ${ra}\n  ${summary(o)}`);
+    }
   }
   assert.ok(o.sdk.error instanceof OpenAI.APIError && o.sdk.error.status === outcome.status, mask(o, `the SDK should throw APIError ${outcome.status}: ${describeError(o.sdk.error)}`));
   assert.equal(o.backup.length, 0, summary(o));
@@ -626,6 +696,12 @@ describe('upstream faults on every door and wire (fault matrix, issue 7)', funct
   after(async function () {
     this.timeout(60_000);
     await runner.settle();
+    const signIn = await chatgptSignIn;
+    if (signIn) {
+      const unchanged = await signIn.unchanged();
+      await signIn.cleanup();
+      assert.ok(unchanged, 'the gateway changed the Codex sign-in (auth.json)');
+    }
   });
 
   for (const door of DOORS) {
@@ -634,7 +710,7 @@ describe('upstream faults on every door and wire (fault matrix, issue 7)', funct
         describe(`${door.path} -> ${wire} upstream, ${fallback ? 'with' : 'without'} a fallback alias`, () => {
           for (const row of ROWS) {
             for (const mode of ['json', 'stream'] as const) {
-              const expect = row[mode];
+              const expect = chatgptExpect(row, mode, wire);
               if (!expect) continue;
               const c: Case = { door, wire, fallback, row, mode, expect };
               const k = runner.add(c);

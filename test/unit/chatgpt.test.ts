@@ -109,6 +109,18 @@ describe('chatgpt usage and limits', () => {
     assert.equal(s.get()!.limitResetsAt, undefined);
     assert.equal(s.get()!.primary!.usedPercent, 1);
   });
+
+  it("the limit answer's own usage headers replace the last success's figures", () => {
+    const s = new PlanUsageState(() => 1_000);
+    s.observeHeaders({ 'x-codex-primary-used-percent': '12' });
+    s.limitReached(60_000, { 'x-codex-primary-used-percent': '100', 'x-codex-primary-reset-after-seconds': '60' });
+    assert.equal(s.get()!.primary!.usedPercent, 100);
+    assert.equal(s.get()!.primary!.resetsAt, 61_000);
+    assert.equal(s.get()!.limitResetsAt, 61_000);
+    // A limit answer without headers keeps the figures it has.
+    s.limitReached(30_000);
+    assert.equal(s.get()!.primary!.usedPercent, 100);
+  });
 });
 
 describe('chatgpt config, catalog and panel', () => {
@@ -141,14 +153,14 @@ describe('chatgpt config, catalog and panel', () => {
   });
 
   it('the tooltip shows usage and reset; the limit notice shows once per limit window', () => {
-    const now = 1_000_000;
+    const now = new Date(2030, 0, 7, 9, 0).getTime();
     const u = { observedAt: now, primary: { usedPercent: 40, windowMinutes: 300, resetsAt: now + 2 * 3_600_000 }, secondary: { usedPercent: 9, windowMinutes: 10_080 } };
-    assert.deepEqual(planUsageLines(u, now), ['ChatGPT plan: 5 h: 40% used, resets in 2 h 0 min · weekly: 9% used']);
+    assert.deepEqual(planUsageLines(u, now), ['ChatGPT plan: 5 h: 60% left, resets 11:00 · weekly: 91% left']);
     const limited = { ...u, limitResetsAt: now + 30 * 60_000 };
-    assert.match(planUsageLines(limited, now)[0]!, /usage limit reached, fallbacks serve until it resets in 30 min/);
+    assert.match(planUsageLines(limited, now)[0]!, /usage limit reached until 09:30; fallbacks serve until then/);
     const served = { alias: 'ds', fallbackFrom: 'plan' };
     const n = planLimitNotice(limited, served, undefined, now)!;
-    assert.match(n.message, /'ds' serves 'plan'/);
+    assert.match(n.message, /limit is reached until 09:30; 'ds' serves 'plan' until then/);
     assert.equal(planLimitNotice(limited, served, n.window, now + 1000), undefined, 'once per window');
     assert.ok(planLimitNotice({ ...limited, limitResetsAt: now + 6 * 3_600_000 }, served, n.window, now), 'a new window notifies again');
     assert.equal(planLimitNotice(u, served, undefined, now), undefined, 'no limit, no notice');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, stat, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyCodexWiring, decideCodexAction, PROVIDER_ID, providerTable, readSelection, restoreCodexWiring } from '../../src/extension/codex-wiring';
+import { applyCodexWiring, decideCodexAction, extensionAuthCommand, PROVIDER_ID, providerTable, readSelection, restoreCodexWiring, type AuthRunner } from '../../src/extension/codex-wiring';
 import { runUninstall } from '../../src/extension/uninstall';
 import { CodexConfigError } from '../../src/gateway/codex/config-toml';
 
@@ -64,10 +64,46 @@ describe('extension Codex wiring', () => {
       assert.deepEqual(decideCodexAction('ask', {}, aliases, ''), { kind: 'skip', reason: 'declined' });
       assert.deepEqual(decideCodexAction('ask', { model_provider: 'other' }, aliases, 'azure'), { kind: 'ask', current: 'other' }, 'a new choice is asked about again');
     });
+    it('wildcard patterns: a model a pattern serves is kept; with only patterns, `default` is still written (it follows the pick in VS Code)', () => {
+      const wild = ['openai/*'];
+      assert.deepEqual(decideCodexAction('auto', { model_provider: PROVIDER_ID, model: 'openai/gpt-5.5' }, wild), { kind: 'write' });
+      assert.deepEqual(decideCodexAction('auto', { model_provider: PROVIDER_ID, model: 'gpt-5.5' }, wild), { kind: 'write', model: 'default' });
+      assert.deepEqual(decideCodexAction('auto', { model_provider: PROVIDER_ID, model: 'openai/*' }, wild), { kind: 'write', model: 'default' }, 'the pattern itself names no model');
+      assert.deepEqual(decideCodexAction('auto', {}, wild), { kind: 'write', model: 'default' });
+    });
   });
 
-  it('providerTable: the provider Codex needs (responses wire, catalog URL, token command)', () => {
-    assert.deepEqual(providerTable(4141, '/t/master_key', 'linux'), {
+  /** The runner of desktop VS Code on Linux (Electron) and of a remote / code-server host (Node). */
+  const electronRunner: AuthRunner = { nodePath: '/usr/share/code/code', script: '/ext/codex-gateway-0.1.0/dist/codex-auth.js', electron: true };
+  const nodeRunner: AuthRunner = { nodePath: '/home/me/.vscode-server/bin/abc123/node', script: '/home/me/.vscode-server/extensions/codex-gateway-0.1.0/dist/codex-auth.js', electron: false };
+  const authArgs = (script: string, port: number, tokenFile: string) => [script, 'codex-auth', '--host', '127.0.0.1', '--port', String(port), '--token-file', tokenFile];
+
+  it('extensionAuthCommand: Electron through /usr/bin/env ELECTRON_RUN_AS_NODE=1, Node directly, the token file on Windows Electron', () => {
+    assert.deepEqual(extensionAuthCommand(electronRunner, 4141, '/t/master_key', 'linux'), {
+      command: '/usr/bin/env',
+      args: ['ELECTRON_RUN_AS_NODE=1', electronRunner.nodePath, ...authArgs(electronRunner.script, 4141, '/t/master_key')],
+    });
+    const mac: AuthRunner = { ...electronRunner, nodePath: '/Applications/Visual Studio Code.app/Contents/Frameworks/Code Helper (Plugin).app/Contents/MacOS/Code Helper (Plugin)' };
+    assert.deepEqual(extensionAuthCommand(mac, 4141, '/t/k', 'darwin').args.slice(0, 2), ['ELECTRON_RUN_AS_NODE=1', mac.nodePath], 'a path with spaces needs no quoting (no shell)');
+    assert.deepEqual(extensionAuthCommand(nodeRunner, 4141, '/t/master_key', 'linux'), { command: nodeRunner.nodePath, args: authArgs(nodeRunner.script, 4141, '/t/master_key') });
+    assert.deepEqual(extensionAuthCommand(electronRunner, 4141, 'C:\\k', 'win32'), { command: 'cmd.exe', args: ['/d', '/c', 'type', 'C:\\k'] });
+    assert.deepEqual(extensionAuthCommand({ ...nodeRunner, nodePath: 'C:\\node.exe' }, 4141, 'C:\\k', 'win32').args.slice(1, 2), ['codex-auth'], 'a Node host on Windows runs the helper');
+  });
+
+  it('providerTable: the provider Codex needs (responses wire, catalog URL, auth command)', () => {
+    assert.deepEqual(providerTable(4141, '/t/master_key', electronRunner, 'linux'), {
+      name: 'Codex Gateway',
+      base_url: 'http://127.0.0.1:4141/v1',
+      wire_api: 'responses',
+      model_catalog_url: 'http://127.0.0.1:4141/v1/codex/models',
+      request_max_retries: 1,
+      stream_max_retries: 3,
+      auth: { command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', electronRunner.nodePath, ...authArgs(electronRunner.script, 4141, '/t/master_key')] },
+    });
+  });
+
+  it('providerTable without a runner: the plain token command', () => {
+    assert.deepEqual(providerTable(4141, '/t/master_key', undefined, 'linux'), {
       name: 'Codex Gateway',
       base_url: 'http://127.0.0.1:4141/v1',
       wire_api: 'responses',
@@ -76,7 +112,7 @@ describe('extension Codex wiring', () => {
       stream_max_retries: 3,
       auth: { command: 'cat', args: ['/t/master_key'] },
     });
-    assert.deepEqual((providerTable(4141, 'C:\\k', 'win32').auth as { command: string }).command, 'cmd.exe');
+    assert.deepEqual((providerTable(4141, 'C:\\k', undefined, 'win32').auth as { command: string }).command, 'cmd.exe');
   });
 
   it('writes into an existing user config, keeping every other line, and restores it byte for byte', async () => {
@@ -114,6 +150,44 @@ describe('extension Codex wiring', () => {
     assert.equal(restored.restored, true);
     assert.equal(await readFile(file, 'utf8'), USER_CONFIG);
     assert.equal((await stat(file)).mode & 0o777, 0o644);
+  });
+
+  it('an update that moves the executable or the extension: the next sync rewrites only our auth command, without asking; restore and uninstall still remove it', async () => {
+    const file = join(home, 'config.toml');
+    await writeFile(file, USER_CONFIG, { mode: 0o644 });
+    await applyCodexWiring({ codexHome: home, port: 4141, tokenFile: '/x/master_key', runner: nodeRunner, model: 'default' });
+    const before = await readFile(file, 'utf8');
+    assert.deepEqual(smol.parse(before).model_providers[PROVIDER_ID].auth.args, authArgs(nodeRunner.script, 4141, '/x/master_key'));
+    // VS Code Server updated (new commit folder) and the extension updated (new version folder).
+    const moved: AuthRunner = { nodePath: '/home/me/.vscode-server/bin/def456/node', script: '/home/me/.vscode-server/extensions/codex-gateway-0.2.0/dist/codex-auth.js', electron: false };
+    // On activation the sync decides: our provider is selected, so it writes (in "ask" mode too) with no question.
+    const sel = await readSelection(home);
+    for (const mode of ['auto', 'ask'] as const) assert.deepEqual(decideCodexAction(mode, sel, ['deepseek']), { kind: 'write' });
+    const res = await applyCodexWiring({ codexHome: home, port: 4141, tokenFile: '/x/master_key', runner: moved });
+    assert.equal(res.changed, true);
+    const after = await readFile(file, 'utf8');
+    const doc = smol.parse(after);
+    assert.equal(doc.model_providers[PROVIDER_ID].auth.command, moved.nodePath);
+    assert.deepEqual(doc.model_providers[PROVIDER_ID].auth.args, authArgs(moved.script, 4141, '/x/master_key'));
+    // Only the lines of our table changed.
+    const changedLines = after.split('\n').filter((l) => !before.split('\n').includes(l));
+    assert.ok(changedLines.length > 0 && changedLines.every((l) => l.includes('def456') || l.includes('0.2.0')), changedLines.join('\n'));
+    assert.equal(doc.model, 'default');
+    // Same runner again: nothing to write.
+    assert.equal((await applyCodexWiring({ codexHome: home, port: 4141, tokenFile: '/x/master_key', runner: moved })).changed, false);
+    // Restore (the command) removes our table with the new auth command and puts the user's file back.
+    assert.equal((await restoreCodexWiring(home)).restored, true);
+    assert.equal(await readFile(file, 'utf8'), USER_CONFIG);
+    // The uninstall hook does the same for a wired file.
+    await applyCodexWiring({ codexHome: home, port: 4141, tokenFile: '/x/master_key', runner: electronRunner, model: 'default' });
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      assert.equal(await runUninstall({ CODEX_HOME: home, HOME: home }), 0);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal(await readFile(file, 'utf8'), USER_CONFIG);
   });
 
   it('creates config.toml when there is none, and the uninstall hook removes it again', async () => {

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { GatewayHost, probeGateway, sendPeerSecret, type HostState } from '../../src/extension/gateway-host';
+import { serveAbsentNotice, type NoticeServer } from '../../src/gateway/codex/absent-notice';
 import { PEER_SECRET_MAX_BODY_BYTES, PEER_SECRET_PATH, type TimedRecord } from '../../src/extension/messages';
 import { prepareRawConfig } from '../../src/extension/settings';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
@@ -306,6 +307,24 @@ describe('extension gateway host (worker thread, shared port)', function () {
     assert.match(h.current.error!, new RegExp(`Port ${port} on 127.0.0.1 is used by another program \\(it answered HTTP 404 to GET /v1/health\\): stop that program, or set codexGateway.port to a free port`));
     await new Promise<void>((r) => other.close(() => r()));
     await until(() => h.current.phase === 'running', 5000, 'start after the port is freed');
+  });
+
+  it("a port held by the auth command's notice server (Codex ran while no gateway was up): the host asks it to quit and starts, never in error", async () => {
+    const port = await freePort();
+    // Lifetime bounds far above the test's wait: only the quit request can free the port in time.
+    const notice = await serveAbsentNotice({ host: '127.0.0.1', port, message: 'Codex Gateway is not running', idleMs: 60_000, maxMs: 60_000 });
+    assert.notEqual(notice, 'busy');
+    const states: HostState[] = [];
+    const logs: string[] = [];
+    assert.equal((await probeGateway(port, 'any')).kind, 'notice');
+    const h = makeHost(port, states, logs);
+    h.setConfig(rawConfig(up.baseUrl));
+    await h.start();
+    await until(() => h.current.phase === 'running', 5000, 'the host to take the port from the notice');
+    await (notice as NoticeServer).closed;
+    assert.ok(!states.some((st) => st.phase === 'error'), JSON.stringify(states));
+    assert.ok(logs.some((l) => l.includes(`Port ${port} is held by the "gateway is not running" notice`)), logs.join('\n'));
+    assert.equal((await probeGateway(port, h.gatewayToken)).kind, 'ours');
   });
 
   it('without a valid config, a free port is not taken and the state says why', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseConfigText, resolveConfig } from '../../src/gateway/config';
 import {
   chooseDefaultAlias,
+  servedByWildcard,
   DEFAULT_CONFIG,
   DEFAULT_PORT,
   envReferences,
@@ -103,6 +104,31 @@ describe('extension settings', () => {
       assert.equal(r.alias, 'a');
       assert.match(r.warning!, /"zz", which is not an alias.*using "a"/);
       assert.deepEqual(chooseDefaultAlias([], ''), { alias: undefined });
+    });
+
+    it('wildcard-only configs: no alias to pick, a hint that names the patterns; a name a pattern serves can be the default', () => {
+      // The wildcard pattern itself is never the default (a request for "openai/*" names no model).
+      assert.deepEqual(chooseDefaultAlias([], '', ['openai/*']), { alias: undefined, hint: 'pick a model: any openai/<name>' });
+      assert.deepEqual(chooseDefaultAlias(['openai/*'], ''), { alias: undefined, hint: 'pick a model: any openai/<name>' });
+      assert.deepEqual(chooseDefaultAlias([], '', ['anthropic/claude-*', 'openai/*']), { alias: undefined, hint: 'pick a model: any anthropic/claude-<name> or openai/<name>' });
+      assert.deepEqual(chooseDefaultAlias([], '', ['*']), { alias: undefined, hint: 'pick a model: any model name' });
+      assert.deepEqual(chooseDefaultAlias([], 'openai/gpt-5.5', ['openai/*']), { alias: 'openai/gpt-5.5' });
+      assert.deepEqual(chooseDefaultAlias(['a'], 'openai/gpt-5.5', ['openai/*']), { alias: 'openai/gpt-5.5' }, 'a served name wins over the first alias');
+      const r = chooseDefaultAlias([], 'anthropic/claude', ['openai/*']);
+      assert.equal(r.alias, undefined);
+      assert.equal(r.hint, 'pick a model: any openai/<name>');
+      assert.match(r.warning!, /"anthropic\/claude", which is not an alias of codexGateway\.config nor a name its wildcard model_name entries serve; using "\(none\)"/);
+      // Mixed configs keep defaulting to the first plain alias, with no hint.
+      assert.deepEqual(chooseDefaultAlias(['a'], '', ['openai/*']), { alias: 'a' });
+    });
+
+    it('servedByWildcard: the router\'s matching (the whole name), never a pattern itself', () => {
+      assert.equal(servedByWildcard('openai/gpt-5.5', ['openai/*']), true);
+      assert.equal(servedByWildcard('gpt-5.5', ['openai/*']), false);
+      assert.equal(servedByWildcard('openai/*', ['openai/*']), false);
+      assert.equal(servedByWildcard('anything', ['*']), true);
+      assert.equal(servedByWildcard('openai/gpt-5.5', ['openai/gpt-5.5']), false, 'plain aliases are not patterns');
+      assert.equal(servedByWildcard('has space', ['*']), false, 'names a wildcard route refuses');
     });
   });
 

@@ -108,6 +108,21 @@ describe('extension status bar model', () => {
     assert.match(statusView({ ...base, aliases: [], defaultAlias: undefined }).tooltip, /No model is configured/);
   });
 
+  it('a config with only wildcard model_name entries: "pick a model" with the names it serves; a picked name shows its pattern', () => {
+    const wild = resolveConfig({ model_list: [{ model_name: 'openai/*', litellm_params: { model: 'openai/*', api_key: 'os.environ/OPENAI_API_KEY' } }] });
+    const rows = aliasInfos(wild, () => true);
+    const none = statusView({ phase: 'running', port: 4141, aliases: rows });
+    assert.equal(none.text, '$(server-process) pick a model');
+    assert.match(none.tooltip, /No default model: pick a model: any openai\/\\<name\\> \(\[Select Model\]\(command:codexGateway\.selectModel\)\)/);
+    assert.doesNotMatch(none.tooltip, /No model is configured/);
+    const picked = statusView({ phase: 'running', port: 4141, aliases: rows, defaultAlias: 'openai/gpt-5.5' });
+    assert.equal(picked.text, '$(server-process) openai/gpt-5.5');
+    assert.match(picked.tooltip, /Default model: `openai\/gpt-5\.5` through `openai\/\*` → openai\/\\\* \\\(any model\\\)/);
+    assert.match(picked.tooltip, /Key OPENAI\\_API\\_KEY is set/);
+    const missing = statusView({ phase: 'running', port: 4141, aliases: aliasInfos(wild, () => false), defaultAlias: 'openai/gpt-5.5' });
+    assert.equal(missing.text, '$(key) openai/gpt-5.5', "the pattern's missing key is the default's missing key");
+  });
+
   it('escapes Markdown in user text', () => {
     assert.equal(escapeMarkdown('a*b_[c](d)'), 'a\\*b\\_\\[c\\]\\(d\\)');
     const v = statusView({ ...base, lastError: '[click](command:evil)' });

@@ -61,6 +61,11 @@ export interface PanelBackend {
   setClaudeCodeEnabled(enabled: boolean): Promise<void>;
   /** Writes one tier of `codexGateway.claudeCode.models` (user settings), keeping the other tiers. */
   setClaudeCodeModel(tier: ClaudeTier, alias: string): Promise<void>;
+  /**
+   * Shows `CHATGPT_PLAN_CONSENT` (src/shared/panel-protocol.ts) in a modal dialog with the button "Use my ChatGPT
+   * plan" and resolves `true` only when the user chose it (Cancel or closing the dialog: `false`). Writes nothing.
+   */
+  confirmChatgptPlan(): Promise<boolean>;
 }
 
 /**

@@ -4,7 +4,7 @@
  * snapshots and request records. `index.ts` connects it to a real `WebviewPanel`; the unit tests connect it to the
  * webview's `PanelClient` through a fake `acquireVsCodeApi`.
  */
-import { CLAUDE_TIERS, isWebviewToHost, type CallMessage, type HostToWebview, type KeyState, type PanelMethods, type PanelSnapshot } from '../../shared/panel-protocol';
+import { chatgptPlanOn, CLAUDE_TIERS, isWebviewToHost, type CallMessage, type HostToWebview, type KeyState, type PanelMethods, type PanelSnapshot } from '../../shared/panel-protocol';
 import type { PanelBackend } from './backend';
 
 /** Letters, digits and `_`, not starting with a digit: a secret / environment variable name. */
@@ -38,6 +38,8 @@ export class PanelDispatcher {
   private readonly liveWindowMs: number;
   private readonly now: () => number;
   private readonly snapshotDelayMs: number;
+  /** The user agreed to the ChatGPT plan's terms in this panel and no save has turned the plan on since. */
+  private planConsent = false;
 
   /**
    * @param backend the extension.
@@ -79,6 +81,7 @@ export class PanelDispatcher {
     };
     if (st.effectiveDefault !== undefined) s.effectiveDefault = st.effectiveDefault;
     if (st.claudeCode !== undefined) s.claudeCode = { ...st.claudeCode, models: { ...st.claudeCode.models } };
+    if (st.chatgptPlanUsage !== undefined) s.chatgptPlanUsage = structuredClone(st.chatgptPlanUsage);
     return s;
   }
 
@@ -134,7 +137,13 @@ export class PanelDispatcher {
       case 'save': {
         const issues = await b.validate(call.params.config);
         if (issues.length > 0) return { saved: false, issues: [...issues] };
+        // Turning the ChatGPT plan on is written only with the user's consent, however the draft got there.
+        const turnsPlanOn = chatgptPlanOn(call.params.config) && !chatgptPlanOn(b.getState().config);
+        if (turnsPlanOn && !this.planConsent && !(await b.confirmChatgptPlan())) {
+          return { saved: false, issues: [{ path: 'gateway_settings.chatgpt_plan', message: 'Not turned on: you did not agree to send requests to your ChatGPT plan. Turn the plan off (or agree), then save again.' }] };
+        }
         await b.saveConfig(call.params.config);
+        if (turnsPlanOn) this.planConsent = false;
         return { saved: true };
       }
       case 'setDefaultModel': {
@@ -187,6 +196,11 @@ export class PanelDispatcher {
         if (typeof alias !== 'string' || alias.length > 1024 || alias !== alias.trim()) throw new BadParams('setClaudeCodeModel needs the alias as a string ("" = the default model).');
         await b.setClaudeCodeModel(tier, alias);
         return null;
+      }
+      case 'confirmChatgptPlan': {
+        const accepted = (await b.confirmChatgptPlan()) === true;
+        if (accepted) this.planConsent = true;
+        return accepted;
       }
     }
   }

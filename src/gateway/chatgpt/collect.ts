@@ -4,9 +4,13 @@
  * (`response.completed` / `response.incomplete`) is the answer; when its `output` is empty or missing (the
  * backend may leave it out, clients rebuild it from the items), the items of the `response.output_item.done`
  * events are put there in `output_index` order (OpenAI API reference, "Responses: Streaming events").
+ *
+ * The client asked for a whole answer, so the whole collection is bounded like a non-streamed attempt
+ * (docs/reliability.md, contract 1): by the deployment's `timeout` (headers **and the whole body**) and by
+ * {@link MAX_WHOLE_BYTES}; a stream that keeps sending events without end is a timeout, not a wait for ever.
  */
 import { UpstreamError } from '../errors';
-import { errorObjectFailure, type SseReader } from '../upstream-answer';
+import { errorObjectFailure, MAX_WHOLE_BYTES, type SseReader } from '../upstream-answer';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -52,12 +56,47 @@ export class ResponseCollector {
   }
 }
 
+/** The bound of one collection: the whole answer must have arrived by `deadline`. */
+export interface CollectLimit {
+  /** Epoch ms by which the stream must be complete (the attempt's start + `timeout`). */
+  deadline: number;
+  /** Names the limit in the message, e.g. `timeout 600 s`. */
+  label: string;
+}
+
 /**
- * Reads a stream to its end (under the reader's own limits) and returns the whole response object.
- * @throws UpstreamError as {@link ResponseCollector} and as the reader (timeouts, broken streams).
+ * Reads a stream to its end (under the reader's own limits, and `limit`) and returns the whole response
+ * object. The reader is cancelled (its upstream connection closed) when `limit` passes.
+ * @throws UpstreamError as {@link ResponseCollector} and as the reader (timeouts, broken streams); `timeout`
+ *   when the stream is not complete by `limit.deadline`; `bad_response` past {@link MAX_WHOLE_BYTES} of
+ *   event text.
  */
-export async function collectResponse(reader: SseReader, key: string | undefined): Promise<Record<string, unknown>> {
+export async function collectResponse(reader: SseReader, key: string | undefined, limit?: CollectLimit): Promise<Record<string, unknown>> {
   const c = new ResponseCollector();
-  for await (const b of reader.batches()) for (const ev of b.events) if (ev.json) c.see(ev.json, ev.event, key);
+  let timedOut = false;
+  const timer = limit
+    ? setTimeout(
+        () => {
+          timedOut = true;
+          reader.cancel();
+        },
+        Math.max(0, limit.deadline - Date.now()),
+      )
+    : undefined;
+  const late = () => new UpstreamError('timeout', `the whole answer did not arrive within ${limit?.label ?? 'its limit'}`);
+  let bytes = 0;
+  try {
+    for await (const b of reader.batches()) {
+      bytes += b.text.length;
+      if (bytes > MAX_WHOLE_BYTES) throw new UpstreamError('bad_response', `the upstream answer is larger than ${MAX_WHOLE_BYTES} bytes`);
+      for (const ev of b.events) if (ev.json) c.see(ev.json, ev.event, key);
+    }
+  } catch (e) {
+    // The cancel surfaces as a broken or incomplete stream: report the limit that caused it.
+    throw timedOut ? late() : e;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) throw late();
   return c.result();
 }

@@ -109,11 +109,14 @@ export class PlanUsageState {
   /**
    * Records that the plan's limit is reached.
    * @param resetInMs time until the reset, in ms (undefined when the backend gave none).
+   * @param headers the limit answer's headers: the usage windows they report (e.g. 100% used) replace the
+   *   last successful answer's, so the tooltip does not show stale "left" figures under the limit.
    */
-  limitReached(resetInMs: number | undefined): void {
+  limitReached(resetInMs: number | undefined, headers?: Record<string, string | string[] | undefined>): void {
     const now = this.now();
     const prev = this.get();
-    const next: PlanUsage = { ...prev, observedAt: now };
+    const windows = headers ? planWindowsFromHeaders(headers, now) : undefined;
+    const next: PlanUsage = { ...prev, ...windows, observedAt: now };
     if (resetInMs !== undefined && resetInMs >= 0) next.limitResetsAt = now + resetInMs;
     else next.limitResetsAt = now;
     this.set(next);

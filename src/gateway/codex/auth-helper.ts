@@ -15,7 +15,7 @@
  * The token is written only to stdout, never to stderr or a log.
  */
 import { connect } from 'node:net';
-import { readTokenFile } from '../token-file';
+import { readTokenFile } from '../token-read';
 import { gatewayAbsentMessage, isAbsentNotice } from './absent-notice';
 
 /** How long the port check waits for a TCP connect to the gateway, in ms (loopback answers in microseconds). */

@@ -42,6 +42,11 @@ export interface CodexConfigBlockOptions {
   providerId?: string;
   /** The alias Codex uses by default; written as top-level `model`, or as a comment when absent. */
   model?: string;
+  /**
+   * The config's wildcard `model_name` patterns (e.g. `openai/*`); when `model` is absent they make the comment
+   * say which names Codex may pick ({@link pickModelHint}).
+   */
+  modelPatterns?: readonly string[];
   /** Absolute path of the file holding the gateway token (the master key), readable only by the user. */
   tokenFile: string;
   /** URL of the gateway's Codex model catalog, e.g. `http://127.0.0.1:4000/v1/codex/models`. */
@@ -86,7 +91,10 @@ export interface CodexAuthCommandOptions {
    * `codex-gateway` command), or VS Code's Electron binary with {@link electron} set.
    */
   nodePath: string;
-  /** Absolute path of the CLI bundle (`dist/cli.js`). */
+  /**
+   * Absolute path of the script that answers `codex-auth`: the small auth bundle `dist/codex-auth.js`
+   * (auth-main.ts; what the CLI and the extension write), or the whole CLI bundle `dist/cli.js`.
+   */
   cliScript: string;
   /** The gateway's address and port as in `base_url`. */
   host: string;
@@ -108,7 +116,7 @@ export interface CodexAuthCommandOptions {
 
 /**
  * The auth command that prints the token only when the gateway is up and otherwise makes Codex show what to
- * do (`codex-gateway codex-auth`, src/gateway/codex/auth-helper.ts): `<node> <cli.js> codex-auth --host H
+ * do (`codex-auth`, src/gateway/codex/auth-helper.ts): `<node> <codex-auth.js> codex-auth --host H
  * --port N --token-file F [--config FILE]`. Codex runs `command` directly (no shell), so paths with spaces
  * need no quoting.
  */
@@ -118,6 +126,25 @@ export function codexAuthCommand(opts: CodexAuthCommandOptions): { command: stri
   const args = [opts.cliScript, 'codex-auth', '--host', opts.host, '--port', String(opts.port), '--token-file', opts.tokenFile];
   if (opts.configPath !== undefined) args.push('--config', opts.configPath);
   return opts.electron ? { command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', opts.nodePath, ...args] } : { command: opts.nodePath, args };
+}
+
+/**
+ * A wildcard `model_name` as a person reads it: each `*` becomes `<name>` (`openai/*` -> `openai/<name>`,
+ * `*` -> `<name>`).
+ */
+export function patternHint(pattern: string): string {
+  return pattern.replaceAll('*', '<name>');
+}
+
+/**
+ * What to tell the user when a config has wildcard `model_name` entries but no plain alias, so there is no
+ * model to pick for them: `pick a model: any openai/<name> or anthropic/<name>` (a bare `*`: `any model name`).
+ * @param patterns wildcard `model_name` values, most specific first (GatewayConfig.wildcards order).
+ */
+export function pickModelHint(patterns: readonly string[]): string {
+  if (patterns.includes('*')) return 'pick a model: any model name';
+  const shown = patterns.slice(0, 3).map(patternHint);
+  return `pick a model: any ${shown.length > 1 ? `${shown.slice(0, -1).join(', ')} or ${shown.at(-1)!}` : shown[0]!}${patterns.length > 3 ? ', ...' : ''}`;
 }
 
 /**
@@ -147,7 +174,11 @@ export function codexConfigBlock(opts: CodexConfigBlockOptions): string {
     '# Top-level keys (model_provider, model) must stay ABOVE the first [table] header of config.toml:',
     '# TOML puts every key written after a [table] header into that table.',
     `model_provider = ${tomlString(id)}`,
-    opts.model !== undefined ? `model = ${tomlString(opts.model)}` : '# model = "<alias>"  # one of the gateway aliases (model_name in config.yaml)',
+    opts.model !== undefined
+      ? `model = ${tomlString(opts.model)}`
+      : opts.modelPatterns !== undefined && opts.modelPatterns.length > 0
+        ? `# model = ${tomlString(patternHint(opts.modelPatterns[0]!))}  # ${pickModelHint(opts.modelPatterns)} (config.yaml has only wildcard model_name entries)`
+        : '# model = "<alias>"  # one of the gateway aliases (model_name in config.yaml)',
     '',
     `[model_providers.${key}]`,
     '# Not "OpenAI": that name makes Codex call /responses/compact, which the gateway does not serve.',

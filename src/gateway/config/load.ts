@@ -37,7 +37,7 @@ import {
 } from './schema';
 import { formatPath, type Segment } from './path';
 import { didYouMean } from './suggest';
-import { compilePattern, isWildcard, sortBySpecificity } from './wildcard';
+import { compilePattern, isWildcard, patternCaptures, sortBySpecificity } from './wildcard';
 import { applyYaml11Scalars } from './yaml11';
 
 /**
@@ -610,7 +610,7 @@ export function resolveWildcardDeployment(w: WildcardEntry, model: string, alias
 /** Whether `alias` is a model_name of the config, or a name one of its wildcard model_names matches. */
 function aliasKnown(alias: string, aliases: ReadonlySet<string>): boolean {
   if (aliases.has(alias)) return true;
-  for (const a of aliases) if (isWildcard(a) && compilePattern(a).regex.test(alias)) return true;
+  for (const a of aliases) if (isWildcard(a) && patternCaptures(a, alias) !== undefined) return true;
   return false;
 }
 

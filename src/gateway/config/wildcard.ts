@@ -9,9 +9,14 @@
  *   matched (`set_deployment_model_name`): `model_name: openai/*` + `model: openai/*` turns a request for
  *   `openai/gpt-5.5` into `openai/gpt-5.5`; `model_name: *` + `model: openai/*` turns `gpt-5.5` into
  *   `openai/gpt-5.5`. A model without `*` is used as written; when the pattern has more `*`s than the model,
- *   the requested name itself is used.
+ *   the requested name itself is used. Unlike LiteLLM, so does a model with more `*`s than the pattern (LiteLLM
+ *   leaves the extra `*`s in the model name), and a requested name may not contain `*` itself (in LiteLLM a
+ *   `*` in a captured text is replaced again by the next capture): the substituted model never has a `*`.
  * One difference: LiteLLM's `re.match` anchors only at the start (`*-mini` would also match `x-mini-2`); here
  * a pattern must match the whole name, which is what a `*` at the end already gives.
+ * Matching does not run the regex ({@link patternCaptures}): an `(.*)` regex with k stars backtracks in
+ * O(n^k) on a name that almost matches (`*-*-*-*-*-x` against 256 dashes: over a minute with the event loop
+ * blocked), while the captures it gives can be found in linear passes.
  */
 
 /** Regex special characters LiteLLM counts as a pattern's "complexity" (tie-breaker of specificity). */
@@ -38,7 +43,10 @@ function regexSource(pattern: string): string {
 export interface CompiledPattern {
   /** `model_name` as written. */
   pattern: string;
-  /** Anchored regex; one capture group per `*`. */
+  /**
+   * Anchored regex; one capture group per `*`. For display and specificity only: match with
+   * {@link patternCaptures} / {@link matchPattern}, never with this regex (it backtracks exponentially).
+   */
   regex: RegExp;
   /** LiteLLM's specificity: [regex length, count of regex special characters]; larger is more specific. */
   specificity: [number, number];
@@ -62,10 +70,42 @@ export function sortBySpecificity<T extends { specificity: [number, number] }>(p
 
 /**
  * Whether a requested name may go through a wildcard at all: 1 to {@link MAX_WILDCARD_NAME} printable ASCII
- * characters without spaces (it becomes part of an upstream request, of log lines and of response headers).
+ * characters without spaces and without `*` (it becomes part of an upstream request, of log lines and of
+ * response headers; a `*` would name a pattern, not a model).
  */
 export function acceptableName(name: string): boolean {
-  return name.length > 0 && name.length <= MAX_WILDCARD_NAME && /^[\x21-\x7e]+$/.test(name);
+  return name.length > 0 && name.length <= MAX_WILDCARD_NAME && /^[\x21-\x29\x2b-\x7e]+$/.test(name);
+}
+
+/**
+ * What each `*` of `pattern` matched when `pattern` matches the whole of `name`, else undefined (`[]` for a
+ * pattern without `*` equal to the name). The captures are those of the anchored regex `^…(.*)…$` (greedy:
+ * an earlier `*` takes as much as it can, as Python's `re` gives LiteLLM), found without backtracking: the
+ * literal pieces between the `*`s are placed from the right, each as far right as it fits, which is where
+ * greedy stars leave them. Costs O(pieces x name length) whatever the name.
+ */
+export function patternCaptures(pattern: string, name: string): string[] | undefined {
+  const pieces = pattern.split('*');
+  const k = pieces.length - 1;
+  if (k === 0) return pattern === name ? [] : undefined;
+  const head = pieces[0]!;
+  const tail = pieces[k]!;
+  if (name.length < head.length + tail.length || !name.startsWith(head) || !name.endsWith(tail)) return undefined;
+  // starts[i]: where piece i begins; the tail sits at the end, each middle piece as far right as it fits.
+  const starts = new Array<number>(k + 1);
+  starts[0] = 0;
+  starts[k] = name.length - tail.length;
+  for (let i = k - 1; i >= 1; i--) {
+    const piece = pieces[i]!;
+    const from = starts[i + 1]! - piece.length;
+    if (from < head.length) return undefined;
+    const at = name.lastIndexOf(piece, from);
+    if (at < head.length) return undefined;
+    starts[i] = at;
+  }
+  const captures: string[] = [];
+  for (let i = 0; i < k; i++) captures.push(name.slice(starts[i]! + pieces[i]!.length, starts[i + 1]));
+  return captures;
 }
 
 /**
@@ -75,8 +115,8 @@ export function acceptableName(name: string): boolean {
 export function matchPattern<T extends CompiledPattern>(sorted: readonly T[], name: string): { route: T; captures: string[] } | undefined {
   if (!acceptableName(name)) return undefined;
   for (const route of sorted) {
-    const m = route.regex.exec(name);
-    if (m) return { route, captures: m.slice(1) };
+    const captures = patternCaptures(route.pattern, name);
+    if (captures) return { route, captures };
   }
   return undefined;
 }
@@ -90,7 +130,7 @@ export function matchPattern<T extends CompiledPattern>(sorted: readonly T[], na
 export function substituteModel(model: string, captures: readonly string[], requested: string): string {
   if (!model.includes('*')) return model;
   const stars = model.split('*').length - 1;
-  if (captures.length > stars) return requested;
+  if (captures.length !== stars) return requested;
   let out = model;
   for (const c of captures) out = out.replace('*', () => c);
   return out;

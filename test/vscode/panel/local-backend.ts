@@ -11,7 +11,7 @@ import { testAliasThroughGateway } from '../../../src/extension/panel/test-alias
 import { chooseDefaultAlias, resolveSettingsConfig } from '../../../src/extension/settings';
 import { Logger } from '../../../src/gateway/log';
 import { Gateway } from '../../../src/gateway/server';
-import type { ClaudeTier, ConfigIssue, KeyState, PanelClaudeCode, PanelGatewayState, TimedRequestRecord } from '../../../src/shared/panel-protocol';
+import type { ClaudeTier, ConfigIssue, KeyState, PanelClaudeCode, PanelGatewayState, PlanUsage, TimedRequestRecord } from '../../../src/shared/panel-protocol';
 
 /** A minimal event emitter whose `event` fits {@link PanelEvent} (and so `vscode.Event`). */
 export class Emitter<T> {
@@ -159,6 +159,7 @@ export class LocalBackend implements PanelBackend {
     const s: PanelBackendState = { config: structuredClone(this.config), defaultModel: this.defaultModel, keys, gateway, issues: this.issues };
     if (this.effectiveDefault !== undefined) s.effectiveDefault = this.effectiveDefault;
     s.claudeCode = { ...this.claudeCode, models: { ...this.claudeCode.models } };
+    if (this.planUsage) s.chatgptPlanUsage = structuredClone(this.planUsage);
     return s;
   }
 
@@ -231,6 +232,22 @@ export class LocalBackend implements PanelBackend {
     this.calls.push('setClaudeCodeModel');
     this.claudeCode.models = { ...this.claudeCode.models, [tier]: alias };
     this.changed.fire();
+  }
+
+  /** What the consent dialog answers (the user's choice); tests set it. */
+  planConsent = false;
+  /** The ChatGPT plan's usage the snapshot reports (tests set it, then fire a change with {@link setPlanUsage}). */
+  planUsage: PlanUsage | undefined;
+
+  /** Sets the plan's usage as the gateway would report it and announces the change. */
+  setPlanUsage(u: PlanUsage | undefined): void {
+    this.planUsage = u;
+    this.changed.fire();
+  }
+
+  async confirmChatgptPlan(): Promise<boolean> {
+    this.calls.push('confirmChatgptPlan');
+    return this.planConsent;
   }
 
   /** Stops the gateway. */

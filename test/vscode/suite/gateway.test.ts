@@ -15,6 +15,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import * as vscode from 'vscode';
 import type { CodexGatewayApi } from '../../../src/extension/extension';
 import { chatText, MockUpstream } from '../../helpers/mock-upstream';
@@ -61,6 +63,50 @@ async function responses(tok: string, model: string, input = 'hello'): Promise<{
 }
 
 const settings = () => vscode.workspace.getConfiguration('codexGateway');
+// Bundled into the suite by esbuild (harness/build.ts), which turns this require of an ES module into its exports.
+const { parse: parseToml } = require('smol-toml') as typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
+
+/** The `[model_providers.codex-gateway.auth]` command of a config.toml text. */
+function authCommandOf(text: string): { command: string; args: string[] } {
+  const doc = parseToml(text) as { model_providers: Record<string, { auth: { command: string; args: string[] } }> };
+  const { command, args } = doc.model_providers['codex-gateway'].auth;
+  return { command, args: [...args] };
+}
+
+/** Runs an auth command as Codex does (no shell, its own stdout/stderr), bounded to 20 s. */
+function runAuth(cmd: { command: string; args: string[] }): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    execFile(cmd.command, cmd.args, { encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      if (err && code === null) reject(err);
+      else resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** Whether nothing accepts connections on 127.0.0.1:port. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(true));
+  });
+}
+
+/** A line in the suite's report (the harness prints mocha's console output as `[exthost]` lines; plain console.log is not). */
+function report(line: string): void {
+  (require('mocha') as typeof import('mocha')).reporters.Base.consoleLog(line);
+}
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 describe('Codex Gateway inside VS Code', () => {
   let up: MockUpstream;
@@ -106,7 +152,15 @@ describe('Codex Gateway inside VS Code', () => {
     assert.match(text, /^model = "default"/m);
     assert.ok(text.includes(`base_url = "http://127.0.0.1:${PORT}/v1"`), text);
     assert.ok(text.includes(`model_catalog_url = "http://127.0.0.1:${PORT}/v1/codex/models"`), text);
-    assert.ok(text.includes(`auth = { command = "cat", args = [${JSON.stringify(join(process.env.CODEX_GATEWAY_HOME!, 'master_key'))}] }`), text);
+    // The auth command runs the extension's own small script with this extension host's executable (plain Node
+    // in code-server, so no ELECTRON_RUN_AS_NODE wrapper): it prints the token, or explains that the gateway is down.
+    const auth = authCommandOf(text);
+    const script = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'codex-auth.js');
+    assert.deepEqual(auth, {
+      command: process.execPath,
+      args: [script, 'codex-auth', '--host', '127.0.0.1', '--port', String(PORT), '--token-file', join(process.env.CODEX_GATEWAY_HOME!, 'master_key')],
+    });
+    assert.ok(existsSync(script), 'dist/codex-auth.js ships in the .vsix');
     assert.ok(existsSync(join(CODEX_HOME, 'config.toml.codex-gateway.bak')), 'original backed up');
     assert.equal(readFileSync(join(CODEX_HOME, 'config.toml.codex-gateway.bak'), 'utf8'), user);
   });
@@ -226,6 +280,60 @@ describe('Codex Gateway inside VS Code', () => {
     const headers = (t: string) => ({ authorization: `Bearer ${t}` });
     assert.equal((await fetch(`http://127.0.0.1:${PORT}/v1/models`, { headers: headers(old) })).status, 401);
     assert.equal((await fetch(`http://127.0.0.1:${PORT}/v1/models`, { headers: headers(fresh) })).status, 200);
+  });
+
+  it("while the gateway runs, config.toml's auth command prints the token; once it is gone, the command shows the notice and frees the port, and the gateway takes its port back", async function () {
+    this.timeout(90_000);
+    const gw = await api();
+    const cfgPath = join(CODEX_HOME, 'config.toml');
+    const auth = authCommandOf(await readFile(cfgPath, 'utf8'));
+    const up1 = await runAuth(auth);
+    assert.equal(up1.code, 0, up1.stderr);
+    assert.equal(up1.stdout, `${token(gw.status())}\n`);
+    assert.equal(up1.stderr, '');
+    report(`      (auth command with the gateway up: ${up1.ms} ms; extension host executable ${process.execPath}, Electron ${process.versions.electron ?? 'no'})`);
+
+    // The gateway leaves PORT (as when VS Code closes or the extension is disabled: nothing listens there).
+    const other = await freePort();
+    await settings().update('port', other, vscode.ConfigurationTarget.Global);
+    await waitFor('the gateway to run on the other port', () => gw.status().port === other && gw.status().phase === 'running');
+    await waitFor('config.toml to follow the port', async () => (await readFile(cfgPath, 'utf8')).includes(`"--port", "${other}"`));
+    assert.ok(await refused(PORT), `nothing listens on ${PORT} any more`);
+
+    // The auth command written for PORT: exit 1, the explanation on stderr, no token, and a notice on PORT.
+    const down = await runAuth(auth);
+    assert.equal(down.code, 1, down.stderr);
+    assert.equal(down.stdout, '');
+    assert.ok(down.stderr.includes(`Codex Gateway is not running: nothing listens on 127.0.0.1:${PORT}`), down.stderr);
+    assert.match(down.stderr, /Restore Codex Config/);
+    report(`      (auth command with the gateway down: ${down.ms} ms)`);
+    const res = await fetch(`http://127.0.0.1:${PORT}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'default', input: 'hi', stream: true }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-codex-gateway-notice'), 'gateway-not-running');
+    const event = JSON.parse(/^data: (.*)$/m.exec(await res.text())![1]) as { type: string; response: { error: { code: string; message: string } } };
+    assert.equal(event.type, 'response.failed');
+    assert.equal(event.response.error.code, 'invalid_prompt');
+    assert.match(event.response.error.message, /^Codex Gateway is not running/);
+    await waitFor('the notice to free the port', () => refused(PORT), 10_000);
+
+    // Codex runs the command again (a new notice holds PORT); the gateway comes back to PORT and asks the notice
+    // to quit at once (its probes would otherwise keep the notice alive up to its 30 s limit).
+    const again = await runAuth(auth);
+    assert.equal(again.code, 1, again.stderr);
+    assert.equal(await refused(PORT), false, 'the notice listens on PORT');
+    await settings().update('port', PORT, vscode.ConfigurationTarget.Global);
+    await waitFor('the gateway to take PORT back', () => gw.status().port === PORT && gw.status().phase === 'running', 15_000);
+    const models = await fetch(`http://127.0.0.1:${PORT}/v1/models`, { headers: { authorization: `Bearer ${token(gw.status())}` } });
+    assert.equal(models.status, 200);
+    assert.equal(models.headers.get('x-codex-gateway-notice'), null);
+    const up2 = await runAuth(authCommandOf(await readFile(cfgPath, 'utf8')));
+    assert.equal(up2.code, 0, up2.stderr);
+    assert.equal(up2.stdout, `${token(gw.status())}\n`);
   });
 
   it('exports settings to LiteLLM YAML and imports a config.yaml, moving its literal key to secret storage', async () => {
