@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 import { ConfigError, parseConfigText, resolveConfig } from '../../src/gateway/config';
 import { acceptableName, compilePattern, matchPattern, MAX_WILDCARD_NAME, patternCaptures, sortBySpecificity, substituteModel } from '../../src/gateway/config/wildcard';
 import { Router } from '../../src/gateway/router';
@@ -140,9 +140,9 @@ const scalar = fc.oneof(fc.constantFrom(...AMBIGUOUS), fc.stringMatching(/^[A-Za
 function reads12AsString(s: string): boolean | undefined {
   const doc = parseDocument(`v: ${s}\n`, { logLevel: 'silent' });
   if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
-  const v = doc.toJS() as { v?: unknown } | null;
-  if (!v || typeof v !== 'object' || Object.keys(v).length !== 1) return undefined;
-  return typeof v.v === 'string' && v.v === s;
+  const node = isMap(doc.contents) && doc.contents.items.length === 1 ? doc.contents.items[0]!.value : undefined;
+  if (!isScalar(node) || node.type !== 'PLAIN') return undefined;
+  return typeof node.value === 'string' && node.value === s;
 }
 
 /** Runs parse + resolve; returns the raw parsed value, or the ConfigError; anything else is thrown. */
