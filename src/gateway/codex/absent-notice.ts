@@ -12,8 +12,10 @@
  * Codex's auth command (auth-helper.ts) starts this server only when a TCP connect to the gateway's port is
  * refused, right before Codex sends its request there. To give the port back quickly, the server stops
  * listening after it has answered one `POST …/responses`, after {@link NOTICE_IDLE_MS} without a request, and
- * after {@link NOTICE_MAX_MS} at most; `POST` {@link NOTICE_QUIT_PATH} stops it at once (`codex-gateway serve`
- * uses that when it finds the port held by a notice). It binds only the loopback address it was given and
+ * after {@link NOTICE_MAX_MS} at most; connections still open {@link NOTICE_CLOSE_GRACE_MS} after it stopped
+ * listening are closed, so a client that never finishes its request cannot keep it (and the process awaiting
+ * `closed`) alive. `POST` {@link NOTICE_QUIT_PATH} stops it at once (`codex-gateway serve` uses that when it
+ * finds the port held by a notice). It binds only the loopback address it was given and
  * never reads or logs request headers (Codex sends no token to it: the auth command failed).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,6 +28,12 @@ export const NOTICE_QUIT_PATH = '/__codex-gateway/notice/quit';
 export const NOTICE_IDLE_MS = 5_000;
 /** The notice server never lives longer than this, in ms. */
 export const NOTICE_MAX_MS = 30_000;
+
+/**
+ * Once it stops listening, connections still open after this many ms are closed (a client that sends half a
+ * request, or nothing, must not keep the auth command's process alive), in ms.
+ */
+export const NOTICE_CLOSE_GRACE_MS = 1_000;
 
 /** Inputs of {@link gatewayAbsentMessage}. */
 export interface AbsentMessageOptions {
@@ -107,7 +115,12 @@ export async function serveAbsentNotice(opts: { host: string; port: number; mess
     stopping = true;
     clearTimeout(idle);
     clearTimeout(max);
-    server.close(() => resolveClosed());
+    // Answers in flight get a moment to finish; then every connection still open is closed.
+    const force = setTimeout(() => server.closeAllConnections(), Math.min(NOTICE_CLOSE_GRACE_MS, opts.maxMs ?? NOTICE_MAX_MS));
+    server.close(() => {
+      clearTimeout(force);
+      resolveClosed();
+    });
     server.closeIdleConnections();
   };
   const arm = () => {
