@@ -41,7 +41,9 @@ export interface ExtensionStatus {
 
 /** Everything the extension runs, wired together. */
 export class Controller extends Disposable {
+  /** Provider keys in VS Code's secret storage, cached for synchronous reads. */
   readonly secrets: SecretCache;
+  /** The gateway of this window (a worker thread) or the one another window serves on the same port. */
   readonly host: GatewayHost;
   private readonly status: StatusBar;
   private readonly terminal: TerminalEnvSync;
@@ -71,7 +73,9 @@ export class Controller extends Disposable {
   private readonly handover: KeyHandover;
   private readonly readyPromise: Promise<void>;
   private markReady!: () => void;
+  /** Codex's home (`$CODEX_HOME`, else `~/.codex`): where config.toml is kept pointed at the gateway. */
   readonly codexHome: string;
+  /** The gateway token file (`$CODEX_GATEWAY_HOME/master_key`) Codex's and Claude Code's auth commands print. */
   readonly tokenFile: string;
   /** Claude Code's config directory (`$CLAUDE_CONFIG_DIR`, else `~/.claude`). */
   readonly claudeDir: string;

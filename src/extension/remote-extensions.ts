@@ -131,7 +131,7 @@ export function installSummary(outcomes: readonly SettingOutcome[], id: string =
   for (const o of outcomes) {
     if (o.result === 'unavailable') parts.push(`${o.setting.id} was not written: install the ${o.setting.extensionName} extension (${o.setting.contributedBy}) first, then run "Codex Gateway: Install in Every Dev Container and SSH Host" again.`);
     else if (o.result === 'invalid') parts.push(`${o.setting.id} in your user settings is not a list; fix it (a list of extension ids) and run the command again.`);
-    else if (o.result === 'failed') parts.push(`${o.setting.id} could not be written: ${(o.error ?? 'unknown error').replace(/\.$/, '')}.`);
+    else if (o.result === 'failed') parts.push(`${o.setting.id} could not be written: ${(o.error ?? 'unknown error').replace(/\.$/, '')}. Run "Codex Gateway: Install in Every Dev Container and SSH Host" again, or add ${id} to it in your user settings (JSON).`);
   }
   return { text: parts.join(' '), ok: done.length > 0 && outcomes.every((o) => o.result === 'added' || o.result === 'present' || o.result === 'unavailable') };
 }

@@ -54,21 +54,30 @@ export class AdjustableLogger extends Logger {
     this.min = LEVELS[level];
   }
 
+  /** Whether a line at `level` is logged now (at or above the threshold). */
   override enabled(level: Exclude<LogLevel, 'silent'>): boolean {
     return LEVELS[level] >= this.min;
   }
+  /** Logs `msg` at debug when the threshold allows it. */
   override debug(msg: string): void {
     if (LEVELS.debug >= this.min) super.debug(msg);
   }
+  /** Logs `msg` at info when the threshold allows it. */
   override info(msg: string): void {
     if (LEVELS.info >= this.min) super.info(msg);
   }
+  /** Logs `msg` at warn when the threshold allows it. */
   override warn(msg: string): void {
     if (LEVELS.warn >= this.min) super.warn(msg);
   }
+  /** Logs `msg` at error when the threshold allows it. */
   override error(msg: string): void {
     if (LEVELS.error >= this.min) super.error(msg);
   }
+  /**
+   * Hands every finished request to `onRecord` (the extension's request history, whatever the threshold), then
+   * logs it at warn (status >= 400 or an error) or info when the threshold allows it.
+   */
   override request(r: RequestLogRecord): void {
     this.onRecord(r);
     if (LEVELS[r.status >= 400 || r.error ? 'warn' : 'info'] >= this.min) super.request(r);

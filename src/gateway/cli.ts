@@ -218,7 +218,7 @@ async function codexConfig(argv: string[]): Promise<void> {
   const host = values.host ?? config?.server.host ?? '127.0.0.1';
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const portNumber = Number(port);
-  if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) fail(`--port must be the gateway's fixed port (1 to 65535): Codex needs a stable address.`);
+  if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) fail(`--port must be the gateway's fixed port (1 to 65535): Codex needs a stable address. Pass the port \`codex-gateway serve\` listens on (--port N, or server.port in the config).`);
   const baseUrl = `http://${shownHost}:${port}/v1`;
   let tokenFile = masterKeyPath();
   const mk = config?.masterKey;

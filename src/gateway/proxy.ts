@@ -11,7 +11,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { GatewayError, UpstreamError, USAGE_LIMIT_CODE } from './errors';
+import type { AccountCall, UpstreamAccounts } from './accounts';
+import { GatewayError, UpstreamError } from './errors';
 import type { Logger, RequestLogRecord } from './log';
 import type { RouteResult } from './router';
 import { checkRequestBody, type CheckedRoute } from './request-check';
@@ -26,10 +27,6 @@ import { DOORS, UPSTREAMS, type DoorAdapter } from './wires/registry';
 import type { LearnedWires } from './wires/learned';
 import { BUILDER_PARAMS, type EncodeContext, type Wire } from './wires/types';
 import { providerFor } from './config/providers';
-import { chatgptBody, chatgptHeaders, isUnsupportedModelMessage } from './chatgpt/backend';
-import { collectResponse } from './chatgpt/collect';
-import { unauthorizedFailure, type ChatgptPlan } from './chatgpt/plan';
-import type { ChatgptAuth } from './chatgpt/credentials';
 
 /** What the proxy needs from its host (the Gateway). */
 export interface ProxyDeps {
@@ -49,17 +46,8 @@ export interface ProxyDeps {
   learnedWire: LearnedWires;
   /** Called when a stream starts/ends, for graceful shutdown accounting. */
   track(delta: 1 | -1): void;
-  /** The user's ChatGPT plan (sign-in and usage state), for `chatgpt/<model>` deployments; owned by the Gateway. */
-  chatgpt: ChatgptPlan;
-}
-
-/**
- * One attempt's ChatGPT sign-in (a `chatgpt/<model>` deployment): replaced once by fresher credentials after
- * a 401 (see {@link send}).
- */
-interface PlanCall {
-  plan: ChatgptPlan;
-  auth: ChatgptAuth;
+  /** The upstream accounts a provider spec may name (`ProviderSpec.credentials`, see accounts.ts); owned by the Gateway. */
+  accounts: UpstreamAccounts;
 }
 
 const SSE_HEADERS = {
@@ -444,13 +432,13 @@ async function attempt(
   const facts = rt.factsOf(d);
   // The wire the deployment speaks now: its own, or `chat` once a `/responses` 404 taught us.
   let wire: Wire = deps.learnedWire.wireOf(d);
-  // A `chatgpt/<model>` deployment: the user's own Codex sign-in instead of a key, and the ChatGPT backend's
-  // rules (chatgpt/backend.ts): it streams only, so a non-streamed client gets the stream collected.
-  const planCall: PlanCall | undefined =
-    providerFor(d.provider)?.credentials === 'codex_chatgpt' ? { plan: deps.chatgpt, auth: await deps.chatgpt.auth(rt.config.chatgptPlan === true) } : undefined;
-  const key = planCall ? planCall.auth.accessToken : resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
+  // A provider that names an account (accounts.ts) uses it instead of a key: it shapes the body, makes the
+  // call, and may serve streams only (then a non-streamed client gets the stream collected).
+  const kind = providerFor(d.provider)?.credentials;
+  const call = kind ? await deps.accounts[kind].open(d, rt.config) : undefined;
+  const key = call ? call.key : resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
-  const upStream = planCall ? true : stream;
+  const upStream = call?.collect ? true : stream;
   const opts = {
     model: d.model,
     provider: d.provider,
@@ -460,39 +448,44 @@ async function attempt(
     extraBody: facts.bodyDefaults,
     stream: upStream,
   };
-  const planDropped = new Set<string>();
   if (wire === door.wire) {
     const up = withDefaults(facts, body);
     up.model = d.model;
     for (const k of BUILDER_PARAMS) delete up[k];
     let relayed = UPSTREAMS[wire].relayBody(up, { ...opts, alias: d.alias, providerName: facts.providerName });
-    if (planCall) relayed = chatgptBody(relayed, planDropped);
+    const notes = call ? new Set<string>() : undefined;
+    if (call) relayed = call.shapeBody(relayed, notes!);
     let res: UpstreamResponse | undefined;
     try {
-      res = await send(deps, d, wire, relayed, upStream, signal, key, forward, planCall);
+      res = await send(deps, d, wire, relayed, upStream, signal, key, forward, call);
     } catch (e) {
-      if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit || planCall) throw e;
+      // A deployment with an account speaks its provider's wire only: no `/responses` probe.
+      if (!(e instanceof UpstreamError) || e.kind !== 'not_found' || wire !== 'responses' || d.wireExplicit || call) throw e;
       deps.learnedWire.learn(d, 'chat');
       deps.logger.warn(`deployment ${d.id} (${d.provider}) has no /responses endpoint (HTTP 404): using Chat Completions for it from now on; set wire_api: chat in its litellm_params to skip this probe`);
       wire = 'chat';
     }
     if (res) {
-      if (planDropped.size && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: for ${d.provider}: ${[...planDropped].join(', ')}`);
+      if (notes?.size && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: for ${d.provider}: ${[...notes].join(', ')}`);
       const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
-      if (planCall && !stream) return { wire, key, whole: await collectWhole(got.reader!, key, d, t0) };
+      // Streamed only because the account serves streams only: collect it for the non-streamed client.
+      if (upStream !== stream) return { wire, key, whole: await collectWhole(call!, got.reader!, key, d, t0) };
       return { wire, key, ...got };
     }
   }
   const hub = (cache.hub ??= door.parse(body));
   const adapter = UPSTREAMS[wire];
   const built = adapter.build(hub, opts);
-  if (planCall) built.body = chatgptBody(built.body, planDropped);
-  for (const x of planDropped) built.dropped.push(x);
+  if (call) {
+    const notes = new Set<string>();
+    built.body = call.shapeBody(built.body, notes);
+    for (const x of notes) built.dropped.push(x);
+  }
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
-  const res = await send(deps, d, wire, built.body, upStream, signal, key, {}, planCall);
+  const res = await send(deps, d, wire, built.body, upStream, signal, key, {}, call);
   const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
-  if (planCall && !stream) {
-    const whole = await collectWhole(got.reader!, key, d, t0);
+  if (upStream !== stream) {
+    const whole = await collectWhole(call!, got.reader!, key, d, t0);
     return { wire, hub, key, whole, events: adapter.events(whole.value) };
   }
   if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
@@ -512,8 +505,9 @@ const EFFORT_FIELDS: Readonly<Record<Wire, readonly string[]>> = { chat: ['reaso
  * Messages relay). A deployment that rejects the reasoning-effort field (HTTP 400 naming
  * "reasoning": a model without reasoning, after Codex sent `reasoning_effort: "none"` from its /model
  * picker) is sent the same request again at once without it, and that is remembered for the deployment
- * (issue: a field the user never chose must not fail the turn).
- * @throws UpstreamError as {@link postJson}.
+ * (issue: a field the user never chose must not fail the turn). With an account (`call`), the account
+ * makes each call ({@link AccountCall.send}) with its own headers; `forward` is not used.
+ * @throws UpstreamError as {@link postJson}, or as the account's `send`.
  */
 async function send(
   deps: ProxyDeps,
@@ -524,13 +518,15 @@ async function send(
   signal: AbortSignal,
   key: string | undefined,
   forward: Record<string, string> = {},
-  planCall?: PlanCall,
+  call?: AccountCall,
 ): Promise<UpstreamResponse> {
   const fields = EFFORT_FIELDS[wire].filter((f) => body[f] !== undefined);
-  const headers = planCall ? chatgptHeaders(d, planCall.auth) : { ...upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json', wire), ...forward };
-  const post = planCall
-    ? () => postPlan(deps, d, wire, headers, body, signal, headersTimeout(d, stream), planCall)
-    : () => postJson(deps.dispatcher, targetFor(d)[wire], headers, JSON.stringify(body), signal, headersTimeout(d, stream), key, 0);
+  let post: () => Promise<UpstreamResponse>;
+  if (call) post = () => postAccount(deps, d, wire, body, signal, headersTimeout(d, stream), call);
+  else {
+    const headers = { ...upstreamHeaders(d, key, stream ? 'text/event-stream' : 'application/json', wire), ...forward };
+    post = () => postJson(deps.dispatcher, targetFor(d)[wire], headers, JSON.stringify(body), signal, headersTimeout(d, stream), key, 0);
+  }
   if (fields.length && deps.learnedWire.rejectsEffort(d)) for (const f of fields) delete body[f];
   else if (fields.length) {
     try {
@@ -546,62 +542,26 @@ async function send(
 }
 
 /**
- * One request to the ChatGPT backend (a `chatgpt/<model>` deployment) with the attempt's sign-in:
- * - a 401 asks the credentials once for fresher ones (`afterUnauthorized`) and retries with them; else, or
- *   when the retry is refused too, the failure says what to do (run `codex` once, or `codex login`);
- * - a 2xx answer's `x-codex-*` usage headers, and a 429 `usage_limit_reached`, update the plan's usage state;
- * - a 400 saying the model is not offered becomes `not_found` (the deployment's model is wrong, not the request).
- * @throws UpstreamError as {@link postJson}, with the changes above.
+ * One upstream request through an account ({@link AccountCall.send}): the body is serialised once, and
+ * every secret the account posts with is registered with the logger before it is sent.
+ * @throws UpstreamError as {@link postJson}, or as the account's `send`.
  */
-async function postPlan(
-  deps: ProxyDeps,
-  d: Deployment,
-  wire: Wire,
-  headers: Record<string, string>,
-  body: Record<string, unknown>,
-  signal: AbortSignal,
-  headersTimeoutMs: number,
-  call: PlanCall,
-): Promise<UpstreamResponse> {
+function postAccount(deps: ProxyDeps, d: Deployment, wire: Wire, body: Record<string, unknown>, signal: AbortSignal, headersTimeoutMs: number, call: AccountCall): Promise<UpstreamResponse> {
   const text = JSON.stringify(body);
-  const once = () => postJson(deps.dispatcher, targetFor(d)[wire], headers, text, signal, headersTimeoutMs, call.auth.accessToken, 0);
-  try {
-    let res: UpstreamResponse;
-    try {
-      res = await once();
-    } catch (e) {
-      if (!(e instanceof UpstreamError) || e.kind !== 'auth' || e.status !== 401) throw e;
-      const fresh = await call.plan.afterUnauthorized(call.auth);
-      if (!fresh) throw unauthorizedFailure();
-      deps.logger.addSecret(fresh.accessToken);
-      call.auth = fresh;
-      Object.assign(headers, chatgptHeaders(d, fresh));
-      try {
-        res = await once();
-      } catch (e2) {
-        if (e2 instanceof UpstreamError && e2.kind === 'auth' && e2.status === 401) throw unauthorizedFailure();
-        throw e2;
-      }
-    }
-    call.plan.usage.observeHeaders(res.headers);
-    return res;
-  } catch (e) {
-    if (e instanceof UpstreamError && e.kind === 'rate_limit' && e.upstreamCode === USAGE_LIMIT_CODE) call.plan.usage.limitReached(e.retryAfterMs, e.headers);
-    if (e instanceof UpstreamError && e.kind === 'bad_request' && isUnsupportedModelMessage(e.message)) {
-      throw new UpstreamError('not_found', `${e.message} (the ChatGPT plan serves only the models Codex lists for it)`, e.status, undefined, e.upstreamCode);
-    }
-    throw e;
-  }
+  return call.send((headers, secret) => {
+    deps.logger.addSecret(secret);
+    return postJson(deps.dispatcher, targetFor(d)[wire], headers, text, signal, headersTimeoutMs, secret, 0);
+  });
 }
 
 /**
- * A streamed backend answer collected whole for a non-streamed client (chatgpt/collect.ts), judged like a
- * whole Responses answer: a failed response throws; like any non-streamed attempt, the whole answer must
- * arrive within the deployment's `timeout` from the attempt's start `t0` (epoch ms).
+ * A stream collected whole by the account ({@link AccountCall.collect}) for a non-streamed client, judged
+ * like a whole answer: a failed response throws; like any non-streamed attempt, the whole answer must arrive
+ * within the deployment's `timeout` from the attempt's start `t0` (epoch ms). The reader is always cancelled.
  */
-async function collectWhole(reader: SseReader, key: string | undefined, d: Deployment, t0: number): Promise<{ text: string; value: Record<string, unknown> }> {
+async function collectWhole(call: AccountCall, reader: SseReader, key: string | undefined, d: Deployment, t0: number): Promise<{ text: string; value: Record<string, unknown> }> {
   try {
-    const value = await collectResponse(reader, key, { deadline: t0 + d.timeoutMs, label: limitLabel(d, false) });
+    const value = await call.collect!(reader, key, { deadline: t0 + d.timeoutMs, label: limitLabel(d, false) });
     return { text: withoutKey(JSON.stringify(value), key), value };
   } finally {
     reader.cancel();

@@ -29,6 +29,7 @@ import type { RouterOptions } from './router';
 import { Runtime } from './runtime';
 import type { GatewayConfig, SecretResolver } from './types';
 import { ChatgptPlan, type ChatgptPlanOptions } from './chatgpt/plan';
+import { ChatgptAccount } from './chatgpt/account';
 import { providerFor } from './config/providers';
 import { cliKeyHint, createDispatcher, postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint } from './upstream';
 
@@ -170,7 +171,7 @@ export class Gateway {
     const learnedWire = new LearnedWires();
     this.chatgpt = opts.chatgpt instanceof ChatgptPlan ? opts.chatgpt : new ChatgptPlan(opts.chatgpt);
     this.deps = {
-      chatgpt: this.chatgpt,
+      accounts: { codex_chatgpt: new ChatgptAccount(this.chatgpt) },
       runtime: () => this.runtime,
       defaultModel: () => this.defaultModel,
       dispatcher: this.dispatcher,

@@ -21,6 +21,12 @@
  * without the wire tap. Every streamed 200 answer that passed the tap is checked against Anthropic's
  * streaming contract (block lifecycle, message_delta, message_stop, a non-zero input count).
  *
+ * And the user's ChatGPT plan for Claude Code (issue 11): an alias served by `chatgpt/<model>` (a gateway
+ * with `gateway_settings.chatgpt_plan: true` reading a fixture `$CODEX_HOME/auth.json`) against the mock of
+ * the ChatGPT Codex backend (test/helpers/chatgpt-backend-mock.ts, which refuses what the backend
+ * refuses): a streamed text answer; every backend request streamed, `store: false`, with `instructions`;
+ * auth.json byte-identical afterwards.
+ *
  * Claude Code runs headless and offline (test/helpers/claude.ts): isolated HOME, every network switch
  * off, an egress trap as HTTP(S) proxy with NO_PROXY = loopback (every test asserts it saw nothing), a
  * hard timeout and a process-group kill. The wire tap between Claude Code and the gateway records what
@@ -38,6 +44,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnthropicMock, messageReply, promptTooLongReply, textReply } from '../helpers/anthropic-mock';
+import { ChatgptBackendMock, writeAuthFixture, type AuthFixture } from '../helpers/chatgpt-backend-mock';
 import { CLAUDE_BIN, describeClaudeRun, runClaude, type ClaudeResult, type ClaudeRunOptions, type WireExchange } from '../helpers/claude';
 import { REPO_ROOT, makeTempDirs, type TempDirs } from '../helpers/codex';
 import { fakeKey } from '../helpers/gateway';
@@ -579,4 +586,83 @@ describe('Claude Code CLI end to end (real claude -p -> gateway process /v1/mess
       await assertLogged(cell, new RegExp(`/v1/messages\\S* alias=${alias} deployment=\\S+ wire=${alias === A_ALIAS ? 'messages' : 'chat'} status=200 `), 'the answered request');
     });
   }
+});
+
+describe('Claude Code CLI end to end through the ChatGPT plan (real claude -p -> gateway process /v1/messages -> chatgpt/<model> -> ChatGPT backend mock)', function () {
+  this.timeout(RUN_TIMEOUT_MS + 60_000);
+  /** The alias on the plan. */
+  const PLAN_ALIAS = 'cc-plan';
+  /** The plan model behind it (one of the mock's PLAN_MODELS). */
+  const PLAN_MODEL = 'gpt-5.5';
+  const TEXT_P = 'Hello from your ChatGPT plan, streamed in small pieces.';
+  let auth: AuthFixture | undefined;
+  let sc: Scenario<ChatgptBackendMock> | undefined;
+
+  before(function () {
+    if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run "npm run build" before the e2e tests.');
+    if (!existsSync(CLAUDE_BIN)) throw new Error(`${CLAUDE_BIN} is missing: npm install (devDependency @anthropic-ai/claude-code).`);
+  });
+
+  after(async () => {
+    await sc?.stop();
+    if (auth) {
+      const unchanged = await auth.unchanged();
+      await auth.cleanup();
+      assert.ok(unchanged, 'the gateway changed the Codex sign-in (auth.json is not byte-identical)');
+    }
+  });
+
+  it(`[chatgpt plan] streams a text answer from an alias on chatgpt/${PLAN_MODEL}; every backend request streamed, store false, with instructions; auth.json unchanged`, async () => {
+    auth = await writeAuthFixture();
+    const backend = await ChatgptBackendMock.start(auth);
+    const plan = ['  - model_name: cc-plan', '    litellm_params:', `      model: chatgpt/${PLAN_MODEL}`, `      api_base: ${backend.baseUrl}`].join('\n');
+    // The gateway process reads the plan's sign-in from its CODEX_HOME; Claude Code gets none of it.
+    sc = await startScenarioOver<ChatgptBackendMock>([backend], (token) => configYaml([plan], token, ['num_retries: 0']) + 'gateway_settings:\n  chatgpt_plan: true\n', { CODEX_HOME: auth.codexHome });
+    // Claude Code may ask the haiku tier (the same alias here) for background work: every answer is the text.
+    for (let i = 0; i < 4; i++) backend.enqueue({ kind: 'text', text: TEXT_P });
+    const r = await runClaude({
+      home: sc.dirs.home,
+      workspace: sc.dirs.workspace,
+      tmpDir: sc.dirs.root,
+      baseUrl: sc.gateway.origin,
+      model: PLAN_ALIAS,
+      auth: { kind: 'auth-token', token: sc.token },
+      prompt: 'Say hello.',
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
+    const requests = backend.requests.filter((q) => q.method === 'POST');
+    const upstream = requests
+      .map((q, i) => `chatgpt #${i + 1} ${q.method} ${q.path} stream=${q.body?.stream} store=${q.body?.store} instructions=${typeof q.body?.instructions === 'string' ? q.body.instructions.length : '-'} chars fields=${Object.keys(q.body ?? {}).join(',')}`)
+      .join('\n');
+    const refused = backend.rejected.map((x) => `${x.status} ${x.detail}`);
+    const why = `${describeClaudeRun(r)}\n--- what passed between Claude Code and the gateway ---\n${describeExchanges(r.exchanges)}\n--- ChatGPT backend mock ---\n${upstream || '(no request)'}\nrefused: ${JSON.stringify(refused)}\n--- gateway (tail) ---\n${sc.gateway.output().slice(-3000)}`;
+    assertAnswered(r, TEXT_P, why);
+    assert.deepEqual(refused, [], `the backend mock refused a request the real backend would refuse\n${why}`);
+    assert.ok(requests.length >= 1, `no request reached the ChatGPT backend\n${why}`);
+    assert.equal(r.exchanges.filter((x) => x.path === '/v1/messages').length, requests.length, `each Claude Code request went to the plan once\n${why}`);
+    for (const [i, q] of requests.entries()) {
+      const b = q.body;
+      assert.equal(q.path, '/backend-api/codex/responses', why);
+      assert.equal(b.stream, true, `backend request #${i + 1} is not streamed\n${why}`);
+      assert.equal(b.store, false, `backend request #${i + 1} lacks store: false\n${why}`);
+      assert.ok(typeof b.instructions === 'string' && b.instructions.trim() !== '', `backend request #${i + 1} has no instructions\n${why}`);
+      assert.equal(b.model, PLAN_MODEL, 'the alias is replaced by the plan model');
+      for (const f of ['max_output_tokens', 'max_tokens', 'temperature', 'metadata']) assert.ok(!(f in b), `backend request #${i + 1} carries ${f}`);
+      // The sign-in, compared as booleans (assertion output must not carry tokens); never the gateway token.
+      assert.ok(q.headers.authorization === `Bearer ${auth.accessToken}`, `backend request #${i + 1}: the sign-in's access token as Bearer`);
+      assert.ok(q.headers['chatgpt-account-id'] === auth.accountId, `backend request #${i + 1}: the sign-in's account id`);
+      assert.equal(q.headers.originator, 'codex_gateway');
+      assert.ok(q.headers['x-api-key'] === undefined, 'no x-api-key to the backend');
+      assert.deepEqual(Object.keys(q.headers).filter((k) => k.startsWith('anthropic-')), [], 'anthropic-* headers never go to the backend');
+      for (const [k, v] of Object.entries(q.headers)) assert.ok(!String(v).includes(sc.token), `backend request #${i + 1} carries the gateway token in its ${k} header`);
+    }
+    const last = requests.at(-1)!.body;
+    // Claude Code's system prompt is the instructions; its prompt is the user input.
+    assert.match(last.instructions, /Claude/, 'the system prompt reaches the backend as instructions');
+    assert.match(JSON.stringify(last.input), /Say hello\./, 'the user prompt reaches the backend');
+    // Nothing of the sign-in reached Claude Code or the gateway's output.
+    const seen = `${r.exchanges.map((x) => x.responseText).join('\n')}\n${sc.gateway.output()}\n${r.stdout}\n${r.stderr}`;
+    for (const secret of [auth.accessToken, auth.refreshToken]) assert.ok(!seen.includes(secret), 'a sign-in token reached Claude Code or the gateway log');
+    assert.ok(await eventually(() => /\/v1\/messages\S* alias=cc-plan deployment=\S+ .*status=200 /.test(sc!.gateway.output()), 5_000), `no gateway log line for the answered request\n${why}`);
+  });
 });

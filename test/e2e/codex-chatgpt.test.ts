@@ -11,16 +11,8 @@ import { ChatgptBackendMock, writeAuthFixture, type AuthFixture } from '../helpe
 import { describeRun } from '../helpers/codex';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 import { assertRan, configYaml, deployment, startScenarioOver, type Closable, type Scenario } from '../helpers/scenario';
+import { waitFor } from '../helpers/wait';
 
-/** Polls `cond` every 50 ms for at most `ms`; true once it holds. */
-async function eventually(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Codex CLI -> gateway -> ChatGPT plan (mock backend)', function () {
   this.timeout(300_000);
@@ -103,7 +95,8 @@ describe('Codex CLI -> gateway -> ChatGPT plan (mock backend)', function () {
       const j = (await res.json()) as { deployments: Array<{ alias: string; cooldownUntil: number | null }> };
       return j.deployments.find((d) => d.alias === 'plan')?.cooldownUntil === null;
     };
-    assert.ok(await eventually(health, 10_000), 'the plan deployment stayed in cooldown past its reset');
+    // Fails ("timed out ... waiting for ...") when the plan deployment stays in cooldown past its reset.
+    await waitFor('the plan deployment to leave its cooldown after its reset', health, 10_000, 50);
     backend.enqueue({ kind: 'text', text: 'The plan is back.' });
     const r2 = await sc.run('plan', 'Say hello again.');
     assertRan(r2);

@@ -9,10 +9,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 import { fakeKey } from '../helpers/gateway';
+import { portFreed } from '../helpers/net';
 import { describeRun, GATEWAY_BIN, makeTempDirs, REPO_ROOT, runCodexExec, startGatewayProcess, testCodexConfig, type GatewayProcess, type TempDirs } from '../helpers/codex';
 
 /** Runs `codex-gateway codex-config --config <root>/gateway.yaml --port PORT` with an env WITHOUT the master key. */
@@ -24,21 +24,6 @@ function codexConfig(dirs: TempDirs, port: number): { block: string; stderr: str
   });
   assert.equal(r.status, 0, r.stderr);
   return { block: r.stdout, stderr: r.stderr };
-}
-
-/** Resolves once nothing accepts connections on 127.0.0.1:port (bounded by `ms`); false on timeout. */
-async function portFreed(port: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const refused = await new Promise<boolean>((res) => {
-      const s = connect({ host: '127.0.0.1', port });
-      s.once('connect', () => (s.destroy(), res(false)));
-      s.once('error', () => res(true));
-    });
-    if (refused) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 const MASTER_VAR = 'CGW_E2E_MASTER_KEY';

@@ -42,11 +42,10 @@
  * ```
  */
 import type { ServerResponse } from 'node:http';
-import { createServer, connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { MESSAGES_FAULT_CODEC } from './anthropic-mock';
 import { chatgptRequestProblem, PLAN_MODELS } from './chatgpt-backend-mock';
 import { MockUpstream, type RecordedRequest, type Reply } from './mock-upstream';
+import { refusingPort } from './net';
 
 /** Upstream wires the fault mock speaks. */
 export type FaultWire = 'chat' | 'responses' | 'messages' | 'chatgpt';
@@ -962,26 +961,10 @@ export class FaultUpstream {
 }
 
 /**
- * A `http://127.0.0.1:PORT/v1` base URL on which nothing listens (connection refused): a port the OS just
- * handed out and that was released again, checked to refuse a connection.
- * @throws if no refusing port is found in 5 tries.
+ * A `http://127.0.0.1:PORT/v1` base URL on which nothing listens (connection refused); see
+ * {@link refusingPort} for why the port is not one `listen(0)` handed out.
+ * @throws as refusingPort.
  */
 export async function closedPortUrl(): Promise<string> {
-  for (let i = 0; i < 5; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-    const refused = await new Promise<boolean>((resolve) => {
-      const c = connect({ host: '127.0.0.1', port });
-      c.once('connect', () => (c.destroy(), resolve(false)));
-      c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
-    });
-    if (refused) return `http://127.0.0.1:${port}/v1`;
-  }
-  throw new Error('closedPortUrl: found no port that refuses connections');
+  return `http://127.0.0.1:${await refusingPort()}/v1`;
 }

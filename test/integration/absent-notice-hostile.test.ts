@@ -7,27 +7,15 @@
  * `maxMs`, so the auth command process that awaits `closed` exits. Short bounds here (idle 300 ms, max 2 s).
  */
 import assert from 'node:assert/strict';
-import { connect, createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { NOTICE_HEADER, serveAbsentNotice, type NoticeServer } from '../../src/gateway/codex/absent-notice';
+import { freePort } from '../helpers/net';
 
 const IDLE_MS = 300;
 const MAX_MS = 2_000;
 /** Slack on every bound (a shared 2-core machine). */
 const MARGIN_MS = 1_500;
 const MESSAGE = 'Codex Gateway is not running (test).';
-
-/** A free loopback port (bound, then released). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Starts a notice server with the test bounds; `t0` is when it started listening. */
 async function start(): Promise<{ n: NoticeServer; port: number; t0: number }> {

@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { generateToken } from '../../src/gateway/auth';
 import { codexAuthCommand } from '../../src/gateway/codex/config-block';
 import { GATEWAY_BIN, makeTempDirs, testToken, type TempDirs } from '../helpers/codex';
+import { freePort, portFreed } from '../helpers/net';
 
 const toml = require('smol-toml') as typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
 
@@ -23,30 +24,6 @@ function env(dirs: TempDirs, extra: Record<string, string> = {}): NodeJS.Process
 
 function run(dirs: TempDirs, args: string[], extra: Record<string, string> = {}) {
   return spawnSync(process.execPath, [GATEWAY_BIN, ...args], { env: env(dirs, extra), encoding: 'utf8', timeout: 20_000 });
-}
-
-/** A port that was free a moment ago (the OS picks it; nothing else on this loopback is expected to take it). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Polls until nothing accepts connections on 127.0.0.1:port, at most `ms`. */
-async function portFreed(port: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const refused = await new Promise<boolean>((res) => {
-      const s = connect({ host: '127.0.0.1', port });
-      s.once('connect', () => (s.destroy(), res(false)));
-      s.once('error', () => res(true));
-    });
-    if (refused) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 describe('Codex auth command and per-port token file (codex-gateway codex-config / codex-auth)', function () {

@@ -1,8 +1,9 @@
 /**
  * Integration, fault matrix (issues 7, 8): every upstream fault of test/helpers/fault-upstream.ts, streamed
- * and not, on every door/upstream-wire pair (both doors x chat, responses, Anthropic messages and the
- * ChatGPT plan backend), without and with a fallback alias (a healthy mock), against the real gateway on
- * loopback, with the official `openai` SDK as the client.
+ * and not, on every door/upstream-wire pair (the Responses and Chat doors x chat, responses, Anthropic
+ * messages and the ChatGPT plan backend; the Messages door x the ChatGPT plan backend), without and with a
+ * fallback alias (a healthy mock), against the real gateway on loopback, with the official `openai` SDK as
+ * the client of the OpenAI doors and the official `@anthropic-ai/sdk` as the client of the Messages door.
  *
  * The ChatGPT plan (`chatgpt/<model>`, the `chatgpt` wire) serves streams only: a non-streamed client's
  * request goes upstream streamed and the gateway collects the stream (src/gateway/chatgpt/collect.ts), so
@@ -16,11 +17,16 @@
  *   between two chunks after that;
  * - an answer counts only when complete and well-formed for its wire; anything else is a failure, retried
  *   (`num_retries`) or fallen back while nothing went to the client;
- * - before the first byte, a final failure is an OpenAI-shaped JSON error: 504 `upstream_timeout`, 502 for
- *   5xx / unreachable / malformed answers, 429 with Retry-After; never a 200 with an empty or partial body;
+ * - before the first byte, a final failure is a JSON error in the door's shape, never a 200 with an empty
+ *   or partial body: on the OpenAI doors `{"error": {message, type, param, code}}` with 504
+ *   `upstream_timeout`, 502 for 5xx / unreachable / malformed answers, 429 with Retry-After; on the
+ *   Messages door Anthropic's `{"type": "error", "error": {type, message}}` with the status Claude Code acts
+ *   on (src/gateway/wires/messages/errors.ts: 529 `overloaded_error` for upstream 5xx, 502 `api_error` for
+ *   unreachable / malformed answers, 504 `timeout_error`, 429 `rate_limit_error` with Retry-After);
  * - after the first byte, the stream ends with a terminal error on a fresh SSE frame (`response.failed`
- *   with code `server_error` on /v1/responses, `data: {"error": ...}` on /v1/chat/completions), every
- *   event's data valid JSON, and the SDK surfaces it;
+ *   with code `server_error` on /v1/responses, `data: {"error": ...}` on /v1/chat/completions,
+ *   `event: error` with `overloaded_error` on /v1/messages, the cut block left open), every event's data
+ *   valid JSON, and the SDK surfaces it;
  * - provider keys quoted by an upstream error reach neither the client nor the gateway log.
  *
  * Each case gets its own gateway and mocks (no shared router state, no cooldown bleed). Cases run a
@@ -30,6 +36,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { writeAuthFixture, type AuthFixture } from '../helpers/chatgpt-backend-mock';
 import { fakeKey, startGateway, type TestGateway } from '../helpers/gateway';
@@ -68,13 +75,35 @@ interface SdkOutcome {
   error?: unknown;
 }
 
+/** What a door's SDK client is built from: the case's gateway and the recording fetch. */
+interface ClientSetup {
+  g: TestGateway;
+  fetch: typeof fetch;
+}
+
+/** The door's error, before any byte, for an expected gateway error: the allowed (status, type-or-code) pairs. */
+interface DoorError {
+  status: number;
+  /** OpenAI doors: `error.code`; Messages door: `error.type`. */
+  ids: readonly string[];
+}
+
 /** One client-facing route ("door") of the gateway. */
 interface DoorSpec {
-  path: '/v1/responses' | '/v1/chat/completions';
+  path: '/v1/responses' | '/v1/chat/completions' | '/v1/messages';
   /** Upstream wires this door reaches today (a new wire: add it here and to the helper's WIRES). */
   wires: FaultWire[];
-  /** Sends one request through the SDK and consumes it entirely. */
-  call(client: OpenAI, model: string, mode: AnswerMode): Promise<SdkOutcome>;
+  /** Sends one request through the door's SDK (built on `setup`) and consumes it entirely. */
+  call(setup: ClientSetup, model: string, mode: AnswerMode): Promise<SdkOutcome>;
+  /**
+   * The statuses and ids a pre-stream gateway error (OpenAI status and codes, as in the expectation table)
+   * becomes on this door; one entry per status.
+   */
+  errorFor(outcome: Extract<Outcome, { kind: 'error' }>): DoorError[];
+  /** Problems of a parsed JSON error body against `want` (shape, id), or null when it is right. */
+  errorBodyProblem(body: any, want: DoorError): string | null;
+  /** Whether the SDK threw the door's API error with `status`. */
+  sdkThrewStatus(e: unknown, status: number): boolean;
   /** Assistant text of a non-streamed SDK result. */
   textOfResult(result: any): string;
   /** Assistant text carried by one parsed SSE data object. */
@@ -94,10 +123,30 @@ interface DoorSpec {
 
 const PROMPT = 'Say hello.';
 
+/** The openai SDK on a case's gateway. */
+function openaiClient(setup: ClientSetup): OpenAI {
+  return new OpenAI({ baseURL: setup.g.baseURL, apiKey: setup.g.token, maxRetries: 0, timeout: CLIENT_LIMIT_MS, fetch: setup.fetch, logLevel: 'off' });
+}
+
+/** Errors of the OpenAI doors: `{"error": {message, type, param, code}}`, status and codes as in the table. */
+const OPENAI_ERRORS: Pick<DoorSpec, 'errorFor' | 'errorBodyProblem' | 'sdkThrewStatus'> = {
+  errorFor: (outcome) => [{ status: outcome.status, ids: outcome.codes }],
+  errorBodyProblem(body, want) {
+    if (JSON.stringify(Object.keys(body ?? {})) !== '["error"]') return 'the body is not {"error": ...}';
+    if (JSON.stringify(Object.keys(body.error ?? {}).sort()) !== '["code","message","param","type"]') return 'not the OpenAI error shape';
+    if (typeof body.error.message !== 'string' || !body.error.message) return 'error.message is empty';
+    if (typeof body.error.type !== 'string' || !body.error.type) return 'error.type is empty';
+    if (!want.ids.includes(body.error.code)) return `error.code ${JSON.stringify(body.error.code)} is not one of ${want.ids.join(', ')}`;
+    return null;
+  },
+  sdkThrewStatus: (e, status) => e instanceof OpenAI.APIError && e.status === status,
+};
+
 const RESPONSES_DOOR: DoorSpec = {
   path: '/v1/responses',
   wires: ['responses', 'chat', 'messages', 'chatgpt'],
-  async call(client, model, mode) {
+  async call(setup, model, mode) {
+    const client = openaiClient(setup);
     const out: SdkOutcome = { events: [] };
     try {
       if (mode === 'json') out.result = await client.responses.create({ model, input: PROMPT });
@@ -131,12 +180,14 @@ const RESPONSES_DOOR: DoorSpec = {
     return null;
   },
   allowsDone: false,
+  ...OPENAI_ERRORS,
 };
 
 const CHAT_DOOR: DoorSpec = {
   path: '/v1/chat/completions',
   wires: ['chat', 'responses', 'messages', 'chatgpt'],
-  async call(client, model, mode) {
+  async call(setup, model, mode) {
+    const client = openaiClient(setup);
     const out: SdkOutcome = { events: [] };
     const messages = [{ role: 'user' as const, content: PROMPT }];
     try {
@@ -169,10 +220,80 @@ const CHAT_DOOR: DoorSpec = {
     return null;
   },
   allowsDone: true,
+  ...OPENAI_ERRORS,
+};
+
+/**
+ * The Messages door (Anthropic Messages, what Claude Code speaks), on the ChatGPT plan's wire: the plan's
+ * models for Claude Code (issue 11). Its failures follow src/gateway/wires/messages/errors.ts (before any
+ * byte) and door-encoder.ts (`messagesErrorFrame`, after it).
+ */
+const MESSAGES_DOOR: DoorSpec = {
+  path: '/v1/messages',
+  wires: ['chatgpt'],
+  async call(setup, model, mode) {
+    const client = new Anthropic({ baseURL: setup.g.url, authToken: setup.g.token, maxRetries: 0, timeout: CLIENT_LIMIT_MS, fetch: setup.fetch, logLevel: 'off' });
+    const out: SdkOutcome = { events: [] };
+    const body = { model, max_tokens: 100, messages: [{ role: 'user' as const, content: PROMPT }] };
+    try {
+      if (mode === 'json') out.result = await client.messages.create(body);
+      else for await (const ev of await client.messages.create({ ...body, stream: true })) out.events.push(ev);
+    } catch (e) {
+      out.error = e;
+    }
+    return out;
+  },
+  textOfResult: (r) => (Array.isArray(r?.content) ? r.content.map((b: any) => (b?.type === 'text' ? b.text : '')).join('') : ''),
+  textOfEvent: (d) => (d?.type === 'content_block_delta' && d.delta?.type === 'text_delta' && typeof d.delta.text === 'string' ? d.delta.text : ''),
+  isCompletion: (d) => d?.type === 'message_stop',
+  terminalErrorProblem(events) {
+    const last = events.at(-1);
+    if (!last) return 'no event at all';
+    if (events.some((e) => e.json?.type === 'message_stop')) return 'a message_stop was sent';
+    if (events.some((e) => e.json?.type === 'message_delta')) return 'a message_delta (stop_reason) was sent';
+    // As response.output_item.done on /v1/responses: a closed block is a finished one for Claude Code (it
+    // yields an assistant message per content_block_stop), so the cut block must stay open.
+    if (events.some((e) => e.json?.type === 'content_block_stop')) return 'the cut content block was closed (content_block_stop)';
+    if (last.event !== 'error' || last.json?.type !== 'error') return `last event is ${last.event ?? '(no event name)'} / ${last.json?.type}, not error`;
+    const err = last.json?.error;
+    if (err?.type !== 'overloaded_error') return `the error event has error.type ${JSON.stringify(err?.type)}, not "overloaded_error" (which Claude Code retries)`;
+    if (typeof err?.message !== 'string' || !err.message) return 'the error event has no error.message';
+    return null;
+  },
+  sdkSawFailure(o) {
+    if (!(o.error instanceof Anthropic.APIError)) return `the SDK did not throw an APIError for the error event (threw: ${o.error ? describeError(o.error) : 'nothing'})`;
+    return null;
+  },
+  allowsDone: false,
+  errorFor(outcome) {
+    switch (outcome.status) {
+      case 429:
+        return [{ status: 429, ids: ['rate_limit_error'] }];
+      case 504:
+        return [{ status: 504, ids: ['timeout_error'] }];
+      case 502: {
+        // An upstream 5xx (after retries and fallbacks) is 529 overloaded_error, which Claude Code retries.
+        const out: DoorError[] = [];
+        if (outcome.codes.includes('upstream_error')) out.push({ status: 529, ids: ['overloaded_error'] });
+        if (outcome.codes.some((x) => x !== 'upstream_error')) out.push({ status: 502, ids: ['api_error'] });
+        return out;
+      }
+      default:
+        return [{ status: outcome.status, ids: [outcome.status >= 500 ? 'api_error' : 'invalid_request_error'] }];
+    }
+  },
+  errorBodyProblem(body, want) {
+    if (JSON.stringify(Object.keys(body ?? {}).sort()) !== '["error","type"]' || body.type !== 'error') return `not Anthropic's error shape {"type": "error", "error": {...}}`;
+    if (JSON.stringify(Object.keys(body.error ?? {}).sort()) !== '["message","type"]') return `error has keys ${Object.keys(body.error ?? {}).join(', ')}, not type and message`;
+    if (typeof body.error.message !== 'string' || !body.error.message) return 'error.message is empty';
+    if (!want.ids.includes(body.error.type)) return `error.type ${JSON.stringify(body.error.type)} is not one of ${want.ids.join(', ')}`;
+    return null;
+  },
+  sdkThrewStatus: (e, status) => e instanceof Anthropic.APIError && e.status === status,
 };
 
 /** The doors, and through `wires` the door/wire pairs of the matrix. */
-const DOORS: DoorSpec[] = [RESPONSES_DOOR, CHAT_DOOR];
+const DOORS: DoorSpec[] = [RESPONSES_DOOR, CHAT_DOOR, MESSAGES_DOOR];
 
 /* ------------------------------------------------------------------ the expectation table */
 
@@ -452,9 +573,8 @@ async function runCase(c: Case): Promise<Observed> {
     const chatgpt = signIn ? { chatgpt: { credentials: { codexHome: signIn.codexHome } } } : {};
     g = await startGateway(caseYaml(c, primaryBase, backup && apiBase(c.wire, backup.baseUrl)), keys, {}, chatgpt);
     const { fetch: f, rec } = recordingFetch();
-    const client = new OpenAI({ baseURL: g.baseURL, apiKey: g.token, maxRetries: 0, timeout: CLIENT_LIMIT_MS, fetch: f, logLevel: 'off' });
     const t0 = performance.now();
-    const sdk = await c.door.call(client, 'primary', c.mode);
+    const sdk = await c.door.call({ g, fetch: f }, 'primary', c.mode);
     await rec.done;
     const ms = performance.now() - t0;
     // The upstream connections must be closed soon after the client got its answer (no leaked attempts).
@@ -542,6 +662,7 @@ function parseSse(body: string, allowDone: boolean): { events: ParsedEvent[]; pr
 
 function describeError(e: unknown): string {
   if (e instanceof OpenAI.APIError) return `${e.constructor.name}(status ${e.status}, code ${e.code}): ${e.message.slice(0, 200)}`;
+  if (e instanceof Anthropic.APIError) return `Anthropic.${e.constructor.name}(status ${e.status}, type ${(e.error as any)?.error?.type}): ${e.message.slice(0, 200)}`;
   return e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e);
 }
 
@@ -639,17 +760,16 @@ function assertAnswer(c: Case, o: Observed, from: 'primary' | 'backup'): void {
   }
 }
 
-/** An OpenAI-shaped JSON error before any byte, with the expected status and code. */
+/** A JSON error in the door's shape before any byte, with the expected status and code (or Anthropic type). */
 function assertError(c: Case, o: Observed, outcome: Extract<Outcome, { kind: 'error' }>): void {
-  assert.equal(o.status, outcome.status, `expected HTTP ${outcome.status} ${outcome.codes.join('|')}\n  ${summary(o)}`);
+  const allowed = c.door.errorFor(outcome);
+  const want = allowed.find((w) => w.status === o.status);
+  assert.ok(want, `expected ${allowed.map((w) => `HTTP ${w.status} ${w.ids.join('|')}`).join(' or ')}\n  ${summary(o)}`);
   assert.match(o.headers.get('content-type') ?? '', /^application\/json/, summary(o));
   let body: any;
   assert.doesNotThrow(() => (body = JSON.parse(o.body)), `the error body is not JSON\n  ${summary(o)}`);
-  assert.deepEqual(Object.keys(body), ['error'], summary(o));
-  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type'], `not the OpenAI error shape\n  ${summary(o)}`);
-  assert.ok(typeof body.error.message === 'string' && body.error.message.length > 0, summary(o));
-  assert.ok(typeof body.error.type === 'string' && body.error.type.length > 0, summary(o));
-  assert.ok(outcome.codes.includes(body.error.code), `error.code ${JSON.stringify(body.error.code)} is not one of ${outcome.codes.join(', ')}\n  ${summary(o)}`);
+  const problem = c.door.errorBodyProblem(body, want);
+  assert.ok(problem === null, `${problem}\n  ${summary(o)}`);
   if (outcome.retryAfter || outcome.retryAfterS !== undefined) {
     const ra = o.headers.get('retry-after');
     assert.ok(ra !== null && /^\d+$/.test(ra) && Number(ra) >= 1, `a 429 needs Retry-After in whole seconds >= 1, got ${ra}\n  ${summary(o)}`);
@@ -657,7 +777,7 @@ function assertError(c: Case, o: Observed, outcome: Extract<Outcome, { kind: 'er
       assert.ok(Math.abs(Number(ra) - outcome.retryAfterS) <= 2, `Retry-After should be the time to the reset (${outcome.retryAfterS} s), got ${ra}\n  ${summary(o)}`);
     }
   }
-  assert.ok(o.sdk.error instanceof OpenAI.APIError && o.sdk.error.status === outcome.status, mask(o, `the SDK should throw APIError ${outcome.status}: ${describeError(o.sdk.error)}`));
+  assert.ok(c.door.sdkThrewStatus(o.sdk.error, want.status), mask(o, `the SDK should throw APIError ${want.status}: ${describeError(o.sdk.error)}`));
   assert.equal(o.backup.length, 0, summary(o));
 }
 
@@ -685,7 +805,8 @@ function expectation(c: Case): string {
   if (o.kind === 'ok') return 'answers';
   if (o.kind === 'broken') return `ends with the terminal error on a fresh frame${c.expect.timing === 'idle' ? ` after ${IDLE_MS} ms idle` : ''}`;
   if (c.fallback) return `${tries}the fallback answers`;
-  return `${tries}${o.status} ${o.codes.length === 1 ? o.codes[0] : 'error'}${c.expect.timing === 'attempt' ? ` after ${LIMIT_S} s per attempt` : ''}`;
+  const errors = c.door.errorFor(o).map((w) => `${w.status} ${w.ids.length === 1 ? w.ids[0] : 'error'}`).join(' or ');
+  return `${tries}${errors}${c.expect.timing === 'attempt' ? ` after ${LIMIT_S} s per attempt` : ''}`;
 }
 
 /* ------------------------------------------------------------------ the matrix */

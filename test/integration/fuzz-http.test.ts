@@ -9,10 +9,16 @@
  * half-closed bodies, chunked garbage, conflicting framing headers), odd methods and paths, missing or wrong
  * tokens, huge and invalid headers, pipelined requests. They are sent 8 at a time on raw sockets.
  *
+ * The fuzzed gateway serves four aliases, so generated bodies reach every routing path: a Chat Completions
+ * deployment, a Responses one, the user's ChatGPT plan (`chatgpt/<model>` with `gateway_settings.chatgpt_plan`,
+ * a fixture Codex sign-in in the process's CODEX_HOME, the ChatGPT backend mock that refuses what the
+ * backend refuses) and a wildcard entry (`model_name: "openai/*"`, asked as `openai/fuzz-any`).
+ *
  * Asserted for every case: an answer within 10 s (no hang); never a 5xx; every 4xx carries the OpenAI error
  * shape `{"error": {"message", "type", "param", "code"}}` (HEAD answers have no body by definition). Every
  * 100 cases `GET /health/liveliness` must answer 200 within 2 s, and the process must stay alive to the end.
- * Afterwards its log must be well formed: one line per record, no internal error logged.
+ * Afterwards its log must be well formed: one line per record, no internal error logged, no provider key or
+ * sign-in token in it; and the Codex sign-in (auth.json) must be byte-identical.
  */
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +26,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { GATEWAY_BIN, makeTempDirs, type TempDirs } from '../helpers/codex';
+import { ChatgptBackendMock, writeAuthFixture, type AuthFixture } from '../helpers/chatgpt-backend-mock';
 import { fakeKey } from '../helpers/gateway';
 import { chatText, MockUpstream, responsesText, type Reply } from '../helpers/mock-upstream';
 import { describeRequest, exchange, rawRequest, type RawExchange } from '../helpers/fuzz-http-client';
@@ -49,7 +56,8 @@ const HEALTH_TIMEOUT_MS = 2_000;
 const BATCH = 200;
 /** The gateway's body limit in this test (smaller than the default, so over-limit bodies stay cheap). */
 const MAX_BODY = 1 << 20;
-const ALIASES = ['chat-m', 'resp-m'] as const;
+/** Names generated bodies ask for: a chat alias, a responses alias, the ChatGPT plan's alias, a name the `openai/*` wildcard matches. */
+const ALIASES = ['chat-m', 'resp-m', 'plan-m', 'openai/fuzz-any'] as const;
 const PROXY_PATHS = ['/v1/responses', '/responses', '/v1/chat/completions', '/chat/completions'] as const;
 
 /** One generated exchange. */
@@ -420,12 +428,17 @@ describe('fuzz: hostile HTTP requests against a gateway process', function () {
   const seed = fuzzSeed();
   let dirs: TempDirs;
   let up: MockUpstream;
+  let auth: AuthFixture | undefined;
+  let plan: ChatgptBackendMock | undefined;
   let served: Served | undefined;
   let target: Target;
+  const providerKey = fakeKey('fuzz-provider');
 
   before(async () => {
     dirs = await makeTempDirs('cgw-fuzz-http-');
     up = await MockUpstream.start({ name: 'fuzz' });
+    auth = await writeAuthFixture();
+    plan = await ChatgptBackendMock.start(auth);
     const answer: Reply = (req, res) => (req.path.endsWith('/responses') ? responsesText('ok') : chatText('ok'))(req, res);
     up.setFallback(answer);
     const token = fakeKey('fuzz-gateway');
@@ -445,21 +458,34 @@ describe('fuzz: hostile HTTP requests against a gateway process', function () {
         `      api_base: ${up.baseUrl}`,
         '      api_key: os.environ/FUZZ_PROVIDER_KEY',
         '      wire_api: responses',
+        '  - model_name: plan-m',
+        '    litellm_params:',
+        '      model: chatgpt/gpt-5.5',
+        `      api_base: ${plan.baseUrl}`,
+        '  - model_name: "openai/*"',
+        '    litellm_params:',
+        '      model: "openai/*"',
+        `      api_base: ${up.baseUrl}`,
+        '      api_key: os.environ/FUZZ_PROVIDER_KEY',
         'general_settings:',
         `  master_key: ${token}`,
         'gateway_settings:',
         `  max_body_bytes: ${MAX_BODY}`,
+        '  chatgpt_plan: true',
         '',
       ].join('\n'),
       { mode: 0o600 },
     );
-    served = await serve(dirs, configPath, { FUZZ_PROVIDER_KEY: fakeKey('fuzz-provider') });
+    // The plan's sign-in is read from the process's CODEX_HOME.
+    served = await serve(dirs, configPath, { FUZZ_PROVIDER_KEY: providerKey, CODEX_HOME: auth.codexHome });
     target = { port: served.port, token, wrongToken: fakeKey('fuzz-wrong') };
   });
 
   after(async () => {
     await stop(served);
     await up?.close();
+    await plan?.close();
+    await auth?.cleanup();
     await dirs?.cleanup();
   });
 
@@ -485,9 +511,14 @@ describe('fuzz: hostile HTTP requests against a gateway process', function () {
       assert.equal(e.code, code, e.message);
       assert.equal(e.type, 'invalid_request_error');
     }
-    // The same valid request answers 200 (the gateway and its upstream work).
-    const ok = await exchange(t.port, post(t, '/v1/chat/completions', '{"model":"chat-m","messages":[{"role":"user","content":"hi"}]}').bytes, { methods: ['POST'] });
-    assert.equal(ok.responses[0]?.status, 200, ok.responses[0]?.body.toString());
+    // The same valid request answers 200 on every alias (the gateway and its upstreams work), so hostile
+    // variants reach each path; the plan's answer comes from its backend mock.
+    for (const alias of ALIASES) {
+      const ok = await exchange(t.port, post(t, '/v1/chat/completions', `{"model":${JSON.stringify(alias)},"messages":[{"role":"user","content":"hi"}]}`).bytes, { methods: ['POST'] });
+      assert.equal(ok.responses[0]?.status, 200, `${alias}: ${ok.responses[0]?.body.toString()}`);
+      if (alias === 'plan-m') assert.match(ok.responses[0]!.body.toString(), /plan says hi/);
+    }
+    assert.deepEqual(plan!.rejected.map((x) => `${x.status} ${x.detail}`), [], 'the backend mock refused a valid request');
   });
 
   /**
@@ -577,5 +608,21 @@ describe('fuzz: hostile HTTP requests against a gateway process', function () {
     }
     assert.deepEqual(bad.slice(0, 10), []);
     assert.ok(requests > CASES / 3, `${requests} request lines logged`);
+  });
+
+  it('reached the ChatGPT plan and the wildcard entry, kept the Codex sign-in byte-identical, and logged no key or token', async () => {
+    // Hostile bodies went through both paths (not only refused in front of them): about 1 case in 25 is a
+    // valid body for each alias, so CASES / 200 is far below what a working path gets.
+    const lines = served!.output().split('\n');
+    const answered = (alias: string) => lines.filter((l) => l.includes(` alias=${alias} `) && / status=200 /.test(l)).length;
+    const [planOk, wildcardOk] = [answered('plan-m'), answered('openai/fuzz-any')];
+    process.stdout.write(`      ChatGPT backend mock: ${plan!.requests.length} requests (${plan!.rejected.length} refused); answered 200: plan-m ${planOk}, openai/fuzz-any ${wildcardOk}\n`);
+    assert.ok(planOk >= CASES / 200, `${planOk} requests on the plan alias answered 200`);
+    assert.ok(wildcardOk >= CASES / 200, `${wildcardOk} requests on the wildcard entry answered 200`);
+    assert.ok(await auth!.unchanged(), 'the gateway changed the Codex sign-in (auth.json)');
+    const out = served!.output();
+    // Booleans only: an assertion message must not carry the secrets either.
+    for (const [what, secret] of [['the provider key', providerKey], ['the access token', auth!.accessToken], ['the refresh token', auth!.refreshToken], ['the gateway token', target.token]] as const)
+      assert.ok(!out.includes(secret), `${what} reached the gateway's output`);
   });
 });

@@ -4,7 +4,6 @@
  * concurrent writers in one process and in child processes, crash mid-write). Files only under os.tmpdir().
  */
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,6 +24,7 @@ import {
   type CodexConfigErrorCode,
   type CodexWiring,
 } from '../../src/gateway/codex/config-toml';
+import { runTsChild } from '../helpers/child';
 
 // smol-toml's types are ESM-only; this CommonJS test loads its CJS build (see config-toml.ts).
 const toml = require('smol-toml') as typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
@@ -754,39 +754,5 @@ describe('config-toml: writeCodexConfig / restoreCodexConfig', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-interface ChildRun {
-  proc: ChildProcess;
-  firstLine: Promise<string>;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
-
 /** Runs writer-child.ts under tsx; killed after `timeoutMs` so it never outlives the test. */
-function runChild(args: string[], timeoutMs: number): ChildRun {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let resolveLine: (l: string) => void = () => undefined;
-  let rejectLine: (e: Error) => void = () => undefined;
-  const firstLine = new Promise<string>((res, rej) => {
-    resolveLine = res;
-    rejectLine = rej;
-  });
-  firstLine.catch(() => undefined);
-  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    const nl = stdout.indexOf('\n');
-    if (nl >= 0) resolveLine(stdout.slice(0, nl));
-  });
-  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) => {
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      rejectLine(new Error(`child exited (${code ?? signal}) before printing: ${stderr}`));
-      res({ code, signal, stderr });
-    });
-  });
-  return { proc, firstLine, done };
-}
+const runChild = (args: string[], timeoutMs: number) => runTsChild(CHILD, args, timeoutMs);

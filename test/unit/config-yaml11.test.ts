@@ -110,4 +110,19 @@ describe('config YAML 1.1 scalars (LiteLLM reads config.yaml with PyYAML)', () =
     });
     assert.deepEqual(warned, []);
   });
+
+  it('never echoes a credential in a warning: api_key and master_key are named by path and type only', () => {
+    const warned: string[] = [];
+    const raw = parseConfigText(
+      ['model_list:', '  - model_name: m', '    litellm_params: { model: deepseek/x, api_key: 0123456789 }', 'general_settings:', '  master_key: 1_234_567_890', ''].join('\n'),
+      'k.yaml',
+    );
+    resolveConfig(raw, { warn: (m) => warned.push(m), env: () => undefined });
+    // The values are kept as written (text fields), as before.
+    assert.equal((raw as { general_settings: { master_key: unknown } }).general_settings.master_key, '1_234_567_890');
+    assert.equal(warned.length, 2, warned.join('\n'));
+    assert.ok(warned.some((w) => w.startsWith('model_list[0].litellm_params.api_key: the value is kept as the text you wrote')), warned.join('\n'));
+    assert.ok(warned.some((w) => w.startsWith('general_settings.master_key: the value is kept as the text you wrote')), warned.join('\n'));
+    for (const w of warned) assert.ok(!/0123456789|123456789|1_234_567_890|1234567890/.test(w), w);
+  });
 });

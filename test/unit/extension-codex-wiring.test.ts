@@ -90,28 +90,26 @@ describe('extension Codex wiring', () => {
     assert.deepEqual(extensionAuthCommand({ ...nodeRunner, nodePath: 'C:\\node.exe' }, 4141, 'C:\\k', 'win32').args.slice(1, 2), ['codex-auth'], 'a Node host on Windows runs the helper');
   });
 
+  /** The provider table for port 4141 with the given auth command (every other key is the same). */
+  const tableWith = (auth: { command: string; args: string[] }) => ({
+    name: 'Codex Gateway',
+    base_url: 'http://127.0.0.1:4141/v1',
+    wire_api: 'responses',
+    model_catalog_url: 'http://127.0.0.1:4141/v1/codex/models',
+    request_max_retries: 1,
+    stream_max_retries: 3,
+    auth,
+  });
+
   it('providerTable: the provider Codex needs (responses wire, catalog URL, auth command)', () => {
-    assert.deepEqual(providerTable(4141, '/t/master_key', electronRunner, 'linux'), {
-      name: 'Codex Gateway',
-      base_url: 'http://127.0.0.1:4141/v1',
-      wire_api: 'responses',
-      model_catalog_url: 'http://127.0.0.1:4141/v1/codex/models',
-      request_max_retries: 1,
-      stream_max_retries: 3,
-      auth: { command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', electronRunner.nodePath, ...authArgs(electronRunner.script, 4141, '/t/master_key')] },
-    });
+    assert.deepEqual(
+      providerTable(4141, '/t/master_key', electronRunner, 'linux'),
+      tableWith({ command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', electronRunner.nodePath, ...authArgs(electronRunner.script, 4141, '/t/master_key')] }),
+    );
   });
 
   it('providerTable without a runner: the plain token command', () => {
-    assert.deepEqual(providerTable(4141, '/t/master_key', undefined, 'linux'), {
-      name: 'Codex Gateway',
-      base_url: 'http://127.0.0.1:4141/v1',
-      wire_api: 'responses',
-      model_catalog_url: 'http://127.0.0.1:4141/v1/codex/models',
-      request_max_retries: 1,
-      stream_max_retries: 3,
-      auth: { command: 'cat', args: ['/t/master_key'] },
-    });
+    assert.deepEqual(providerTable(4141, '/t/master_key', undefined, 'linux'), tableWith({ command: 'cat', args: ['/t/master_key'] }));
     assert.deepEqual((providerTable(4141, 'C:\\k', undefined, 'win32').auth as { command: string }).command, 'cmd.exe');
   });
 

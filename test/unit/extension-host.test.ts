@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -20,16 +19,9 @@ import { serveAbsentNotice, type NoticeServer } from '../../src/gateway/codex/ab
 import { PEER_SECRET_MAX_BODY_BYTES, PEER_SECRET_PATH, type TimedRecord } from '../../src/extension/messages';
 import { prepareRawConfig } from '../../src/extension/settings';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
+import { freePort } from '../helpers/net';
 
 const fake = (label: string) => `test-${label}-${randomBytes(8).toString('hex')}`;
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Polls `cond` every 20 ms until it is true or `ms` passed. */
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {

@@ -8,8 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -20,6 +18,8 @@ import { fallbackServedForPlan, fmtClock, planLimitNotice, planTargets, planUsag
 import { prepareRawConfig } from '../../src/extension/settings';
 import { ChatgptBackendMock, writeAuthFixture, type AuthFixture } from '../helpers/chatgpt-backend-mock';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
+import { freePort } from '../helpers/net';
+import { waitFor } from '../helpers/wait';
 
 const at = (h: number, m: number, day = 7) => new Date(2030, 0, day, h, m).getTime();
 
@@ -81,24 +81,8 @@ describe('ChatGPT plan in VS Code: what the tooltip, the panel and the notice sa
   });
 });
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Polls `cond` every 20 ms until it returns a value, or fails after `ms`. */
-async function until<T>(what: string, cond: () => T | undefined | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls `cond` every 20 ms until it returns a value, or fails after 5 s. */
+const until = <T>(what: string, cond: () => T | undefined | false): Promise<T> => waitFor(what, cond, 5000, 20);
 
 describe('ChatGPT plan usage from the gateway worker to the extension host', function () {
   this.timeout(30_000);

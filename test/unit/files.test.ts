@@ -3,11 +3,11 @@
  * (proper-lockfile) and the one-time backup, on real files under os.tmpdir() and with real child processes.
  */
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileLockError, createOnce, lockPathFor, readFileIfExists, realTarget, withFileLock, writeFileAtomic } from '../../src/gateway/files';
+import { runTsChild } from '../helpers/child';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CHILD = path.join(ROOT, 'test/fixtures/files/lock-child.ts');
@@ -220,39 +220,5 @@ function assertSerial(events: string[], pairs: number): void {
   }
 }
 
-interface ChildRun {
-  proc: ChildProcess;
-  firstLine: Promise<string>;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
 /** Runs lock-child.ts under tsx; killed after `timeoutMs` so it never outlives the test. */
-function runChild(args: string[], timeoutMs: number): ChildRun {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let resolveLine: (l: string) => void = () => undefined;
-  let rejectLine: (e: Error) => void = () => undefined;
-  const firstLine = new Promise<string>((res, rej) => {
-    resolveLine = res;
-    rejectLine = rej;
-  });
-  firstLine.catch(() => undefined);
-  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    const nl = stdout.indexOf('\n');
-    if (nl >= 0) resolveLine(stdout.slice(0, nl));
-  });
-  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((res) => {
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      rejectLine(new Error(`child exited (${code ?? signal}) before printing: ${stderr}`));
-      res({ code, signal, stdout, stderr });
-    });
-  });
-  return { proc, firstLine, done };
-}
+const runChild = (args: string[], timeoutMs: number) => runTsChild(CHILD, args, timeoutMs, 'pipe');

@@ -18,7 +18,6 @@
  *   npx mocha --node-option import=tsx --timeout 600000 test/vscode/extension.test.ts
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,12 +26,13 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 import { buildExtensionTests } from './harness/build';
-import { freePort, REPO_ROOT, runVsCodeTests, withVsCode, type VsCodeSession } from './harness/run';
+import { freePort, logTail, REPO_ROOT, runVsCodeTests, withVsCode, type VsCodeSession } from './harness/run';
+import { makeTempHome, type TempHome } from './harness/home';
+import { vsixUnderTest } from './harness/vsix';
 import { TEST_RESULTS_DIR, notificationToast, pickQuickPickItem, quickInput, quickPickRows, runCommandFromPalette, statusBarItemById } from './harness/ui';
 
 const EXTENSION_ID = 'codex-gateway.codex-gateway';
 const STATUS_ITEM = 'codexGateway.status';
-const VSCE = join(REPO_ROOT, 'node_modules/@vscode/vsce/vsce');
 const CODEX_BIN = join(REPO_ROOT, 'node_modules/.bin/codex');
 const SCREENSHOTS = join(REPO_ROOT, 'media/screenshots');
 
@@ -60,20 +60,12 @@ const USER_CONFIG_TOML = [
 const fake = (label: string) => `test-${label}-${randomBytes(10).toString('hex')}`;
 
 
-function tail(logs: string[], n = 80): string {
-  return `\n--- last ${n} log lines ---\n${logs.slice(-n).join('\n')}`;
-}
 
 /** Temp HOME with CODEX_HOME (holding the user's config.toml), CODEX_GATEWAY_HOME and a workspace. */
-async function makeHome(root: string, name: string): Promise<{ home: string; codexHome: string; gatewayHome: string; workspace: string }> {
-  const home = join(root, name);
-  const codexHome = join(home, '.codex');
-  const gatewayHome = join(home, '.codex-gateway');
-  const workspace = join(home, 'workspace');
-  for (const d of [codexHome, gatewayHome, workspace]) await mkdir(d, { recursive: true, mode: 0o700 });
-  await writeFile(join(codexHome, 'config.toml'), USER_CONFIG_TOML, { mode: 0o600 });
-  await writeFile(join(workspace, 'README.md'), 'A folder for the Codex Gateway extension tests.\n');
-  return { home, codexHome, gatewayHome, workspace };
+async function makeHome(root: string, name: string): Promise<TempHome> {
+  const dirs = await makeTempHome(root, name, 'A folder for the Codex Gateway extension tests.\n');
+  await writeFile(join(dirs.codexHome, 'config.toml'), USER_CONFIG_TOML, { mode: 0o600 });
+  return dirs;
 }
 
 describe('Codex Gateway extension in VS Code (code-server)', function () {
@@ -84,14 +76,7 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'cgw-vscode-'));
-    vsix = join(scratch, 'codex-gateway.vsix');
-    // `vsce package` runs the vscode:prepublish script (the esbuild bundles) first.
-    const r = spawnSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'docs/vscode-extension.md', '--out', vsix], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
-    assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
+    vsix = vsixUnderTest(scratch);
     testsEntry = await buildExtensionTests(join(__dirname, 'suite'), join(__dirname, 'suite', 'out'));
   });
   after(async () => {
@@ -120,8 +105,8 @@ describe('Codex Gateway extension in VS Code (code-server)', function () {
       failureScreenshotPath: join(TEST_RESULTS_DIR, 'vscode-extension-suite-failure.png'),
     });
     const summary = result.logs.find((l) => /^\[exthost\] \d+ passed, \d+ failed, \d+ skipped$/.test(l));
-    assert.equal(result.exitCode, 0, tail(result.logs));
-    assert.ok(summary && / 0 failed, 0 skipped$/.test(summary), tail(result.logs));
+    assert.equal(result.exitCode, 0, logTail(result.logs));
+    assert.ok(summary && / 0 failed, 0 skipped$/.test(summary), logTail(result.logs));
     // No generated key ever reached a log line.
     assert.ok(!result.logs.some((l) => /test-(alpha|imported)-[0-9a-f]{20}/.test(l)), 'a provider key appeared in the log');
   });

@@ -3,7 +3,7 @@
  * (`codex debug models --bundled`, models with `visibility: "list"`): slug, context window (tokens) and the
  * reasoning efforts it takes. Used for the Codex model catalog of aliases on the plan (their reasoning levels
  * and context window) and named in messages; the backend's own answer stays the authority (a model it does
- * not offer is refused with a clear 400, see proxy.ts), so a newer model works before this list knows it.
+ * not offer is refused with a clear 400, see account.ts), so a newer model works before this list knows it.
  */
 
 /** Facts about one plan model. */

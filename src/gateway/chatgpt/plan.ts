@@ -1,7 +1,7 @@
 /**
  * The ChatGPT plan as one gateway sees it: the user's own Codex sign-in (credentials.ts, read when a request
- * needs it, never copied or logged) and the plan's usage state (usage.ts). One per Gateway; the proxy asks it
- * for credentials on every `chatgpt/<model>` attempt and reports answers and limits to it.
+ * needs it, never copied or logged) and the plan's usage state (usage.ts). One per Gateway; its upstream account
+ * (account.ts) asks it for credentials on every `chatgpt/<model>` attempt and reports answers and limits to it.
  */
 import { UpstreamError } from '../errors';
 import { ChatgptAuthError, ChatgptCredentials, type ChatgptAuth, type ChatgptCredentialsOptions } from './credentials';

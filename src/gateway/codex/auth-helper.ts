@@ -22,7 +22,8 @@ import { gatewayAbsentMessage, isAbsentNotice } from './absent-notice';
 export const CONNECT_TIMEOUT_MS = 1000;
 
 /**
- * Tries a TCP connection to `host:port`.
+ * Tries a TCP connection to `host:port`. Never rejects.
+ * @param timeoutMs how long the connect may take, in ms (default {@link CONNECT_TIMEOUT_MS}).
  * @returns `open` (something accepts connections), `refused` (ECONNREFUSED: nothing listens), or `unknown`
  *   (timeout or another error: treated as "maybe up", so the token is still printed).
  */

@@ -76,6 +76,7 @@ export interface CodexModelInfo {
   supports_image_detail_original: boolean;
   /** Context window in tokens; left out when model_info gives none (Codex then uses its default). */
   context_window?: number;
+  /** The largest context window Codex lets a user configure for this model, in tokens; we send `context_window`'s value. */
   max_context_window?: number;
   /** Share of the context window Codex lets itself fill before compacting (percent). */
   effective_context_window_percent: number;

@@ -600,7 +600,7 @@ export function resolveWildcardDeployment(w: WildcardEntry, model: string, alias
     defaultTimeoutMs: w.defaultTimeoutMs,
   });
   if (!d || c.issues.length > 0) {
-    throw new ConfigError(c.issues.length > 0 ? c.issues : [{ path: formatPath(['model_list', w.index]), message: `cannot serve "${alias}" as "${model}".` }]);
+    throw new ConfigError(c.issues.length > 0 ? c.issues : [{ path: formatPath(['model_list', w.index]), message: `cannot serve "${alias}" as "${model}". Request a name this entry's provider serves, or add a model_list entry for "${alias}".` }]);
   }
   const givenId = entry.model_info?.id;
   d.id = givenId !== undefined && givenId !== null ? `${String(givenId)}:${alias}` : `${alias}#${w.index}`;

@@ -92,6 +92,7 @@ export interface ProviderSpec {
    * (`$CODEX_HOME/auth.json`, read by src/gateway/chatgpt). Such a deployment refuses `api_key`, serves only
    * once `gateway_settings.chatgpt_plan: true` opts in, and its requests follow the ChatGPT backend's rules
    * (src/gateway/chatgpt/backend.ts: streamed only, `store: false`, `instructions`, an allow-list of body fields).
+   * The proxy calls such a provider through the Gateway's account of that kind (src/gateway/accounts.ts).
    */
   credentials?: 'codex_chatgpt';
 }

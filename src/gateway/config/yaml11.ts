@@ -110,6 +110,20 @@ function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
+/** Keys whose value is a credential (`api_key`, `master_key`, `aws_secret_access_key`, `*_token`, ...): never echoed. */
+const SECRET_KEY = /(?:^|_)(?:key|secret|token|password|credentials)(?:_|$)/i;
+
+/** Whether the scalar at `path` is a credential, by its key (the last string segment). */
+function isSecretPath(path: readonly Segment[]): boolean {
+  const key = [...path].reverse().find((s): s is string => typeof s === 'string');
+  return key !== undefined && SECRET_KEY.test(key);
+}
+
+/** How a value is named in a warning about a credential: its type only. */
+function kindOf(v: unknown): string {
+  return typeof v === 'string' ? 'text' : typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : 'another value';
+}
+
 /**
  * Walks the YAML 1.2 and YAML 1.1 parses of one text side by side and replaces, in `doc12`, each plain
  * scalar whose YAML 1.1 (PyYAML) value differs, following the rules in the module notes.
@@ -136,17 +150,23 @@ function reconcile(n12: unknown, n11: unknown, path: Segment[], warn: (msg: stri
   if (Object.is(v12, v11) || v11 instanceof Date || (typeof v11 === 'number' && Number.isNaN(v11) && typeof v12 === 'number' && Number.isNaN(v12))) return;
   const src = n12.source ?? String(v12);
   const where = formatPath(path);
+  // A credential's value never goes into a warning (warnings are logged and shown): only its path and types.
+  const secret = isSecretPath(path);
   if (isTextField(path)) {
     const text = typeof v12 === 'string' ? v12 : src;
     (n12 as Scalar).value = text;
     warn(
-      `${where}: ${src} is read as the text ${JSON.stringify(text)}; LiteLLM (PyYAML, YAML 1.1) reads it as ${show(v11)}. Quote it ("${src}") so every tool reads the same.`,
+      secret
+        ? `${where}: the value is kept as the text you wrote, but YAML readers disagree on it (LiteLLM's PyYAML, YAML 1.1, reads ${kindOf(v11)}; YAML 1.2 tools read ${kindOf(v12)}). Put it in quotes so every tool reads the same.`
+        : `${where}: ${src} is read as the text ${JSON.stringify(text)}; LiteLLM (PyYAML, YAML 1.1) reads it as ${show(v11)}. Quote it ("${src}") so every tool reads the same.`,
     );
     return;
   }
   (n12 as Scalar).value = v11;
   warn(
-    `${where}: ${src} is read as ${show(v11)}, as LiteLLM (PyYAML, YAML 1.1) reads it; YAML 1.2 tools read ${show(v12)}. Write ${typeof v11 === 'number' ? String(v11) : show(v11)} to mean the same everywhere.`,
+    secret
+      ? `${where}: the value is read as ${kindOf(v11)}, as LiteLLM's PyYAML (YAML 1.1) reads it; YAML 1.2 tools read ${kindOf(v12)}${typeof v11 === typeof v12 ? ' with another value' : ''}. Put it in quotes if it is meant as text.`
+      : `${where}: ${src} is read as ${show(v11)}, as LiteLLM (PyYAML, YAML 1.1) reads it; YAML 1.2 tools read ${show(v12)}. Write ${typeof v11 === 'number' ? String(v11) : show(v11)} to mean the same everywhere.`,
   );
 }
 

@@ -17,43 +17,21 @@
  * that package instead of packaging the working tree.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { fmtClock } from '../../../src/extension/plan-status';
 import { ChatgptBackendMock, writeAuthFixture, type AuthFixture } from '../../helpers/chatgpt-backend-mock';
 import { chatText, MockUpstream } from '../../helpers/mock-upstream';
-import { freePort, REPO_ROOT, withVsCode } from '../harness/run';
-import { notificationToast, runCommandFromPalette, statusBarItemById, TEST_RESULTS_DIR } from '../harness/ui';
-
-const VSCE = join(REPO_ROOT, 'node_modules/@vscode/vsce/vsce');
+import { waitFor } from '../../helpers/wait';
+import { freePort, logTail, withVsCode } from '../harness/run';
+import { activeWebview, notificationToast, pickSingleSelect as pickOption, runCommandFromPalette, runCommandWhenRegistered, statusBarItemById, TEST_RESULTS_DIR } from '../harness/ui';
+import { makeTempHome } from '../harness/home';
+import { vsixUnderTest } from '../harness/vsix';
 const EXTENSION_ID = 'codex-gateway.codex-gateway';
 /** The accept button of the consent dialog (src/extension/panel-backend.ts). */
 const ACCEPT = 'Use my ChatGPT plan';
-
-function tail(logs: string[], n = 80): string {
-  return `\n--- last ${n} log lines ---\n${logs.slice(-n).join('\n')}`;
-}
-
-/** Polls `probe` every 200 ms until it returns a value; fails after `timeoutMs` saying what it waited for. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Picks an option of a vscode-single-select inside the panel: open it, click the option. */
-async function pickOption(frame: FrameLocator, select: string, label: string): Promise<void> {
-  await frame.locator(select).click();
-  await frame.locator(`${select} .dropdown li`).filter({ hasText: label }).first().click();
-}
 
 /** The workbench's modal dialog showing the ChatGPT plan's consent. */
 function consentDialog(page: Page) {
@@ -70,19 +48,7 @@ describe('ChatGPT plan in VS Code (code-server, installed .vsix)', function () {
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'cgw-chatgpt-vscode-'));
-    if (process.env.CGW_TEST_VSIX) {
-      vsix = process.env.CGW_TEST_VSIX;
-      assert.ok(existsSync(vsix), `CGW_TEST_VSIX ${vsix} does not exist`);
-    } else {
-      vsix = join(scratch, 'codex-gateway.vsix');
-      // `vsce package` runs the vscode:prepublish script (the esbuild bundles) first.
-      const r = spawnSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'docs/vscode-extension.md', '--out', vsix], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 240_000,
-      });
-      assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
-    }
+    vsix = vsixUnderTest(scratch);
     auth = await writeAuthFixture();
     plan = await ChatgptBackendMock.start(auth);
     chat = await MockUpstream.start({ name: 'chatgpt-vscode-fallback' });
@@ -95,11 +61,8 @@ describe('ChatGPT plan in VS Code (code-server, installed .vsix)', function () {
   });
 
   it('consent first, then the plan serves the alias; at its limit the fallback serves, a notification and the tooltip say until when; it turns off', async () => {
-    const home = join(scratch, 'home');
-    const gatewayHome = join(home, '.codex-gateway');
-    const workspace = join(home, 'workspace');
-    for (const d of [gatewayHome, workspace]) await mkdir(d, { recursive: true, mode: 0o700 });
-    await writeFile(join(workspace, 'README.md'), 'A folder for the ChatGPT plan test.\n');
+    // CODEX_HOME is the fixture's (auth.codexHome, with its sign-in); the home's own .codex stays unused.
+    const { home, gatewayHome, workspace } = await makeTempHome(scratch, 'home', 'A folder for the ChatGPT plan test.\n');
     const port = await freePort();
     const config = {
       model_list: [{ model_name: 'ds', litellm_params: { model: 'openai_compatible/ds-model', api_base: chat.baseUrl } }],
@@ -135,17 +98,8 @@ describe('ChatGPT plan in VS Code (code-server, installed .vsix)', function () {
         };
 
         // The panel (the command may not be registered the very first moment).
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await runCommandFromPalette(page, 'Codex Gateway: Open Settings', { timeoutMs: 8_000 });
-            break;
-          } catch (e) {
-            if (attempt >= 10) throw e;
-            await page.keyboard.press('Escape');
-            await page.waitForTimeout(2_000);
-          }
-        }
-        const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+        await runCommandWhenRegistered(page, 'Codex Gateway: Open Settings');
+        const frame = activeWebview(page);
         await frame.locator('table.grid').waitFor({ timeout: 60_000 });
         const rows = frame.locator('table.grid tbody tr[data-index]');
         assert.equal(await rows.count(), 1);
@@ -245,7 +199,7 @@ describe('ChatGPT plan in VS Code (code-server, installed .vsix)', function () {
           return c && c.gateway_settings === undefined ? c : undefined;
         }, 30_000);
         assert.equal(off.model_list.length, 2, 'the entry stays; only the plan is off');
-        assert.ok(!logs.some((l) => l.includes(auth.accessToken) || l.includes(auth.refreshToken)), `a token reached the log${tail(logs)}`);
+        assert.ok(!logs.some((l) => l.includes(auth.accessToken) || l.includes(auth.refreshToken)), `a token reached the log${logTail(logs)}`);
       },
     );
     assert.ok(await auth.unchanged(), 'auth.json is byte for byte as written');

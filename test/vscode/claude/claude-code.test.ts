@@ -16,16 +16,15 @@
  * `CGW_TEST_VSIX=/abs/x.vsix` tests that package instead of packaging the working tree.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildExtensionTests } from '../harness/build';
-import { freePort, REPO_ROOT, runVsCodeTests } from '../harness/run';
+import { freePort, logTail, runVsCodeTests } from '../harness/run';
 import { TEST_RESULTS_DIR } from '../harness/ui';
-
-const VSCE = join(REPO_ROOT, 'node_modules/@vscode/vsce/vsce');
+import { makeTempHome } from '../harness/home';
+import { vsixUnderTest, writeStubExtension } from '../harness/vsix';
 
 /**
  * The user's own Claude Code settings.json: JSON with comments, odd formatting (a leading comment, mixed
@@ -51,40 +50,29 @@ const USER_SETTINGS_JSON = [
 /** The user's own `claudeCode.environmentVariables` (user settings), to be kept through wiring and restore. */
 const USER_ENV = [{ name: 'CLAUDE_CODE_USE_MY_PROXY', value: 'http://proxy.example:3128' }];
 
-function tail(logs: string[], n = 80): string {
-  return `\n--- last ${n} log lines ---\n${logs.slice(-n).join('\n')}`;
-}
-
 /** Writes the stub `anthropic.claude-code` extension (manifest only) into `dir`. */
 async function writeClaudeStub(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const manifest = {
+  await writeStubExtension(dir, {
     name: 'claude-code',
     publisher: 'anthropic',
     displayName: 'Claude Code (test stub)',
     description: 'Stub of the Claude Code extension for the Codex Gateway tests: declares claudeCode.environmentVariables only.',
-    version: '0.0.1',
-    engines: { vscode: '^1.100.0' },
-    extensionKind: ['workspace'],
-    contributes: {
-      configuration: {
-        title: 'Claude Code',
-        properties: {
-          'claudeCode.environmentVariables': {
-            type: 'array',
-            default: [],
-            description: 'Environment variables for Claude Code sessions.',
-            items: {
-              type: 'object',
-              properties: { name: { type: 'string' }, value: { type: 'string' } },
-              required: ['name', 'value'],
-            },
+    configuration: {
+      title: 'Claude Code',
+      properties: {
+        'claudeCode.environmentVariables': {
+          type: 'array',
+          default: [],
+          description: 'Environment variables for Claude Code sessions.',
+          items: {
+            type: 'object',
+            properties: { name: { type: 'string' }, value: { type: 'string' } },
+            required: ['name', 'value'],
           },
         },
       },
     },
-  };
-  await writeFile(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
+  });
 }
 
 describe('Claude Code wiring in VS Code (code-server, installed .vsix)', function () {
@@ -95,19 +83,7 @@ describe('Claude Code wiring in VS Code (code-server, installed .vsix)', functio
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'cgw-claude-vscode-'));
-    if (process.env.CGW_TEST_VSIX) {
-      vsix = process.env.CGW_TEST_VSIX;
-      assert.ok(existsSync(vsix), `CGW_TEST_VSIX ${vsix} does not exist`);
-    } else {
-      vsix = join(scratch, 'codex-gateway.vsix');
-      // `vsce package` runs the vscode:prepublish script (the esbuild bundles) first.
-      const r = spawnSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'docs/vscode-extension.md', '--out', vsix], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 180_000,
-      });
-      assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
-    }
+    vsix = vsixUnderTest(scratch);
     testsEntry = await buildExtensionTests(join(__dirname, 'suite'), join(__dirname, 'suite', 'out'));
   });
   after(async () => {
@@ -115,16 +91,12 @@ describe('Claude Code wiring in VS Code (code-server, installed .vsix)', functio
   });
 
   it('enabling writes settings.json byte-preservingly and sets claudeCode.environmentVariables; Restore puts both back', async () => {
-    const home = join(scratch, 'home');
+    const { home, codexHome, gatewayHome, workspace } = await makeTempHome(scratch, 'home', 'A folder for the Claude Code wiring test.\n');
     const claudeDir = join(home, 'claude-config');
-    const codexHome = join(home, '.codex');
-    const gatewayHome = join(home, '.codex-gateway');
-    const workspace = join(home, 'workspace');
     const stub = join(scratch, 'claude-code-stub');
-    for (const d of [claudeDir, codexHome, gatewayHome, workspace]) await mkdir(d, { recursive: true, mode: 0o700 });
+    await mkdir(claudeDir, { recursive: true, mode: 0o700 });
     await writeFile(join(claudeDir, 'settings.json'), USER_SETTINGS_JSON);
     await chmod(join(claudeDir, 'settings.json'), 0o644);
-    await writeFile(join(workspace, 'README.md'), 'A folder for the Claude Code wiring test.\n');
     await writeClaudeStub(stub);
     const port = await freePort();
 
@@ -149,8 +121,8 @@ describe('Claude Code wiring in VS Code (code-server, installed .vsix)', functio
       failureScreenshotPath: join(TEST_RESULTS_DIR, 'vscode-claude-code-failure.png'),
     });
     const summary = result.logs.find((l) => /^\[exthost\] \d+ passed, \d+ failed, \d+ skipped$/.test(l));
-    assert.equal(result.exitCode, 0, tail(result.logs));
-    assert.ok(summary && / 0 failed, 0 skipped$/.test(summary), tail(result.logs));
+    assert.equal(result.exitCode, 0, logTail(result.logs));
+    assert.ok(summary && / 0 failed, 0 skipped$/.test(summary), logTail(result.logs));
     // The gateway token never reached a log line.
     const tokenFile = join(gatewayHome, 'master_key');
     if (existsSync(tokenFile)) {

@@ -20,13 +20,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import { format } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort } from '../../helpers/net';
 import { REPORT_FILE_ENV } from './mocha-host';
 
 /** Root of the repository (this file is test/vscode/harness/run.ts). */
@@ -141,6 +141,11 @@ export interface VsCodeResult {
    * `[harness]` (this runner).
    */
   logs: string[];
+}
+
+/** The last `n` lines of a session's {@link VsCodeResult.logs}, as a block to append to an assertion message. */
+export function logTail(logs: string[], n = 80): string {
+  return `\n--- last ${n} log lines ---\n${logs.slice(-n).join('\n')}`;
 }
 
 /** A live VS Code session, handed to the callback of {@link withVsCode}. */
@@ -495,17 +500,8 @@ function pipeLines(child: ChildProcess, onLine: (line: string) => void): void {
   }
 }
 
-/** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
+/** A port that was free on 127.0.0.1 a moment ago (shared with the other tests: test/helpers/net.ts). */
+export { freePort };
 
 /**
  * The workbench URL: `?folder=<abs path>&payload=<JSON pairs>`. The payload's URIs must use the page's own

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { REPO_ROOT } from './run';
 
 /** Where screenshots go: `<repo>/test-results/` (ignored by git). */
@@ -131,6 +131,40 @@ export async function runCommandFromPalette(page: Page, title: string, optionsOr
     undefined,
     { timeout: timeoutMs },
   );
+}
+
+/** The content frame of the active webview panel (VS Code nests it: `iframe.webview.ready` > `#active-frame`). */
+export function activeWebview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+/**
+ * Picks an option of a `vscode-single-select` (@vscode-elements) inside a webview: opens it, clicks the first
+ * option whose text contains `label`. Playwright's default action timeout applies to each click.
+ */
+export async function pickSingleSelect(frame: FrameLocator, select: string, label: string): Promise<void> {
+  await frame.locator(select).click();
+  await frame.locator(`${select} .dropdown li`).filter({ hasText: label }).first().click();
+}
+
+/**
+ * {@link runCommandFromPalette} for a command that may not be registered yet (the extension is still
+ * activating right after the workbench shows): each try waits up to `timeoutMs` (ms, default 8000) for the
+ * row; a miss closes the palette (Escape) and tries again after `pauseMs` (ms, default 2000), up to `attempts`
+ * tries (default 10).
+ * @throws the last try's error (playwright's TimeoutError) when every try missed.
+ */
+export async function runCommandWhenRegistered(page: Page, title: string, { attempts = 10, timeoutMs = 8_000, pauseMs = 2_000 } = {}): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runCommandFromPalette(page, title, { timeoutMs });
+      return;
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(pauseMs);
+    }
+  }
 }
 
 /**

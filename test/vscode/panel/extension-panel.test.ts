@@ -10,25 +10,17 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FrameLocator } from 'playwright-core';
 import { chatText, errorReply, MockUpstream } from '../../helpers/mock-upstream';
 import { freePort, REPO_ROOT, withVsCode } from '../harness/run';
-import { runCommandFromPalette, TEST_RESULTS_DIR } from '../harness/ui';
+import { activeWebview, pickSingleSelect as pickOption, runCommandWhenRegistered, TEST_RESULTS_DIR } from '../harness/ui';
+import { makeTempHome } from '../harness/home';
+import { vsixUnderTest } from '../harness/vsix';
 
-const VSCE = join(REPO_ROOT, 'node_modules/@vscode/vsce/vsce');
 const fakeKey = (label: string) => `test-${label}-${randomBytes(10).toString('hex')}`;
-
-
-/** Picks an option of a vscode-single-select inside the panel: open it, click the option. */
-async function pickOption(frame: FrameLocator, select: string, label: string): Promise<void> {
-  await frame.locator(select).click();
-  await frame.locator(`${select} .dropdown li`).filter({ hasText: label }).first().click();
-}
 
 const contributesOpenSettings = (): boolean => {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes?: { commands?: { command: string }[] } };
@@ -47,13 +39,7 @@ describe('settings panel in the packaged extension', function () {
       this.skip();
     }
     scratch = await mkdtemp(join(tmpdir(), 'panel-ext-'));
-    vsix = join(scratch, 'codex-gateway.vsix');
-    const r = spawnSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'docs/vscode-extension.md', '--out', vsix], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
-    assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
+    vsix = vsixUnderTest(scratch);
     up = await MockUpstream.start({ name: 'panel-ext' });
   });
   after(async () => {
@@ -62,12 +48,7 @@ describe('settings panel in the packaged extension', function () {
   });
 
   it('add an alias with a preset, set its key, reorder a fallback, save: settings.json and the gateway follow; Test shows success and errors', async () => {
-    const home = join(scratch, 'home');
-    const codexHome = join(home, '.codex');
-    const gatewayHome = join(home, '.codex-gateway');
-    const workspace = join(home, 'workspace');
-    for (const d of [codexHome, gatewayHome, workspace]) await mkdir(d, { recursive: true, mode: 0o700 });
-    await writeFile(join(workspace, 'README.md'), 'panel test\n');
+    const { home, codexHome, gatewayHome, workspace } = await makeTempHome(scratch, 'home', 'panel test\n');
     const port = await freePort();
     const key = fakeKey('deepseek');
     const config = {
@@ -88,17 +69,8 @@ describe('settings panel in the packaged extension', function () {
         failureScreenshotPath: join(TEST_RESULTS_DIR, 'panel-extension-failure.png'),
       },
       async ({ page, userDataDir }) => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await runCommandFromPalette(page, 'Codex Gateway: Open Settings', { timeoutMs: 8_000 });
-            break;
-          } catch (e) {
-            if (attempt >= 10) throw e;
-            await page.keyboard.press('Escape');
-            await page.waitForTimeout(2_000);
-          }
-        }
-        const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+        await runCommandWhenRegistered(page, 'Codex Gateway: Open Settings');
+        const frame = activeWebview(page);
         await frame.locator('table.grid').waitFor({ timeout: 60_000 });
         // Add a DeepSeek alias pointed at the mock.
         await pickOption(frame, '#add-preset', 'DeepSeek');

@@ -18,18 +18,19 @@
  * that package instead of packaging the working tree.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'jsonc-parser';
+import { waitFor } from '../../helpers/wait';
 import { buildExtensionTests } from '../harness/build';
-import { freePort, REPO_ROOT, withVsCode } from '../harness/run';
+import { freePort, logTail, withVsCode } from '../harness/run';
 import { notificationToast, statusBarItemById, TEST_RESULTS_DIR } from '../harness/ui';
+import { makeTempHome } from '../harness/home';
+import { vsixUnderTest, writeStubExtension } from '../harness/vsix';
 
-const VSCE = join(REPO_ROOT, 'node_modules/@vscode/vsce/vsce');
 const EXTENSION_ID = 'codex-gateway.codex-gateway';
 /** The user's own `dev.containers.defaultExtensions` (user settings): kept, ours goes after it. */
 const USER_DEV_EXTENSIONS = ['ms-python.python'];
@@ -37,44 +38,22 @@ const USER_DEV_EXTENSIONS = ['ms-python.python'];
 const OFFER_TEXT = 'Install it in every dev container and SSH host?';
 const OFFER_ACCEPT = 'Install Everywhere';
 
-function tail(logs: string[], n = 80): string {
-  return `\n--- last ${n} log lines ---\n${logs.slice(-n).join('\n')}`;
-}
-
 /** Writes the stub Dev Containers extension (manifest only) into `dir`. */
 async function writeDevContainersStub(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
   const list = (description: string) => ({ type: 'array', items: { type: 'string' }, default: [], scope: 'application', description });
-  const manifest = {
+  await writeStubExtension(dir, {
     name: 'remote-containers',
     publisher: 'ms-vscode-remote',
     displayName: 'Dev Containers (test stub)',
     description: 'Stub of Dev Containers for the Codex Gateway tests: declares dev.containers.defaultExtensions (and remote.SSH.defaultExtensions, for Remote - SSH) only.',
-    version: '0.0.1',
-    engines: { vscode: '^1.100.0' },
-    extensionKind: ['workspace'],
-    contributes: {
-      configuration: {
-        title: 'Dev Containers',
-        properties: {
-          'dev.containers.defaultExtensions': list('Extensions installed in every container.'),
-          'remote.SSH.defaultExtensions': list('Extensions installed on every SSH host.'),
-        },
+    configuration: {
+      title: 'Dev Containers',
+      properties: {
+        'dev.containers.defaultExtensions': list('Extensions installed in every container.'),
+        'remote.SSH.defaultExtensions': list('Extensions installed on every SSH host.'),
       },
     },
-  };
-  await writeFile(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
-}
-
-/** Polls `probe` every 100 ms until it returns a value; fails after `timeoutMs` saying what it waited for. */
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  });
 }
 
 describe('Install in every dev container and SSH host, in VS Code (code-server, installed .vsix)', function () {
@@ -85,19 +64,7 @@ describe('Install in every dev container and SSH host, in VS Code (code-server, 
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'cgw-remote-vscode-'));
-    if (process.env.CGW_TEST_VSIX) {
-      vsix = process.env.CGW_TEST_VSIX;
-      assert.ok(existsSync(vsix), `CGW_TEST_VSIX ${vsix} does not exist`);
-    } else {
-      vsix = join(scratch, 'codex-gateway.vsix');
-      // `vsce package` runs the vscode:prepublish script (the esbuild bundles) first.
-      const r = spawnSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'docs/vscode-extension.md', '--out', vsix], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 180_000,
-      });
-      assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
-    }
+    vsix = vsixUnderTest(scratch);
     testsEntry = await buildExtensionTests(join(__dirname, 'suite'), join(__dirname, 'suite', 'out'));
   });
   after(async () => {
@@ -105,14 +72,10 @@ describe('Install in every dev container and SSH host, in VS Code (code-server, 
   });
 
   it('accepting the offer writes dev.containers.defaultExtensions and remote.SSH.defaultExtensions and nothing else; a master key in the config wires Codex', async () => {
-    const home = join(scratch, 'home');
-    const codexHome = join(home, '.codex');
-    const gatewayHome = join(home, '.codex-gateway');
-    const workspace = join(home, 'workspace');
+    const { home, codexHome, gatewayHome, workspace } = await makeTempHome(scratch, 'home', 'A folder for the devcontainer / SSH test.\n');
     const suiteScratch = join(scratch, 'suite');
     const stub = join(scratch, 'dev-containers-stub');
-    for (const d of [codexHome, gatewayHome, workspace, suiteScratch]) await mkdir(d, { recursive: true, mode: 0o700 });
-    await writeFile(join(workspace, 'README.md'), 'A folder for the devcontainer / SSH test.\n');
+    await mkdir(suiteScratch, { recursive: true, mode: 0o700 });
     await writeDevContainersStub(stub);
     const port = await freePort();
     const goFile = join(scratch, 'settings-checked');
@@ -182,13 +145,13 @@ describe('Install in every dev container and SSH host, in VS Code (code-server, 
 
         await writeFile(goFile, 'ok\n');
         const code = await session.testsExitCode;
-        assert.equal(code, 0, tail(session.logs));
+        assert.equal(code, 0, logTail(session.logs));
         // The live array: the suite's last report lines are flushed into it during teardown.
         return session.logs;
       },
     );
     const summary = logs.find((l) => /^\[exthost\] \d+ passed, \d+ failed, \d+ skipped$/.test(l));
-    assert.ok(summary && /^\[exthost\] 5 passed, 0 failed, 0 skipped$/.test(summary), `${summary}${tail(logs)}`);
+    assert.ok(summary && /^\[exthost\] 5 passed, 0 failed, 0 skipped$/.test(summary), `${summary}${logTail(logs)}`);
     // Neither the gateway token nor the master key reached a log line.
     const token = readFileSync(join(gatewayHome, 'master_key'), 'utf8').trim();
     assert.ok(token.length >= 16);

@@ -16,37 +16,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import * as vscode from 'vscode';
 import type { CodexGatewayApi } from '../../../src/extension/extension';
 import { chatText, MockUpstream } from '../../helpers/mock-upstream';
+import { freePort, refused } from '../../helpers/net';
+import { waitFor } from '../../helpers/wait';
+import { codexGatewayApi as api, EXTENSION_ID } from '../host-api';
 
-const EXTENSION_ID = 'codex-gateway.codex-gateway';
 const PORT = Number(process.env.CGW_TEST_PORT);
 const CODEX_HOME = process.env.CODEX_HOME!;
 const WORKSPACE = process.env.CGW_TEST_WORKSPACE!;
 
 /** A fake key per run (never shaped like a real provider key). */
 const fake = (label: string) => `test-${label}-${randomBytes(10).toString('hex')}`;
-
-/** Polls `probe` every 100 ms until it returns a value other than undefined; fails after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function api(): Promise<CodexGatewayApi> {
-  const ext = vscode.extensions.getExtension<CodexGatewayApi>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not installed in this extension host`);
-  const exports = await waitFor('the extension to activate on startup', () => (ext.isActive ? ext.exports : undefined), 30_000);
-  await exports.whenReady();
-  return exports;
-}
 
 function token(status: ReturnType<CodexGatewayApi['status']>): string {
   return readFileSync(status.tokenFile, 'utf8').trim();
@@ -85,28 +67,11 @@ function runAuth(cmd: { command: string; args: string[] }): Promise<{ code: numb
   });
 }
 
-/** Whether nothing accepts connections on 127.0.0.1:port. */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(true));
-  });
-}
-
 /** A line in the suite's report (the harness prints mocha's console output as `[exthost]` lines; plain console.log is not). */
 function report(line: string): void {
   (require('mocha') as typeof import('mocha')).reporters.Base.consoleLog(line);
 }
 
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('Codex Gateway inside VS Code', () => {
   let up: MockUpstream;

@@ -25,8 +25,9 @@ import { join } from 'node:path';
 import { parse } from 'jsonc-parser/lib/esm/main.js';
 import * as vscode from 'vscode';
 import type { CodexGatewayApi } from '../../../../src/extension/extension';
+import { waitUntil } from '../../../helpers/wait';
+import { codexGatewayApi as api, EXTENSION_ID } from '../../host-api';
 
-const EXTENSION_ID = 'codex-gateway.codex-gateway';
 const CLAUDE_EXTENSION_ID = 'anthropic.claude-code';
 const PORT = Number(process.env.CGW_TEST_PORT);
 const CLAUDE_DIR = process.env.CLAUDE_CONFIG_DIR!;
@@ -50,35 +51,6 @@ const OUR_VALUES: Record<string, string> = {
 const OUR_ENTRIES = OUR_NAMES.map((name) => ({ name, value: OUR_VALUES[name] }));
 /** One line we add to settings.json: `"KEY": "value",` (the file uses trailing commas), alone on its line. */
 const OUR_LINE = new RegExp(`^[ \\t]*"(${[...OUR_NAMES, 'apiKeyHelper'].join('|')})": "[^"\\n]*",$`);
-
-/**
- * Polls `probe` every 100 ms until it returns true; fails after `timeoutMs` with the probe's last answer (a
- * string saying what is not there yet).
- */
-async function waitUntil(what: string, probe: () => true | string | Promise<true | string>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: true | string = 'never probed';
-  for (;;) {
-    try {
-      last = await probe();
-    } catch (e) {
-      last = `probe threw: ${(e as Error).message}`;
-    }
-    if (last === true) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function api(): Promise<CodexGatewayApi> {
-  const ext = vscode.extensions.getExtension<CodexGatewayApi>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not installed in this extension host`);
-  await waitUntil('the extension to activate on startup', () => ext.isActive || 'not active', 30_000);
-  // A failed activation also ends with isActive and no exports (its error is in the [browser] log lines).
-  assert.ok(ext.exports, `${EXTENSION_ID} activated without its API: activation failed (see the log)`);
-  await ext.exports.whenReady();
-  return ext.exports;
-}
 
 /** The user-level value of `claudeCode.environmentVariables`. */
 function claudeEnvSetting(): unknown {

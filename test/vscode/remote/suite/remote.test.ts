@@ -22,44 +22,17 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CodexGatewayApi } from '../../../../src/extension/extension';
 import { chatText, MockUpstream } from '../../../helpers/mock-upstream';
+import { waitUntil } from '../../../helpers/wait';
+import { codexGatewayApi as api, EXTENSION_ID } from '../../host-api';
 
 // smol-toml's types are ESM-only; this CommonJS bundle loads its CJS build (as src/gateway/codex/toml-splice.ts does).
 const toml = require('smol-toml') as typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
 
-const EXTENSION_ID = 'codex-gateway.codex-gateway';
 const PORT = Number(process.env.CGW_TEST_PORT);
 const USER_DEV_EXTENSIONS = JSON.parse(process.env.CGW_TEST_USER_DEV_EXTENSIONS ?? '[]') as string[];
 const GO_FILE = process.env.CGW_TEST_GO_FILE!;
 const SCRATCH = process.env.CGW_TEST_SCRATCH!;
 const MASTER_KEY = process.env.LITELLM_MASTER_KEY!;
-
-/**
- * Polls `probe` every 100 ms until it returns true; fails after `timeoutMs` with the probe's last answer (a
- * string saying what is not there yet).
- */
-async function waitUntil(what: string, probe: () => true | string | Promise<true | string>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: true | string = 'never probed';
-  for (;;) {
-    try {
-      last = await probe();
-    } catch (e) {
-      last = `probe threw: ${(e as Error).message}`;
-    }
-    if (last === true) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function api(): Promise<CodexGatewayApi> {
-  const ext = vscode.extensions.getExtension<CodexGatewayApi>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not installed in this extension host`);
-  await waitUntil('the extension to activate on startup', () => ext.isActive || 'not active', 30_000);
-  assert.ok(ext.exports, `${EXTENSION_ID} activated without its API: activation failed (see the log)`);
-  await ext.exports.whenReady();
-  return ext.exports;
-}
 
 /** The user (global) value of a setting. */
 function userValue(section: string, key: string): unknown {
