@@ -211,17 +211,22 @@ describe('config loader', () => {
       assert.match(warned[0], /^model_list\[0\] \(model_name "b"\) is skipped: "bedrock" is a LiteLLM provider Codex Gateway does not support yet\. Supported providers: .*openai_compatible\/<model>/);
     });
 
-    it('skips an empty model after the prefix; rejects a missing api_base for providers without a default', () => {
+    it('reports an empty model after the prefix at its field (skipped only for an unserved mode); rejects a missing api_base for providers without a default', () => {
       const warned: string[] = [];
       const issues = issuesOf(() =>
-        resolveConfig(parseConfigText('model_list:\n  - model_name: a\n    litellm_params: { model: "deepseek/" }\n  - model_name: b\n    litellm_params: { model: custom_openai/m }\n', 't.yaml'), {
-          warn: (m) => warned.push(m),
-          env: noEnv,
-        }),
+        resolveConfig(
+          parseConfigText(
+            'model_list:\n  - model_name: a\n    litellm_params: { model: "deepseek/" }\n  - model_name: b\n    litellm_params: { model: custom_openai/m }\n  - model_name: img\n    litellm_params: { model: "azure/" }\n    model_info: { mode: image_generation }\n',
+            't.yaml',
+          ),
+          { warn: (m) => warned.push(m), env: noEnv },
+        ),
       );
-      assert.deepEqual(issues.map((i) => i.path), ['model_list[1].litellm_params.api_base']);
-      assert.match(issues[0].message, /is required for provider custom_openai/);
-      assert.match(warned[0], /^model_list\[0\] \(model_name "a"\) is skipped: litellm_params\.model "deepseek\/" names no model after "deepseek\/"/);
+      assert.deepEqual(issues.map((i) => i.path), ['model_list[0].litellm_params.model', 'model_list[1].litellm_params.api_base']);
+      assert.match(issues[0].message, /the model name after "deepseek\/" is missing/);
+      assert.match(issues[1].message, /is required for provider custom_openai/);
+      assert.equal(warned.length, 1);
+      assert.match(warned[0], /^model_list\[2\] \(model_name "img"\) is skipped: model_info\.mode is "image_generation"/);
     });
 
     it('loads wildcard entries as routes, not as deployments or aliases', () => {

@@ -380,10 +380,11 @@ function supportedProviderList(): string {
 
 /**
  * Why a raw model_list entry cannot be served at all, or undefined when it may be. Checked before the entry
- * is validated, so a deployment we skip (an embedding model, a Bedrock model) never makes the file fail:
+ * is validated, so a deployment we skip (an embedding model, a Bedrock model) never makes the file fail.
+ * (`model: azure/` with no model name is skipped when its mode is one we do not serve, LiteLLM's image
+ * deployments; in a chat entry it is an error at the field, as an entry being written in the panel is.)
  * - `model_info.mode` names a mode the gateway does not serve ({@link UNSERVED_MODES});
  * - the provider is a real LiteLLM provider we do not support yet ({@link LITELLM_ONLY_PROVIDERS});
- * - `litellm_params.model` names no model after its provider (`azure/`);
  * - a header name in `extra_headers` / `headers` is not an RFC 9110 token, or a header value has a line
  *   break (Node's HTTP client would throw on every request to it).
  * @returns the reason, phrased for the user (what is wrong and what to do), with the path of the key it is
@@ -408,9 +409,6 @@ function skipWhy(e: unknown): [Segment[], string] | undefined {
   const providerId = custom ?? (slash > 0 ? written.slice(0, slash) : undefined);
   if (providerId !== undefined && !providerId.includes('*') && !providerFor(providerId) && LITELLM_ONLY_PROVIDERS.has(providerId)) {
     return [['litellm_params', custom ? 'custom_llm_provider' : 'model'], `"${providerId}" is a LiteLLM provider Codex Gateway does not support yet. Supported providers: ${supportedProviderList()}. If the service also offers an OpenAI-compatible API, write model: openai_compatible/<model> with its api_base.`];
-  }
-  if (!custom && slash > 0 && slash === written.length - 1 && providerFor(providerId!)) {
-    return [['litellm_params', 'model'], `litellm_params.model "${written}" names no model after "${providerId}/"; write e.g. "${providerId}/<model name>".`];
   }
   if (written.includes('*') && typeof e.model_name === 'string' && !isWildcard(e.model_name)) {
     return [['litellm_params', 'model'], `litellm_params.model "${written}" has a * but model_name "${e.model_name}" has none, so nothing would replace it. Write model_name with a * too (e.g. "openai/*", LiteLLM's wildcard routing), or name one model.`];
