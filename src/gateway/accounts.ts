@@ -10,7 +10,7 @@
 import type { ProviderSpec } from './config/providers';
 import type { Deployment, GatewayConfig } from './types';
 import type { UpstreamResponse } from './upstream';
-import type { SseReader } from './upstream-answer';
+import type { Secrets, SseReader } from './upstream-answer';
 
 /** The account kinds a provider spec may name (`ProviderSpec.credentials`). */
 export type AccountKind = NonNullable<ProviderSpec['credentials']>;
@@ -40,8 +40,14 @@ export type AccountPost = (headers: Record<string, string>, secret: string) => P
 
 /** The account's part of one attempt (see the module notes). Replaces the key, headers and plain POST. */
 export interface AccountCall {
-  /** The secret at the attempt's start (an access token): registered with the logger, scrubbed from relayed text. */
+  /** The secret at the attempt's start (an access token): registered with the logger. */
   readonly key: string;
+  /**
+   * Every secret this attempt has posted with so far, `key` first: {@link send} adds each fresher one it
+   * retries with (e.g. after a 401). The proxy scrubs all of them from the relayed answer and its errors;
+   * it reads this array after `send`, so it must be this same array, grown in place.
+   */
+  readonly secrets: readonly string[];
   /**
    * The upstream body for a body built or relayed on the deployment's wire. Must not modify `body`.
    * @param notes receives a short note per field left out or supplied (written to the debug log).
@@ -57,11 +63,11 @@ export interface AccountCall {
   /**
    * Present when the upstream serves streams only: the proxy then always asks for a stream, and for a
    * non-streamed client folds it with this into the whole answer object of the deployment's wire.
-   * @param key the secret to scrub from error text.
+   * @param key the secret(s) to scrub from error text ({@link AccountCall.secrets}).
    * @param limit `deadline` (epoch ms) by which the whole stream must have arrived, `label` naming the limit.
    * @throws UpstreamError for a failed, broken, late or oversized stream.
    */
-  collect?(reader: SseReader, key: string | undefined, limit: { deadline: number; label: string }): Promise<Record<string, unknown>>;
+  collect?(reader: SseReader, key: Secrets, limit: { deadline: number; label: string }): Promise<Record<string, unknown>>;
 }
 
 /** The Gateway's accounts, one per kind (see {@link UpstreamAccount}). */

@@ -19,7 +19,7 @@ import { checkRequestBody, type CheckedRoute } from './request-check';
 import type { DeploymentFacts, Runtime } from './runtime';
 import type { Deployment, SecretResolver } from './types';
 import { postJson, resolveKey, targetFor, upstreamHeaders, type KeyHint, type UpstreamResponse } from './upstream';
-import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey } from './upstream-answer';
+import { fmtMs, judgeJson, readWhole, scrubUpstreamText, SseReader, withoutKey, type Secrets } from './upstream-answer';
 import type { HubEvent, HubRequest } from './hub/types';
 import { EMPTY_TOOL_NAME_MAP } from './translate';
 import { estimateInputTokens } from './wires/messages/door';
@@ -210,8 +210,8 @@ interface Answer {
   events?: HubEvent[];
   /** Streamed: the reader, holding the first event. */
   reader?: SseReader;
-  /** The provider key used (removed from every relayed text). */
-  key: string | undefined;
+  /** The provider key used, or every secret an account posted with (removed from every relayed text). */
+  key: Secrets;
 }
 
 /**
@@ -228,7 +228,7 @@ async function receive(
   res: UpstreamResponse,
   stream: boolean,
   t0: number,
-  key: string | undefined,
+  key: Secrets,
   signal: AbortSignal,
 ): Promise<{ whole?: Answer['whole']; reader?: SseReader }> {
   const contentType = String(res.headers['content-type'] ?? '');
@@ -438,6 +438,9 @@ async function attempt(
   const call = kind ? await deps.accounts[kind].open(d, rt.config) : undefined;
   const key = call ? call.key : resolveKey(d, deps.secrets, deps.keyHint, facts.keyRequired);
   deps.logger.addSecret(key);
+  // What relayed text is scrubbed of: the key, or every secret the account's calls posted with (the array
+  // grows in place when a retry uses fresher credentials, so it is read after `send`).
+  const scrub: Secrets = call ? call.secrets : key;
   const upStream = call?.collect ? true : stream;
   const opts = {
     model: d.model,
@@ -467,10 +470,10 @@ async function attempt(
     }
     if (res) {
       if (notes?.size && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: for ${d.provider}: ${[...notes].join(', ')}`);
-      const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
+      const got = await receive(rt, d, wire, res, upStream, t0, scrub, signal);
       // Streamed only because the account serves streams only: collect it for the non-streamed client.
-      if (upStream !== stream) return { wire, key, whole: await collectWhole(call!, got.reader!, key, d, t0) };
-      return { wire, key, ...got };
+      if (upStream !== stream) return { wire, key: scrub, whole: await collectWhole(call!, got.reader!, scrub, d, t0) };
+      return { wire, key: scrub, ...got };
     }
   }
   const hub = (cache.hub ??= door.parse(body));
@@ -483,18 +486,18 @@ async function attempt(
   }
   if (built.dropped.length && deps.logger.enabled('debug')) deps.logger.debug(`alias ${d.alias}: dropped for ${d.provider}: ${built.dropped.join(', ')}`);
   const res = await send(deps, d, wire, built.body, upStream, signal, key, {}, call);
-  const got = await receive(rt, d, wire, res, upStream, t0, key, signal);
+  const got = await receive(rt, d, wire, res, upStream, t0, scrub, signal);
   if (upStream !== stream) {
-    const whole = await collectWhole(call!, got.reader!, key, d, t0);
-    return { wire, hub, key, whole, events: adapter.events(whole.value) };
+    const whole = await collectWhole(call!, got.reader!, scrub, d, t0);
+    return { wire, hub, key: scrub, whole, events: adapter.events(whole.value) };
   }
-  if (got.whole) return { wire, hub, key, ...got, events: adapter.events(got.whole.value) };
-  const failure = adapter.firstEventsFailure?.(got.reader!.firstEvents, key);
+  if (got.whole) return { wire, hub, key: scrub, ...got, events: adapter.events(got.whole.value) };
+  const failure = adapter.firstEventsFailure?.(got.reader!.firstEvents, scrub);
   if (failure) {
     got.reader!.cancel();
     throw failure;
   }
-  return { wire, hub, key, ...got };
+  return { wire, hub, key: scrub, ...got };
 }
 
 /** Body fields that carry a reasoning effort, per wire (what a model without reasoning may reject). */
@@ -559,7 +562,7 @@ function postAccount(deps: ProxyDeps, d: Deployment, wire: Wire, body: Record<st
  * like a whole answer: a failed response throws; like any non-streamed attempt, the whole answer must arrive
  * within the deployment's `timeout` from the attempt's start `t0` (epoch ms). The reader is always cancelled.
  */
-async function collectWhole(call: AccountCall, reader: SseReader, key: string | undefined, d: Deployment, t0: number): Promise<{ text: string; value: Record<string, unknown> }> {
+async function collectWhole(call: AccountCall, reader: SseReader, key: Secrets, d: Deployment, t0: number): Promise<{ text: string; value: Record<string, unknown> }> {
   try {
     const value = await call.collect!(reader, key, { deadline: t0 + d.timeoutMs, label: limitLabel(d, false) });
     return { text: withoutKey(JSON.stringify(value), key), value };

@@ -8,6 +8,10 @@ import { providerFor } from './config/providers';
 import { Router, type RouterOptions } from './router';
 import type { Deployment, GatewayConfig } from './types';
 import { TRANSPORT_PARAMS } from './upstream';
+import { httpModelIds, WildcardModels, type FetchModelIds } from './wildcard-models';
+import type { Dispatcher } from 'undici';
+import type { Logger } from './log';
+import type { SecretResolver } from './types';
 
 /**
  * The virtual alias that always means "the model selected as default" (status bar / `setDefaultModel`).
@@ -28,43 +32,100 @@ export interface DeploymentFacts {
   bodyDefaults: Readonly<Record<string, unknown>>;
 }
 
-/** The per-configuration state of a running gateway. Immutable once built. */
+/** What a Runtime needs to ask providers for their model lists (wildcard routes, see wildcard-models.ts). */
+export interface ListingDeps {
+  /** Resolves provider keys by env var name. */
+  secrets: SecretResolver;
+  /** The shared upstream pool. */
+  dispatcher: Dispatcher;
+  /** Receives listing failures (never a key). */
+  logger: Pick<Logger, 'warn' | 'debug'>;
+  /** Replaces the HTTP fetch of a provider's ids (tests). */
+  fetchIds?: FetchModelIds;
+}
+
+/**
+ * The per-configuration state of a running gateway. Immutable once built, but for the names wildcard
+ * routes list ({@link refreshListing}), which re-serialise the model list and catalog when they change.
+ */
 export class Runtime {
   /** The router of this configuration (its cooldowns and latency stats start fresh with each Runtime). */
   readonly router: Router;
-  /** `GET /v1/models` body (OpenAI list shape), serialised once. */
-  readonly modelsJson: string;
+  /** Names wildcard routes list (model_list's `*` entries; see wildcard-models.ts). */
+  readonly wildcardModels: WildcardModels;
   /** Facts per deployment: those of model_list at construction, those built for wildcard names on first use. */
   private readonly facts = new WeakMap<Deployment, DeploymentFacts>();
   private catalogCache?: { alias: string | undefined; catalog: string; combined: string };
-  private readonly modelsList: OpenAIModelList;
+  private modelsList: OpenAIModelList;
+  private modelsBody: string;
+  /** {@link WildcardModels.version} the bodies were built with. */
+  private listingVersion: number;
+  private readonly created = Math.floor(Date.now() / 1000);
 
   /**
    * @param config the resolved configuration.
    * @param routerOptions clock / random / event hook for the router.
+   * @param listing how to ask providers for model lists (`check_provider_endpoint`); without it no provider
+   *   is asked (names known without a network call are still listed).
    */
   constructor(
     readonly config: GatewayConfig,
     routerOptions: RouterOptions = {},
+    listing?: ListingDeps,
   ) {
     this.router = new Router(config, routerOptions);
-    const created = Math.floor(Date.now() / 1000);
-    const data = [...config.groups.keys()].map((alias) => {
-      const d = config.groups.get(alias)![0];
-      return {
-        id: alias,
-        object: 'model' as const,
-        created,
-        owned_by: 'codex-gateway',
-        // Not part of OpenAI's shape; handy for clients that show it (LiteLLM's /model/info has the same facts).
-        provider: d.provider,
-        upstream_model: d.model,
-        context_window: d.modelInfo.contextWindow,
-      };
+    this.wildcardModels = new WildcardModels(config, {
+      checkProviderEndpoint: listing !== undefined && config.checkProviderEndpoint === true,
+      fetchIds: listing?.fetchIds ?? (listing ? httpModelIds(listing.dispatcher) : async () => []),
+      secrets: listing?.secrets ?? (() => undefined),
+      logger: listing?.logger ?? { warn: () => undefined, debug: () => undefined },
     });
-    this.modelsList = { object: 'list', data };
-    this.modelsJson = JSON.stringify(this.modelsList);
+    this.listingVersion = this.wildcardModels.version;
+    this.modelsList = this.buildModelsList();
+    this.modelsBody = JSON.stringify(this.modelsList);
     for (const d of config.deployments) this.facts.set(d, this.computeFacts(d));
+  }
+
+  /** `GET /v1/models` body (OpenAI list shape): the aliases, then the names wildcard routes list. */
+  get modelsJson(): string {
+    this.syncListing();
+    return this.modelsBody;
+  }
+
+  /**
+   * Asks the providers of wildcard routes for their model lists when `check_provider_endpoint` is on and
+   * the cached lists expired; resolves when they answered, or after 3 s (they go on to their 5 s timeout and
+   * serve the next call). Never rejects. Call before
+   * serving a model list; not on the request path.
+   */
+  refreshListing(): Promise<void> {
+    return this.wildcardModels.refresh();
+  }
+
+  /** Rebuilds the serialised bodies when the wildcard listing changed since they were built. */
+  private syncListing(): void {
+    if (this.listingVersion === this.wildcardModels.version) return;
+    this.listingVersion = this.wildcardModels.version;
+    this.modelsList = this.buildModelsList();
+    this.modelsBody = JSON.stringify(this.modelsList);
+    this.catalogCache = undefined;
+  }
+
+  /** OpenAI's list: one entry per alias in model_list order, then one per name a wildcard route lists. */
+  private buildModelsList(): OpenAIModelList {
+    const entry = (id: string, d: Deployment) => ({
+      id,
+      object: 'model' as const,
+      created: this.created,
+      owned_by: 'codex-gateway',
+      // Not part of OpenAI's shape; handy for clients that show it (LiteLLM's /model/info has the same facts).
+      provider: d.provider,
+      upstream_model: d.model,
+      context_window: d.modelInfo.contextWindow,
+    });
+    const data = [...this.config.groups].map(([alias, group]) => entry(alias, group[0]!));
+    for (const m of this.wildcardModels.list()) if (!this.config.groups.has(m.name) && m.name !== DEFAULT_ALIAS) data.push(entry(m.name, m.deployment));
+    return { object: 'list', data };
   }
 
   private computeFacts(d: Deployment): DeploymentFacts {
@@ -120,10 +181,11 @@ export class Runtime {
   }
 
   private catalogs(defaultModel: string | undefined): { catalog: string; combined: string } {
+    this.syncListing();
     const alias = this.defaultTarget(defaultModel);
     let c = this.catalogCache;
     if (!c || c.alias !== alias) {
-      const catalog = buildCodexCatalog(this.config, alias);
+      const catalog = buildCodexCatalog(this.config, alias, this.wildcardModels.list());
       c = this.catalogCache = { alias, catalog: JSON.stringify(catalog), combined: JSON.stringify(codexModelsResponse(catalog, this.modelsList)) };
     }
     return c;

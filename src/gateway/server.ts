@@ -26,7 +26,7 @@ import { LearnedWires } from './wires/learned';
 import { handleChat, handleCountTokens, handleMessages, handleResponses, sendError, type ProxyDeps } from './proxy';
 import { DOORS } from './wires/registry';
 import type { RouterOptions } from './router';
-import { Runtime } from './runtime';
+import { Runtime, type ListingDeps } from './runtime';
 import type { GatewayConfig, SecretResolver } from './types';
 import { ChatgptPlan, type ChatgptPlanOptions } from './chatgpt/plan';
 import { ChatgptAccount } from './chatgpt/account';
@@ -162,11 +162,11 @@ export class Gateway {
       ...opts.routerOptions,
       onEvent: opts.routerOptions?.onEvent ?? ((e) => this.logger.debug(`router: ${JSON.stringify(e)}`)),
     };
-    this.runtime = new Runtime(opts.config, this.routerOptions);
     this.defaultModel = opts.defaultModel;
     this.bearer = new BearerCheck(opts.masterKey);
     this.dispatcher = opts.dispatcher ?? createDispatcher();
     this.secrets = opts.secrets ?? ((name) => process.env[name]);
+    this.runtime = new Runtime(opts.config, this.routerOptions, this.listingDeps());
     this.keyHint = opts.keyHint ?? cliKeyHint;
     const learnedWire = new LearnedWires();
     this.chatgpt = opts.chatgpt instanceof ChatgptPlan ? opts.chatgpt : new ChatgptPlan(opts.chatgpt);
@@ -202,8 +202,13 @@ export class Gateway {
    * Router state (cooldowns, latency) starts fresh for the new deployments.
    */
   reload(config: GatewayConfig): void {
-    this.runtime = new Runtime(config, this.routerOptions);
+    this.runtime = new Runtime(config, this.routerOptions, this.listingDeps());
     this.deps.learnedWire.clear();
+  }
+
+  /** What a Runtime needs to ask wildcard routes' providers for their model lists (`check_provider_endpoint`). */
+  private listingDeps(): ListingDeps {
+    return { secrets: this.secrets, dispatcher: this.dispatcher, logger: this.logger };
   }
 
   /**
@@ -251,14 +256,19 @@ export class Gateway {
       await next();
     });
     // POST /v1/responses and /v1/chat/completions never reach Hono: see listener().
-    const models = (c: Context<Env>) => {
+    const models = async (c: Context<Env>) => {
+      // Names wildcard routes list: asked of their providers when check_provider_endpoint is on (cached, bounded).
+      await this.runtime.refreshListing();
       // Codex asks `GET {base_url}/models?client_version=X` and wants its catalog shape.
       const body = c.req.query('client_version') !== undefined ? this.runtime.combinedModelsJson(this.defaultModel) : this.runtime.modelsJson;
       return c.body(body, 200, { 'content-type': 'application/json' });
     };
     app.get('/v1/models', models);
     app.get('/models', models);
-    app.get('/v1/codex/models', (c) => c.body(this.runtime.catalogJson(this.defaultModel), 200, { 'content-type': 'application/json' }));
+    app.get('/v1/codex/models', async (c) => {
+      await this.runtime.refreshListing();
+      return c.body(this.runtime.catalogJson(this.defaultModel), 200, { 'content-type': 'application/json' });
+    });
     app.get('/v1/health', async (c) => c.json(await this.health(c.req.query('probe') === '1' || c.req.query('probe') === 'true')));
     return app;
   }

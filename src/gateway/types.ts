@@ -205,6 +205,11 @@ export interface GatewayConfig {
   dropParams: boolean;
   /** Extra parameter names always dropped (`litellm_settings.additional_drop_params`). */
   additionalDropParams: string[];
+  /**
+   * `litellm_settings.check_provider_endpoint` [false]: list a wildcard route's models by asking its
+   * provider's `GET {api_base}/models` (LiteLLM's "Model Discovery"; see wildcard-models.ts).
+   */
+  checkProviderEndpoint?: boolean;
   /** `general_settings.master_key` as written (literal or `os.environ/NAME`), if any. */
   masterKey?: ApiKeyRef;
   /** HTTP server settings (`gateway_settings`). */

@@ -36,16 +36,30 @@ export const MAX_FRAME_CHARS = 32 * 1024 * 1024;
 export const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
 
 /**
- * Scrubs text that came from an upstream before it reaches a client or a log: the provider key in use
+ * The secret(s) an attempt sent upstream, scrubbed from what the upstream answers: a deployment's key (one
+ * string), or, for an upstream account, every secret the attempt has posted with so far (`AccountCall.secrets`
+ * in accounts.ts, e.g. an access token and the fresher one a retry after a 401 used); undefined for none.
+ */
+export type Secrets = string | readonly string[] | undefined;
+
+/**
+ * Scrubs text that came from an upstream before it reaches a client or a log: the secret(s) in use
  * (verbatim), then anything key-shaped ({@link redactSecrets}).
  */
-export function scrubUpstreamText(text: string, key: string | undefined): string {
-  return redactSecrets(text, key);
+export function scrubUpstreamText(text: string, key: Secrets): string {
+  return typeof key === 'string' || key === undefined ? redactSecrets(text, key) : redactSecrets(withoutKey(text, key));
 }
 
-/** Removes the provider key in use, verbatim, from bytes relayed to a client (cheap when absent). */
-export function withoutKey(text: string, key: string | undefined): string {
-  if (!key || key.length < 4 || !text.includes(key)) return text;
+/**
+ * Removes the secret(s) in use, verbatim, from bytes relayed to a client (cheap when absent). A single key
+ * (every deployment without an account) costs what it always did: one `includes`.
+ */
+export function withoutKey(text: string, key: Secrets): string {
+  if (typeof key !== 'string') {
+    if (key) for (const k of key) text = withoutKey(text, k);
+    return text;
+  }
+  if (key.length < 4 || !text.includes(key)) return text;
   return text.split(key).join('[redacted]');
 }
 
@@ -55,7 +69,7 @@ export function withoutKey(text: string, key: string | undefined): string {
  * Rate limits (`rate_limit_exceeded`, `429`) -> `rate_limit`; context-length codes -> `context_window`;
  * `insufficient_quota` keeps its code; everything else -> `server` (the provider failed the request).
  */
-export function errorObjectFailure(err: unknown, key: string | undefined, where: string): UpstreamError {
+export function errorObjectFailure(err: unknown, key: Secrets, where: string): UpstreamError {
   const e = (err && typeof err === 'object' ? err : { message: err }) as Record<string, unknown>;
   const rawMessage = typeof e.message === 'string' ? e.message : typeof err === 'string' ? err : '';
   const message = scrubUpstreamText(rawMessage.slice(0, 1000), key).trim() || 'no message';
@@ -92,7 +106,7 @@ export function usageLimitResetMs(err: Record<string, unknown>, now: number): nu
  * @param key the provider key in use (scrubbed from the message).
  * @param where e.g. `mid-stream`, for the message.
  */
-export function messagesErrorFailure(err: unknown, key: string | undefined, where: string): UpstreamError {
+export function messagesErrorFailure(err: unknown, key: Secrets, where: string): UpstreamError {
   const e = (err && typeof err === 'object' ? err : { message: err }) as Record<string, unknown>;
   const inner = e.type === 'error' && e.error && typeof e.error === 'object' ? (e.error as Record<string, unknown>) : e;
   const rawMessage = typeof inner.message === 'string' ? inner.message : typeof err === 'string' ? err : '';
@@ -143,7 +157,7 @@ function describeNonJson(text: string, contentType: string): string {
  * @returns the parsed object.
  * @throws UpstreamError `bad_response` (HTML, invalid JSON, wrong shape) or the kind of a 2xx error object.
  */
-export function judgeJson(wire: JudgedWire, text: string, contentType: string, key: string | undefined): Record<string, unknown> {
+export function judgeJson(wire: JudgedWire, text: string, contentType: string, key: Secrets): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -252,14 +266,14 @@ export class SseReader {
   /**
    * @param wire how events are judged.
    * @param body the upstream body (undici Readable).
-   * @param key the provider key in use, removed from relayed text and messages.
+   * @param key the secret(s) in use ({@link Secrets}), removed from relayed text and messages.
    * @param limits time limits (see {@link StreamLimits}).
    * @param signal the client's abort signal; an abort rethrows its reason.
    */
   constructor(
     readonly wire: JudgedWire,
     private readonly body: Readable,
-    private readonly key: string | undefined,
+    private readonly key: Secrets,
     private readonly limits: StreamLimits,
     private readonly signal: AbortSignal,
   ) {
@@ -372,7 +386,9 @@ export class SseReader {
       if (this.tail.trim() && !s) s = '\n\n';
       else if (!this.tail && !s) return null;
     }
-    const buf = this.tail + s;
+    // Scrubbed before framing, so the parsed events (which translated streams encode) carry no secret either;
+    // a secret split across two chunks is whole here, since the unframed tail is carried over.
+    const buf = withoutKey(this.tail + s, this.key);
     let out = '';
     const events: UpstreamEvent[] = [];
     let from = 0;
@@ -385,7 +401,7 @@ export class SseReader {
       this.pending = undefined;
       if (this.problem) {
         this.tail = '';
-        return { text: withoutKey(out, this.key), events };
+        return { text: out, events };
       }
       out += frame;
       if (ev) events.push(ev);
@@ -396,7 +412,7 @@ export class SseReader {
       this.problem = new UpstreamError('bad_response', `the upstream sent an SSE event longer than ${MAX_FRAME_CHARS} characters`);
     }
     if (r.done) this.tail = '';
-    return { text: withoutKey(out, this.key), events };
+    return { text: out, events };
   }
 
   private onEvent(ev: EventSourceMessage): void {

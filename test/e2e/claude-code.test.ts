@@ -24,8 +24,9 @@
  * And the user's ChatGPT plan for Claude Code (issue 11): an alias served by `chatgpt/<model>` (a gateway
  * with `gateway_settings.chatgpt_plan: true` reading a fixture `$CODEX_HOME/auth.json`) against the mock of
  * the ChatGPT Codex backend (test/helpers/chatgpt-backend-mock.ts, which refuses what the backend
- * refuses): a streamed text answer; every backend request streamed, `store: false`, with `instructions`;
- * auth.json byte-identical afterwards.
+ * refuses): a streamed text answer, and a Bash tool round trip (the backend answers a `function_call`, then,
+ * once `input` holds its `function_call_output`, a text); every backend request streamed, `store: false`,
+ * with `instructions`; auth.json byte-identical afterwards.
  *
  * Claude Code runs headless and offline (test/helpers/claude.ts): isolated HOME, every network switch
  * off, an egress trap as HTTP(S) proxy with NO_PROXY = loopback (every test asserts it saw nothing), a
@@ -603,11 +604,14 @@ describe('Claude Code CLI end to end through the ChatGPT plan (real claude -p ->
     if (!existsSync(CLAUDE_BIN)) throw new Error(`${CLAUDE_BIN} is missing: npm install (devDependency @anthropic-ai/claude-code).`);
   });
 
-  after(async () => {
+  afterEach(async () => {
     await sc?.stop();
+    sc = undefined;
     if (auth) {
-      const unchanged = await auth.unchanged();
-      await auth.cleanup();
+      const a = auth;
+      auth = undefined;
+      const unchanged = await a.unchanged();
+      await a.cleanup();
       assert.ok(unchanged, 'the gateway changed the Codex sign-in (auth.json is not byte-identical)');
     }
   });
@@ -664,5 +668,85 @@ describe('Claude Code CLI end to end through the ChatGPT plan (real claude -p ->
     const seen = `${r.exchanges.map((x) => x.responseText).join('\n')}\n${sc.gateway.output()}\n${r.stdout}\n${r.stderr}`;
     for (const secret of [auth.accessToken, auth.refreshToken]) assert.ok(!seen.includes(secret), 'a sign-in token reached Claude Code or the gateway log');
     assert.ok(await eventually(() => /\/v1\/messages\S* alias=cc-plan deployment=\S+ .*status=200 /.test(sc!.gateway.output()), 5_000), `no gateway log line for the answered request\n${why}`);
+  });
+
+  it(`[chatgpt plan] Bash round trip on chatgpt/${PLAN_MODEL}: the backend's function_call runs, its real output comes back as function_call_output, the final text reaches Claude Code; auth.json unchanged`, async () => {
+    auth = await writeAuthFixture();
+    const backend = await ChatgptBackendMock.start(auth);
+    const plan = ['  - model_name: cc-plan', '    litellm_params:', `      model: chatgpt/${PLAN_MODEL}`, `      api_base: ${backend.baseUrl}`].join('\n');
+    sc = await startScenarioOver<ChatgptBackendMock>([backend], (token) => configYaml([plan], token, ['num_retries: 0']) + 'gateway_settings:\n  chatgpt_plan: true\n', { CODEX_HOME: auth.codexHome });
+    const CALL_ID = 'call_plan_e2e_1';
+    const FINAL = `Wrote ${FILE} on the plan.`;
+    const args = JSON.stringify({ command: BASH_COMMAND, description: `Write ${FILE}` });
+    /** The Responses items of a request's `input`. */
+    const inputOf = (q: { body?: any }): any[] => (Array.isArray(q.body?.input) ? q.body.input : []);
+    // The backend's answer follows the conversation: a function_call while the Bash tool is offered and no
+    // output came back yet; the final text once the input holds the call's function_call_output.
+    backend.reply = (q) => {
+      if (inputOf(q).some((i) => i?.type === 'function_call_output')) return { kind: 'text', text: FINAL };
+      if (Array.isArray(q.body?.tools) && q.body.tools.some((t: any) => t?.name === 'Bash')) return { kind: 'tool', name: 'Bash', arguments: args, callId: CALL_ID };
+      return { kind: 'text', text: FINAL };
+    };
+    const r = await runClaude({
+      home: sc.dirs.home,
+      workspace: sc.dirs.workspace,
+      tmpDir: sc.dirs.root,
+      baseUrl: sc.gateway.origin,
+      model: PLAN_ALIAS,
+      auth: { kind: 'auth-token', token: sc.token },
+      prompt: `Write ${FILE}.`,
+      allowedTools: ['Bash'],
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
+    const requests = backend.requests.filter((q) => q.method === 'POST');
+    const upstream = requests
+      .map((q, i) => `chatgpt #${i + 1} ${q.path} stream=${q.body?.stream} store=${q.body?.store} instructions=${typeof q.body?.instructions === 'string' ? q.body.instructions.length : '-'} chars input=${inputOf(q).map((x) => x?.type ?? x?.role).join(',')}`)
+      .join('\n');
+    const refused = backend.rejected.map((x) => `${x.status} ${x.detail}`);
+    const why = `${describeClaudeRun(r)}\n--- what passed between Claude Code and the gateway ---\n${describeExchanges(r.exchanges)}\n--- ChatGPT backend mock ---\n${upstream || '(no request)'}\nrefused: ${JSON.stringify(refused)}\n--- gateway (tail) ---\n${sc.gateway.output().slice(-3000)}`;
+    assertAnswered(r, FINAL, why);
+    assert.deepEqual(refused, [], `the backend mock refused a request the real backend would refuse\n${why}`);
+
+    // Claude Code ran the backend's call: the file exists, with what the command wrote.
+    assert.equal(await readFile(join(sc.dirs.workspace, FILE), 'utf8').catch((e) => assert.fail(`file not written: ${e}\n${why}`)), `${FILE_TEXT}\n`);
+    assert.equal(r.toolUses.length, 1, why);
+    assert.equal(r.toolUses[0]!.name, 'Bash');
+    assert.equal(r.toolUses[0]!.input.command, BASH_COMMAND, 'the arguments arrive whole');
+    assert.equal(r.toolResults.length, 1, why);
+    assert.equal(r.toolResults[0]!.isError, false, why);
+    const toolOutput = r.toolResults[0]!.output;
+    assert.match(toolOutput, new RegExp(`wrote-${FILE}`), why);
+
+    // Every backend request: streamed, store false, instructions present, the plan model, nothing refused.
+    assert.ok(requests.length >= 2, `the call, then the answer: at least two backend requests\n${why}`);
+    assert.equal(r.exchanges.filter((x) => x.path === '/v1/messages').length, requests.length, `each Claude Code request went to the plan once\n${why}`);
+    for (const [i, q] of requests.entries()) {
+      assert.equal(q.path, '/backend-api/codex/responses', why);
+      assert.equal(q.body.stream, true, `backend request #${i + 1} is not streamed\n${why}`);
+      assert.equal(q.body.store, false, `backend request #${i + 1} lacks store: false\n${why}`);
+      assert.ok(typeof q.body.instructions === 'string' && q.body.instructions.trim() !== '', `backend request #${i + 1} has no instructions\n${why}`);
+      assert.equal(q.body.model, PLAN_MODEL);
+      assert.ok(q.headers.authorization === `Bearer ${auth.accessToken}`, `backend request #${i + 1}: the sign-in's access token as Bearer`);
+      for (const [k, v] of Object.entries(q.headers)) assert.ok(!String(v).includes(sc.token), `backend request #${i + 1} carries the gateway token in its ${k} header`);
+    }
+
+    // The request after the call carries the call (same call_id) and the tool's real output.
+    const followUps = requests.filter((q) => inputOf(q).some((x) => x?.type === 'function_call_output'));
+    assert.equal(followUps.length, 1, `exactly one backend request carries a function_call_output\n${why}`);
+    const input = inputOf(followUps[0]!);
+    const callAt = input.findIndex((x) => x?.type === 'function_call' && x.call_id === CALL_ID);
+    assert.ok(callAt >= 0, `the backend's function_call does not come back with its call_id: ${JSON.stringify(input.map((x) => x?.type ?? x?.role))}`);
+    assert.equal(input[callAt].name, 'Bash');
+    assert.equal(JSON.parse(input[callAt].arguments).command, BASH_COMMAND);
+    const outAt = input.findIndex((x) => x?.type === 'function_call_output' && x.call_id === CALL_ID);
+    assert.ok(outAt > callAt, `the function_call_output for ${CALL_ID} follows the call: ${JSON.stringify(input.map((x) => x?.type ?? x?.role))}`);
+    const out = input[outAt].output;
+    const outText = typeof out === 'string' ? out : Array.isArray(out) ? out.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join('') : '';
+    assert.equal(outText.trim(), toolOutput.trim(), `the function_call_output is the tool's real output\n${why}`);
+    assert.match(JSON.stringify(input), new RegExp(`Write ${FILE.replace('.', '\\.')}\\.`), 'the user prompt is still there');
+
+    const seen = `${r.exchanges.map((x) => x.responseText).join('\n')}\n${sc.gateway.output()}\n${r.stdout}\n${r.stderr}`;
+    for (const secret of [auth.accessToken, auth.refreshToken]) assert.ok(!seen.includes(secret), 'a sign-in token reached Claude Code or the gateway log');
+    assert.ok(await auth.unchanged(), 'auth.json is not byte-identical after the tool turn');
   });
 });

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describeRun } from '../helpers/codex';
 import { fakeKey } from '../helpers/gateway';
-import { chatText } from '../helpers/mock-upstream';
+import { chatText, modelsList } from '../helpers/mock-upstream';
 import { assertRan, configYaml, startScenario, type Scenario } from '../helpers/scenario';
 
 describe('Codex CLI through a wildcard alias (openai/* -> openai/gpt-5.5)', function () {
@@ -50,6 +50,39 @@ describe('Codex CLI through a wildcard alias (openai/* -> openai/gpt-5.5)', func
     const chat = up!.requests.filter((q) => q.path === '/v1/chat/completions');
     assert.ok(chat.length >= 1, describeRun(r));
     assert.ok(chat.every((q) => q.body.model === 'gpt-5.5'), `upstream models: ${chat.map((q) => q.body.model).join(', ')}`);
+    assert.equal(r.exitCode, 0, describeRun(r));
+  });
+
+  it('gives Codex catalog metadata for a name the provider lists (litellm_settings.check_provider_endpoint)', async () => {
+    const upKey = fakeKey('openai');
+    sc = await startScenario(
+      [upKey],
+      ([up], token) =>
+        configYaml(
+          [
+            [
+              '  - model_name: "openai/*"',
+              '    litellm_params:',
+              '      model: "openai/*"',
+              `      api_base: ${up!.baseUrl}`,
+              '      api_key: os.environ/OPENAI_API_KEY',
+              '      wire_api: chat',
+            ].join('\n'),
+          ],
+          token,
+        ) + 'litellm_settings:\n  check_provider_endpoint: true\n',
+      { OPENAI_API_KEY: upKey },
+    );
+    const [up] = sc.upstreams;
+    up!.setModelsReply(modelsList(['gpt-5.5']));
+    up!.enqueue(chatText('Hello from a listed model.'));
+    const r = await sc.run('openai/gpt-5.5', 'Say hello.');
+    assertRan(r);
+    assert.ok(r.agentMessages.includes('Hello from a listed model.'), describeRun(r));
+    const listed = up!.requests.filter((q) => q.method === 'GET' && q.path === '/v1/models');
+    assert.ok(listed.length >= 1, `the gateway asked the provider for its models\n${describeRun(r)}`);
+    assert.ok(listed.every((q) => q.headers.authorization === `Bearer ${upKey}`));
+    assert.ok(!r.errors.some((m) => /Model metadata for .* not found/.test(m)), `Codex used fallback metadata\n${describeRun(r)}`);
     assert.equal(r.exitCode, 0, describeRun(r));
   });
 });

@@ -133,8 +133,8 @@ export async function writeAuthFixture(): Promise<AuthFixture> {
   };
 }
 
-/** One scripted backend answer. */
-export type BackendReply = { kind: 'text'; text: string } | { kind: 'tool'; name: string; arguments: string; callId?: string };
+/** One scripted backend answer; a text is streamed in `output_text.delta` events of `deltaChars` characters (default 6). */
+export type BackendReply = { kind: 'text'; text: string; deltaChars?: number } | { kind: 'tool'; name: string; arguments: string; callId?: string };
 
 /** Usage headers the mock reports on every accepted answer (percent used, window minutes). */
 export interface MockUsage {
@@ -146,6 +146,12 @@ export interface MockUsage {
 export class ChatgptBackendMock {
   /** Scripted answers (FIFO); when empty, a text answer "plan says hi". */
   readonly script: BackendReply[] = [];
+  /**
+   * When set, picks the answer to each accepted request before the {@link script} is consulted (undefined:
+   * the script's next), e.g. a `function_call` for a first turn and a text once `input` holds its
+   * `function_call_output`, whatever background requests a client makes in between.
+   */
+  reply: ((req: RecordedRequest) => BackendReply | undefined) | undefined;
   /** Requests the mock refused, with the reason (the test asserts there are none unless it wants them). */
   readonly rejected: Array<{ request: RecordedRequest; status: number; detail: string }> = [];
   /** The usage the next answers report. */
@@ -235,7 +241,7 @@ export class ChatgptBackendMock {
       res.end(text);
       return;
     }
-    const reply = this.script.shift() ?? { kind: 'text', text: 'plan says hi' };
+    const reply = this.reply?.(req) ?? this.script.shift() ?? { kind: 'text', text: 'plan says hi' };
     const model = String(req.body.model);
     const id = `resp_${randomBytes(8).toString('hex')}`;
     const base = { id, object: 'response', created_at: Math.floor(Date.now() / 1000), model, status: 'in_progress', output: [] as unknown[], usage: null };
@@ -248,7 +254,8 @@ export class ChatgptBackendMock {
       const item = { type: 'message', id: `msg_${randomBytes(6).toString('hex')}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: reply.text, annotations: [] }] };
       ev('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } });
       ev('response.content_part.added', { item_id: item.id, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
-      for (let i = 0; i < reply.text.length; i += 6) ev('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta: reply.text.slice(i, i + 6) });
+      const n = reply.deltaChars ?? 6;
+      for (let i = 0; i < reply.text.length; i += n) ev('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta: reply.text.slice(i, i + n) });
       ev('response.output_text.done', { item_id: item.id, output_index: 0, content_index: 0, text: reply.text });
       ev('response.content_part.done', { item_id: item.id, output_index: 0, content_index: 0, part: item.content[0] });
       ev('response.output_item.done', { output_index: 0, item });

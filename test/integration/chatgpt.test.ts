@@ -289,4 +289,50 @@ describe('chatgpt/<model>: opt-in and sign-in failures', function () {
       await g.close();
     }
   });
+
+  it('an answer after a 401 and a refreshed sign-in is scrubbed of the fresher token too (relayed streamed and collected)', async () => {
+    /** A stale token first (the backend answers 401); the fixture's token after the 401 (the "fresh" one). */
+    class StaleFirst extends ChatgptCredentials {
+      asked = 0;
+      override async current(): Promise<ChatgptAuth> {
+        const a = await super.current();
+        return { ...a, accessToken: `stale-${a.accessToken.slice(-8)}` };
+      }
+      override async afterUnauthorized(): Promise<ChatgptAuth | undefined> {
+        this.asked++;
+        return super.current();
+      }
+    }
+    const creds = new StaleFirst({ codexHome: auth.codexHome });
+    const g = await startGateway(yaml(backend, chat, true), keys, {}, { chatgpt: new ChatgptPlan({ credentials: creds }) });
+    const fresh = auth.accessToken;
+    // The backend echoes the token it accepted; one delta carries it whole (a relay scrubs whole SSE frames).
+    const echo = () => backend.enqueue({ kind: 'text', text: `token=${fresh} end`, deltaChars: 4096 });
+    const post = (body: Record<string, unknown>) =>
+      fetch(`${g.baseURL}/responses`, { method: 'POST', headers: { authorization: `Bearer ${g.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      const rejectedBefore = backend.rejected.length;
+      echo();
+      const whole = await post({ model: 'solo', input: 'hi' });
+      const wholeText = await whole.text();
+      assert.equal(whole.status, 200);
+      assert.ok(!wholeText.includes(fresh), 'the fresher token reached the client (non-streamed, collected)');
+      assert.equal((JSON.parse(wholeText) as any).output[0].content[0].text, 'token=[redacted] end');
+
+      echo();
+      const streamed = await post({ model: 'solo', input: 'hi', stream: true });
+      const streamText = await streamed.text();
+      assert.equal(streamed.status, 200);
+      assert.match(streamText, /response\.completed/);
+      assert.ok(!streamText.includes(fresh), 'the fresher token reached the client (streamed, relayed)');
+      assert.ok(streamText.includes('token=[redacted] end'));
+
+      // Each request went through the 401 and the refresh: the stale token was refused, the fresh one accepted.
+      assert.equal(creds.asked, 2);
+      assert.deepEqual(backend.rejected.slice(rejectedBefore).map((r) => r.status), [401, 401]);
+      assert.ok(!g.logs.some((l) => l.includes(fresh)), 'the fresher token reached the gateway log');
+    } finally {
+      await g.close();
+    }
+  });
 });

@@ -351,6 +351,34 @@ gateway_settings:
     });
   });
 
+  describe('an upstream that echoes its key', () => {
+    // The key in one delta (a streamed relay and a translation both scrub whole SSE frames; a key split
+    // across deltas is a documented limit, docs/reliability.md).
+    const echo = () => chatUp.enqueue(chatText(`key=${keys.DEEPSEEK_API_KEY} end`, { chunkSize: 4096 }));
+    const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+      const r = await fetch(`${g.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${g.token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      return { status: r.status, text: await r.text() };
+    };
+
+    it('never reaches the client: relayed (Chat door), translated to Responses and to Messages, streamed and whole', async () => {
+      const cases: [string, () => Promise<{ status: number; text: string }>][] = [
+        ['chat, streamed (relayed)', () => post('/v1/chat/completions', { model: 'ds', stream: true, messages: [{ role: 'user', content: 'hi' }] })],
+        ['chat, whole (relayed)', () => post('/v1/chat/completions', { model: 'ds', messages: [{ role: 'user', content: 'hi' }] })],
+        ['responses, streamed (translated)', () => post('/v1/responses', { model: 'ds', stream: true, input: 'hi' })],
+        ['responses, whole (translated)', () => post('/v1/responses', { model: 'ds', input: 'hi' })],
+        ['messages, streamed (translated)', () => post('/v1/messages', { model: 'ds', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' })],
+        ['messages, whole (translated)', () => post('/v1/messages', { model: 'ds', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }, { 'anthropic-version': '2023-06-01' })],
+      ];
+      for (const [name, call] of cases) {
+        echo();
+        const r = await call();
+        assert.equal(r.status, 200, `${name}: ${r.text.slice(0, 300)}`);
+        assert.ok(!r.text.includes(keys.DEEPSEEK_API_KEY), `${name}: the key reached the client`);
+        assert.match(r.text, /key=\[redacted\] end/, `${name}: the answer arrives with the key replaced`);
+      }
+    });
+  });
+
   describe('retries, fallbacks, errors', () => {
     it('retries a 503 and then succeeds', async () => {
       chatUp.enqueue(errorReply(503), chatText('second try'));

@@ -8,7 +8,7 @@ import { UpstreamError, USAGE_LIMIT_CODE } from '../errors';
 import type { AccountCall, AccountPost, UpstreamAccount } from '../accounts';
 import type { Deployment, GatewayConfig } from '../types';
 import type { UpstreamResponse } from '../upstream';
-import type { SseReader } from '../upstream-answer';
+import type { Secrets, SseReader } from '../upstream-answer';
 import { chatgptBody, chatgptHeaders, isUnsupportedModelMessage } from './backend';
 import { collectResponse } from './collect';
 import type { ChatgptAuth } from './credentials';
@@ -32,6 +32,8 @@ export class ChatgptAccount implements UpstreamAccount {
 class ChatgptCall implements AccountCall {
   /** The access token at the attempt's start (see `AccountCall.key`). */
   readonly key: string;
+  /** Every access token this attempt posted with (see `AccountCall.secrets`): the first, then a fresher one after a 401. */
+  readonly secrets: string[];
 
   constructor(
     private readonly plan: ChatgptPlan,
@@ -39,6 +41,7 @@ class ChatgptCall implements AccountCall {
     private auth: ChatgptAuth,
   ) {
     this.key = auth.accessToken;
+    this.secrets = [auth.accessToken];
   }
 
   /** The backend body (backend.ts `chatgptBody`); notes are `chatgpt:<field>` entries. */
@@ -47,7 +50,7 @@ class ChatgptCall implements AccountCall {
   }
 
   /** The backend serves streams only: a non-streamed client's answer is collected (collect.ts). */
-  collect(reader: SseReader, key: string | undefined, limit: { deadline: number; label: string }): Promise<Record<string, unknown>> {
+  collect(reader: SseReader, key: Secrets, limit: { deadline: number; label: string }): Promise<Record<string, unknown>> {
     return collectResponse(reader, key, limit);
   }
 
@@ -69,6 +72,7 @@ class ChatgptCall implements AccountCall {
         const fresh = await this.plan.afterUnauthorized(this.auth);
         if (!fresh) throw unauthorizedFailure();
         this.auth = fresh;
+        if (!this.secrets.includes(fresh.accessToken)) this.secrets.push(fresh.accessToken);
         try {
           res = await post(chatgptHeaders(this.d, fresh), fresh.accessToken);
         } catch (e2) {

@@ -10,7 +10,7 @@
  * {@link MAX_WHOLE_BYTES}; a stream that keeps sending events without end is a timeout, not a wait for ever.
  */
 import { UpstreamError } from '../errors';
-import { errorObjectFailure, MAX_WHOLE_BYTES, type SseReader } from '../upstream-answer';
+import { errorObjectFailure, MAX_WHOLE_BYTES, type Secrets, type SseReader } from '../upstream-answer';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,7 +26,7 @@ export class ResponseCollector {
    * One parsed event (JSON `data`, SSE `event:` name).
    * @throws UpstreamError for `response.failed` or an `error` event (classified from its error object).
    */
-  see(json: Record<string, unknown>, event: string | undefined, key: string | undefined): void {
+  see(json: Record<string, unknown>, event: string | undefined, key: Secrets): void {
     const type = typeof json.type === 'string' ? json.type : event;
     if (type === 'response.output_item.done' && isObject(json.item)) {
       const index = typeof json.output_index === 'number' ? json.output_index : this.seen;
@@ -71,7 +71,7 @@ export interface CollectLimit {
  *   when the stream is not complete by `limit.deadline`; `bad_response` past {@link MAX_WHOLE_BYTES} of
  *   event text.
  */
-export async function collectResponse(reader: SseReader, key: string | undefined, limit?: CollectLimit): Promise<Record<string, unknown>> {
+export async function collectResponse(reader: SseReader, key: Secrets, limit?: CollectLimit): Promise<Record<string, unknown>> {
   const c = new ResponseCollector();
   let timedOut = false;
   const timer = limit

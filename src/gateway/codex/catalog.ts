@@ -221,12 +221,15 @@ function entryFor(alias: string, group: Deployment[], priority: number): CodexMo
 /**
  * Builds the Codex model catalog: one entry per alias (model group) in model_list order, from the first
  * deployment's model_info. Aliases containing `*` (LiteLLM wildcard routes) are left out: Codex needs
- * concrete model names. Pure and deterministic; call once per configuration and serialise the result.
+ * concrete model names; the names they list (wildcard-models.ts) follow the aliases instead.
+ * Pure and deterministic; call once per configuration (and listing) and serialise the result.
  * @param defaultAlias when given (and the config has no alias named `default`), a first entry `default`
  *   describes the virtual alias that follows the selected default model.
+ * @param listed names wildcard routes list, each with the deployment a request for it gets (its
+ *   model_info is the wildcard entry's); listed after the aliases, a name that is an alias skipped.
  * @returns `{ models: [...] }`, the shape Codex decodes from `model_catalog_url`.
  */
-export function buildCodexCatalog(config: GatewayConfig, defaultAlias?: string): CodexCatalog {
+export function buildCodexCatalog(config: GatewayConfig, defaultAlias?: string, listed: readonly { name: string; deployment: Deployment }[] = []): CodexCatalog {
   const models: CodexModelInfo[] = [];
   let priority = 0;
   // The virtual alias `default` (see DEFAULT_ALIAS in runtime.ts) follows the model chosen in the status
@@ -241,6 +244,10 @@ export function buildCodexCatalog(config: GatewayConfig, defaultAlias?: string):
   for (const [alias, group] of config.groups) {
     if (alias.includes('*') || group.length === 0) continue;
     models.push(entryFor(alias, group, priority++));
+  }
+  for (const { name, deployment } of listed) {
+    if (config.groups.has(name) || name === 'default') continue;
+    models.push(entryFor(name, [deployment], priority++));
   }
   return { models };
 }

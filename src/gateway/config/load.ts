@@ -857,6 +857,7 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions = {}): GatewayC
     warnings: c.warnings,
   };
   if (wildcardRoutes.size > 0) config.wildcards = sortBySpecificity([...wildcardRoutes.values()]);
+  if (ls.check_provider_endpoint) config.checkProviderEndpoint = true;
   if (!config.chatgptPlan && deployments.some((d) => providerFor(d.provider)?.credentials === 'codex_chatgpt')) {
     c.warn(
       'model_list has chatgpt/<model> deployments, but the ChatGPT plan is off: they refuse every request (their fallbacks serve). To send requests to your ChatGPT plan with your own Codex sign-in (under OpenAI\'s terms, from this machine only), set gateway_settings.chatgpt_plan: true.',

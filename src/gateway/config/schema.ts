@@ -148,6 +148,7 @@ export const litellmSettingsSchema = z
       fallbacks: fallbacksSchema.nullish(),
       context_window_fallbacks: fallbacksSchema.nullish(),
       default_fallbacks: aliasListSchema.nullish(),
+      check_provider_endpoint: bool.nullish().describe("List a wildcard route's models by asking its provider's GET /models [false]."),
     },
     msg('must be a map'),
   )

@@ -9,7 +9,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayError, UpstreamError } from '../errors';
-import type { UpstreamEvent } from '../upstream-answer';
+import type { Secrets, UpstreamEvent } from '../upstream-answer';
 import type { HubEvent, HubRequest } from '../hub/types';
 import type { ToolNameMap } from '../translate/tools';
 
@@ -140,7 +140,7 @@ export interface UpstreamAdapter {
    */
   relayBody(up: Record<string, unknown>, opts: BuildOptions & { alias: string; providerName: string }): Record<string, unknown>;
   /** A failure hidden in the first events of a streamed answer that is translated (not relayed), if any. */
-  firstEventsFailure?(events: readonly UpstreamEvent[], key: string | undefined): UpstreamError | undefined;
+  firstEventsFailure?(events: readonly UpstreamEvent[], key: Secrets): UpstreamError | undefined;
   /** Builds the provider body. @throws GatewayError 400 for a parameter the upstream rejects with drop_params off. */
   build(hub: HubRequest, opts: BuildOptions): BuiltRequest;
   /** A decoder for one streamed answer. */

@@ -7,7 +7,7 @@
 import { errorObjectFailure } from '../../upstream-answer';
 import type { UpstreamError } from '../../errors';
 import { stripForeignReasoning } from '../../translate/reasoning';
-import type { UpstreamEvent } from '../../upstream-answer';
+import type { Secrets, UpstreamEvent } from '../../upstream-answer';
 import { baseResponse, type ResponseContext } from '../../translate/output';
 import { encodeSse } from './door-stream';
 import type { RelayObserver } from '../types';
@@ -75,7 +75,7 @@ export function responsesRelayBody(up: Record<string, unknown>): Record<string, 
  * Responses client it is passed on as is.)
  * @returns the failure, or undefined when the first events hold no `response.failed`.
  */
-export function responsesFirstEventsFailure(events: readonly UpstreamEvent[], key: string | undefined): UpstreamError | undefined {
+export function responsesFirstEventsFailure(events: readonly UpstreamEvent[], key: Secrets): UpstreamError | undefined {
   for (const ev of events) {
     const t = ev.event ?? ev.json?.type;
     if (t === 'response.failed') return errorObjectFailure((ev.json?.response as { error?: unknown } | undefined)?.error ?? 'response.failed', key, 'as its first event');
