@@ -13,6 +13,31 @@ import { fakeKey } from '../helpers/gateway';
 import { chatText, modelsList } from '../helpers/mock-upstream';
 import { assertRan, configYaml, startScenario, type Scenario } from '../helpers/scenario';
 
+/**
+ * A scenario whose config has one `openai/*` route (Chat wire) to the mock upstream, keyed by `upKey`.
+ * @param extraYaml appended to the config (e.g. a `litellm_settings` block).
+ */
+function startWildcard(upKey: string, extraYaml = ''): Promise<Scenario> {
+  return startScenario(
+    [upKey],
+    ([up], token) =>
+      configYaml(
+        [
+          [
+            '  - model_name: "openai/*"',
+            '    litellm_params:',
+            '      model: "openai/*"',
+            `      api_base: ${up!.baseUrl}`,
+            '      api_key: os.environ/OPENAI_API_KEY',
+            '      wire_api: chat',
+          ].join('\n'),
+        ],
+        token,
+      ) + extraYaml,
+    { OPENAI_API_KEY: upKey },
+  );
+}
+
 describe('Codex CLI through a wildcard alias (openai/* -> openai/gpt-5.5)', function () {
   this.timeout(180_000);
   let sc: Scenario | undefined;
@@ -24,24 +49,7 @@ describe('Codex CLI through a wildcard alias (openai/* -> openai/gpt-5.5)', func
 
   it('answers a Codex turn for openai/gpt-5.5 from the openai/* route with the model name substituted', async () => {
     const upKey = fakeKey('openai');
-    sc = await startScenario(
-      [upKey],
-      ([up], token) =>
-        configYaml(
-          [
-            [
-              '  - model_name: "openai/*"',
-              '    litellm_params:',
-              '      model: "openai/*"',
-              `      api_base: ${up!.baseUrl}`,
-              '      api_key: os.environ/OPENAI_API_KEY',
-              '      wire_api: chat',
-            ].join('\n'),
-          ],
-          token,
-        ),
-      { OPENAI_API_KEY: upKey },
-    );
+    sc = await startWildcard(upKey);
     const [up] = sc.upstreams;
     up!.enqueue(chatText('Hello from gpt-5.5 via the wildcard.'));
     const r = await sc.run('openai/gpt-5.5', 'Say hello.');
@@ -55,24 +63,7 @@ describe('Codex CLI through a wildcard alias (openai/* -> openai/gpt-5.5)', func
 
   it('gives Codex catalog metadata for a name the provider lists (litellm_settings.check_provider_endpoint)', async () => {
     const upKey = fakeKey('openai');
-    sc = await startScenario(
-      [upKey],
-      ([up], token) =>
-        configYaml(
-          [
-            [
-              '  - model_name: "openai/*"',
-              '    litellm_params:',
-              '      model: "openai/*"',
-              `      api_base: ${up!.baseUrl}`,
-              '      api_key: os.environ/OPENAI_API_KEY',
-              '      wire_api: chat',
-            ].join('\n'),
-          ],
-          token,
-        ) + 'litellm_settings:\n  check_provider_endpoint: true\n',
-      { OPENAI_API_KEY: upKey },
-    );
+    sc = await startWildcard(upKey, 'litellm_settings:\n  check_provider_endpoint: true\n');
     const [up] = sc.upstreams;
     up!.setModelsReply(modelsList(['gpt-5.5']));
     up!.enqueue(chatText('Hello from a listed model.'));
