@@ -24,6 +24,7 @@ import { get as httpGet } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chatBody } from './lib/bodies';
+import { bundleEntries } from './lib/bundle';
 import { CCR_MODEL, CCR_VERSION, ensureCcr, post, processTree, startCcr, type CcrServer } from './lib/ccr';
 import { cpuMsOf, memoryOf, Procs } from './lib/procs';
 import type { ExtraRow } from './lib/report';
@@ -127,16 +128,10 @@ const token = () => `bench-${randomBytes(16).toString('hex')}`;
 const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
 const ANTHROPIC_VERSION = '2023-06-01';
 
-/** Bundles the gateway CLI and the mock upstream (standalone runs; same esbuild options as bench/run.ts). */
+/** Bundles the gateway CLI and the mock upstream (standalone runs; {@link bundleEntries}, as bench/run.ts). */
 async function buildBundles(): Promise<{ gateway: string; upstream: string }> {
-  const { build } = await import('esbuild');
-  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', minifySyntax: true } as const;
-  const out = (name: string) => join(CACHE, 'bundles-ccr', `${name}.js`);
-  await Promise.all([
-    build({ ...common, entryPoints: [join(ROOT, 'src/gateway/cli.ts')], outfile: out('gateway-cli') }),
-    build({ ...common, entryPoints: [join(ROOT, 'bench/upstream.ts')], outfile: out('upstream') }),
-  ]);
-  return { gateway: out('gateway-cli'), upstream: out('upstream') };
+  const b = await bundleEntries(ROOT, join(CACHE, 'bundles-ccr'), { 'gateway-cli': 'src/gateway/cli.ts', upstream: 'bench/upstream.ts' });
+  return { gateway: b['gateway-cli'], upstream: b.upstream };
 }
 
 /** CPU ms of a set of processes (summed; processes gone meanwhile count 0). */

@@ -34,6 +34,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capturedCodexBody, chatBody, codexSizedResponsesBody, smallResponsesBody } from './lib/bodies';
+import { bundleEntries } from './lib/bundle';
 import { analyzeProfile, type ProfileReport } from './lib/cpuprofile';
 import { openStreams } from './lib/open-streams';
 import { cpuMsOf, memoryOf, Procs, socketsOf, type Server } from './lib/procs';
@@ -147,21 +148,17 @@ interface Bundles {
 }
 
 /**
- * Bundles the current gateway CLI (same esbuild options as scripts/build.mjs, so dist/ is not touched),
- * and the mock upstream and the reference pass-through the same way, into .cache/bench/. Every server
- * then runs on plain `node` with no TypeScript loader, so none pays for one in CPU or memory.
+ * Bundles the current gateway CLI, the mock upstream, the reference pass-through and the micro-benchmarks
+ * into .cache/bench/bundles/ ({@link bundleEntries}: the options of scripts/build.mjs, dist/ untouched).
  */
 async function buildBundles(): Promise<Bundles> {
-  const { build } = await import('esbuild');
-  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', minifySyntax: true } as const;
-  const out = (name: string) => join(CACHE, 'bundles', `${name}.js`);
-  await Promise.all([
-    build({ ...common, entryPoints: [join(ROOT, 'src/gateway/cli.ts')], outfile: out('gateway-cli') }),
-    build({ ...common, entryPoints: [join(ROOT, 'bench/upstream.ts')], outfile: out('upstream') }),
-    build({ ...common, entryPoints: [join(ROOT, 'bench/passthrough.ts')], outfile: out('passthrough') }),
-    build({ ...common, entryPoints: [join(ROOT, 'bench/micro.ts')], outfile: out('micro') }),
-  ]);
-  return { gateway: out('gateway-cli'), gatewayMap: `${out('gateway-cli')}.map`, upstream: out('upstream'), passthrough: out('passthrough'), micro: out('micro') };
+  const b = await bundleEntries(ROOT, join(CACHE, 'bundles'), {
+    'gateway-cli': 'src/gateway/cli.ts',
+    upstream: 'bench/upstream.ts',
+    passthrough: 'bench/passthrough.ts',
+    micro: 'bench/micro.ts',
+  });
+  return { gateway: b['gateway-cli'], gatewayMap: `${b['gateway-cli']}.map`, upstream: b.upstream, passthrough: b.passthrough, micro: b.micro };
 }
 
 /**

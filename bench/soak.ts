@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RecordedRequest, Reply } from '../test/helpers/mock-upstream';
 import { FAULTS, faultReply, FaultUpstream, type FaultName, type FaultOptions } from '../test/helpers/fault-upstream';
+import { bundleEntries } from './lib/bundle';
 import { Procs } from './lib/procs';
 import { judgeStream, parseDuration, seededRandom, type Door, type Verdict } from './lib/soak-check';
 import { median, percentile } from './lib/stats';
@@ -281,9 +282,7 @@ async function soak(o: Options): Promise<number> {
   mkdirSync(join(CACHE, 'bundles'), { recursive: true });
   mkdirSync(join(CACHE, 'logs'), { recursive: true });
   mkdirSync(RESULTS, { recursive: true });
-  const { build } = await import('esbuild');
-  const bundle = join(CACHE, 'bundles/soak-gateway.js');
-  await build({ bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', minifySyntax: true, entryPoints: [join(ROOT, 'bench/soak-gateway.ts')], outfile: bundle });
+  const { 'soak-gateway': bundle } = await bundleEntries(ROOT, join(CACHE, 'bundles'), { 'soak-gateway': 'bench/soak-gateway.ts' });
 
   const upKey = `soak-up-${randomBytes(12).toString('hex')}`;
   const gwKey = `soak-gw-${randomBytes(12).toString('hex')}`;

@@ -9,9 +9,10 @@
  * V8's GC threads, which is part of the real cost. Each figure is the median of several samples, each
  * sample long enough (tens of ms) for the clock's resolution not to matter.
  *
- * The stream pipeline mirrors `streamChatAsResponses` in src/gateway/proxy.ts: each upstream network read
- * (one SSE event here) is decoded to a string, fed to eventsource-parser, each event's data JSON-parsed and
- * pushed through {@link ChatToResponsesStream}, and every Responses event it returns is SSE-encoded
+ * The stream pipeline mirrors `translateStream` in src/gateway/proxy.ts for a `chat` deployment: each upstream
+ * network read (one SSE event here) is decoded to a string, fed to eventsource-parser, each event's data
+ * JSON-parsed and pushed through {@link ChatToResponsesStream} (the Chat upstream decoder and the Responses
+ * event encoder the proxy pairs), and every Responses event it returns is SSE-encoded
  * ({@link encodeSse}) into the string that the proxy hands to `res.write`. The socket write itself is not
  * included (the end-to-end stream rows of the bench cover it).
  *
@@ -23,7 +24,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { ChatToResponsesStream, encodeSse, newResponseId, responsesToChatRequest, type ResponseContext } from '../../src/gateway/translate';
+import { ChatToResponsesStream, encodeSse, newResponseId, responsesToChatRequest, type ResponseContext, type ResponsesStreamEvent } from '../../src/gateway/translate';
 import type { HubEvent } from '../../src/gateway/hub/types';
 import { MessagesDecoder } from '../../src/gateway/wires/messages/decode';
 import { buildMessagesRequest } from '../../src/gateway/wires/messages/upstream';
@@ -129,47 +130,63 @@ export interface StreamOutput {
  */
 export function translateStream(frames: readonly Buffer[], ctx: ResponseContext): StreamOutput {
   const tr = new ChatToResponsesStream(ctx);
-  let out = '';
-  let events = 0;
-  let last = '';
-  for (const ev of tr.start()) {
-    out += encodeSse(ev);
-    events++;
-  }
-  let chars = out.length;
+  const out = new SseOut();
+  out.write(tr.start());
+  out.flush();
   let done = false;
   const parser = createParser({
     onEvent(ev: EventSourceMessage) {
       if (done) return;
-      const data = ev.data;
-      if (data === '[DONE]') {
+      if (ev.data === '[DONE]') {
         done = true;
-        for (const e of tr.end()) {
-          out += encodeSse(e);
-          events++;
-          last = e.type;
-        }
+        out.write(tr.end());
         return;
       }
       let chunk: any;
       try {
-        chunk = JSON.parse(data);
+        chunk = JSON.parse(ev.data);
       } catch {
         return;
       }
-      for (const e of tr.push(chunk)) {
-        out += encodeSse(e);
-        events++;
-        last = e.type;
-      }
+      out.write(tr.push(chunk));
     },
   });
   for (const f of frames) {
-    out = '';
     parser.feed(f.toString('utf8'));
-    chars += out.length;
+    out.flush();
   }
-  return { events, chars, last };
+  return out.result();
+}
+
+/**
+ * The SSE text a translated stream writes, as the proxy builds it: {@link encodeSse} of each Responses
+ * event, appended to the current network write; {@link flush} ends one write (one upstream frame).
+ */
+class SseOut {
+  private text = '';
+  private events = 0;
+  private chars = 0;
+  private last = '';
+
+  /** Appends the SSE encoding of `evs` to the current write. */
+  write(evs: ReadonlyArray<ResponsesStreamEvent>): void {
+    for (const e of evs) {
+      this.text += encodeSse(e);
+      this.events++;
+      this.last = e.type;
+    }
+  }
+
+  /** Ends the current write: counts its characters and starts an empty one. */
+  flush(): void {
+    this.chars += this.text.length;
+    this.text = '';
+  }
+
+  /** Events and characters so far (call after the last {@link flush}), and the last event's type. */
+  result(): StreamOutput {
+    return { events: this.events, chars: this.chars, last: this.last };
+  }
 }
 
 /** One cell of a stream table: a kind, a delta size and a stream length. */
@@ -202,42 +219,82 @@ export interface StreamCost {
   encodeUs: number;
 }
 
+/** Options of the stream measurements: samples and sample length ({@link cpuCost}), which cells get the parts. */
+export interface StreamCostOptions<S> {
+  samples?: number;
+  minSampleMs?: number;
+  /** Cells whose parts (parse, translate, encode) are measured too [all]; the others get NaN. */
+  breakdownFor?: (s: S) => boolean;
+}
+
+/** What differs between the Chat and the Messages stream tables; `P` is one pre-parsed upstream event. */
+interface StreamPipeline<S, P> {
+  /** Names the table in errors (`''` or `'messages '`). */
+  label: string;
+  /** The upstream frames of one cell. */
+  frames(spec: S): Buffer[];
+  /** The whole pipeline on one stream (fresh translator per call). */
+  run(frames: readonly Buffer[]): StreamOutput;
+  /** Decode + SSE parse + JSON.parse of every frame, into what {@link translate} takes. */
+  parseAll(frames: readonly Buffer[]): P[];
+  /** Translation alone on pre-parsed events; returns a count so the work is not optimised away. */
+  translate(parsed: readonly P[]): number;
+  /** Translation and {@link encodeSse} on pre-parsed events; returns the SSE characters. */
+  translateEncode(parsed: readonly P[]): number;
+}
+
 /**
- * Measures the per-event CPU cost of translating streams of the given shapes. The parts are measured in
- * separate loops (decode+parse alone; translate alone on pre-parsed chunks; translate+encode on
- * pre-parsed chunks), so `parseUs + translateUs + encodeUs` is close to, not exactly, `usPerEvent`.
+ * The measurement loop both stream tables share: warms every shape of up to 1000 events, checks each
+ * stream ends with `response.completed`, then measures the whole pipeline and (see `breakdownFor`) its parts
+ * in separate loops, so `parseUs + translateUs + encodeUs` is close to, not exactly, `usPerEvent`.
  * @throws Error when a stream does not end with `response.completed` (the translation went wrong).
  */
-export function measureStreamCosts(
-  specs: readonly ChatStreamSpec[],
-  o: { samples?: number; minSampleMs?: number; breakdownFor?: (s: ChatStreamSpec) => boolean } = {},
-): StreamCost[] {
-  const request = streamRequest();
-  const plan = responsesToChatRequest(request as never, { model: 'bench-model', provider: 'openai_compatible', dropParams: true, dropParamNames: new Set(), stream: true });
-  const ctx = (): ResponseContext => ({ responseId: newResponseId(), alias: 'bench', createdAt: 1_700_000_000, tools: plan.tools, request: request as never });
+function measurePipeline<S extends { kind: StreamCost['kind']; deltaChars: number; events: number }, P>(specs: readonly S[], o: StreamCostOptions<S>, p: StreamPipeline<S, P>): StreamCost[] {
   for (const spec of specs) {
     if (spec.events > 1000) continue;
-    const frames = chatStreamFrames(spec);
-    warm(() => translateStream(frames, ctx()), SHAPE_WARMUP_MS);
+    const frames = p.frames(spec);
+    warm(() => p.run(frames), SHAPE_WARMUP_MS);
   }
   const out: StreamCost[] = [];
   for (const spec of specs) {
-    const frames = chatStreamFrames(spec);
-    const check = translateStream(frames, ctx());
-    if (check.last !== 'response.completed') throw new Error(`${spec.kind} x${spec.events}: the translated stream ended with ${check.last || 'nothing'}, not response.completed`);
+    const frames = p.frames(spec);
+    const check = p.run(frames);
+    if (check.last !== 'response.completed') throw new Error(`${p.label}${spec.kind} x${spec.events}: the translated stream ended with ${check.last || 'nothing'}, not response.completed`);
     const n = frames.length;
     // Long streams (10,000 events of 1000 characters take a few hundred ms each): 3 samples are enough.
     const so = { ...o, samples: n > 5000 ? Math.min(3, o.samples ?? 5) : o.samples };
-    const full = cpuCost(() => translateStream(frames, ctx()), so);
+    const full = cpuCost(() => p.run(frames), so);
     const cell = { ...spec, frames: n, upstreamBytes: frames.reduce((s, f) => s + f.length, 0), outEvents: check.events, outChars: check.chars };
     const whole = { usPerEvent: full.us / n, minUsPerEvent: full.minUs / n, maxUsPerEvent: full.maxUs / n, wallUsPerEvent: full.wallUs / n };
     if (o.breakdownFor && !o.breakdownFor(spec)) {
       out.push({ ...cell, ...whole, parseUs: NaN, translateUs: NaN, encodeUs: NaN });
       continue;
     }
-    // Parts: decode + SSE parse + JSON.parse only.
-    const parseOnly = cpuCost(() => {
-      const chunks: unknown[] = [];
+    const parseOnly = cpuCost(() => p.parseAll(frames), so);
+    const parsed = p.parseAll(frames);
+    const translateOnly = cpuCost(() => p.translate(parsed), so);
+    const translateEncode = cpuCost(() => p.translateEncode(parsed), so);
+    out.push({ ...cell, ...whole, parseUs: parseOnly.us / n, translateUs: translateOnly.us / n, encodeUs: Math.max(0, translateEncode.us - translateOnly.us) / n });
+  }
+  return out;
+}
+
+/**
+ * Measures the per-event CPU cost of translating Chat Completions streams of the given shapes (whole
+ * pipeline per upstream frame; parts: decode + SSE parse + JSON.parse; `ChatToResponsesStream.push`/`end`
+ * on pre-parsed chunks; SSE encode = translate + encode minus translate). See {@link measurePipeline}.
+ * @throws Error when a stream does not end with `response.completed` (the translation went wrong).
+ */
+export function measureStreamCosts(specs: readonly ChatStreamSpec[], o: StreamCostOptions<ChatStreamSpec> = {}): StreamCost[] {
+  const request = streamRequest();
+  const plan = responsesToChatRequest(request as never, { model: 'bench-model', provider: 'openai_compatible', dropParams: true, dropParamNames: new Set(), stream: true });
+  const ctx = (): ResponseContext => ({ responseId: newResponseId(), alias: 'bench', createdAt: 1_700_000_000, tools: plan.tools, request: request as never });
+  return measurePipeline(specs, o, {
+    label: '',
+    frames: chatStreamFrames,
+    run: (frames) => translateStream(frames, ctx()),
+    parseAll(frames) {
+      const chunks: any[] = [];
       const p = createParser({
         onEvent(ev) {
           if (ev.data !== '[DONE]') chunks.push(JSON.parse(ev.data));
@@ -245,21 +302,14 @@ export function measureStreamCosts(
       });
       for (const f of frames) p.feed(f.toString('utf8'));
       return chunks;
-    }, so);
-    const parsed: any[] = [];
-    const p = createParser({
-      onEvent(ev) {
-        if (ev.data !== '[DONE]') parsed.push(JSON.parse(ev.data));
-      },
-    });
-    for (const f of frames) p.feed(f.toString('utf8'));
-    const translateOnly = cpuCost(() => {
+    },
+    translate(parsed) {
       const tr = new ChatToResponsesStream(ctx());
       let k = tr.start().length;
       for (const c of parsed) k += tr.push(c).length;
       return k + tr.end().length;
-    }, so);
-    const translateEncode = cpuCost(() => {
+    },
+    translateEncode(parsed) {
       const tr = new ChatToResponsesStream(ctx());
       let s = '';
       for (const e of tr.start()) s += encodeSse(e);
@@ -272,10 +322,8 @@ export function measureStreamCosts(
       s = '';
       for (const e of tr.end()) s += encodeSse(e);
       return k + s.length;
-    }, so);
-    out.push({ ...cell, ...whole, parseUs: parseOnly.us / n, translateUs: translateOnly.us / n, encodeUs: Math.max(0, translateEncode.us - translateOnly.us) / n });
-  }
-  return out;
+    },
+  });
 }
 
 /**
@@ -286,14 +334,9 @@ export function measureStreamCosts(
 export function translateMessagesStream(frames: readonly Buffer[], ctx: ResponseContext): StreamOutput {
   const dec = new MessagesDecoder();
   const enc = new ResponsesEventEncoder(ctx);
-  let out = '';
-  let events = 0;
-  let last = '';
-  for (const ev of enc.start()) {
-    out += encodeSse(ev);
-    events++;
-  }
-  let chars = out.length;
+  const out = new SseOut();
+  out.write(enc.start());
+  out.flush();
   const parser = createParser({
     onEvent(ev: EventSourceMessage) {
       let json: any;
@@ -303,28 +346,16 @@ export function translateMessagesStream(frames: readonly Buffer[], ctx: Response
         return;
       }
       if (json.type === 'ping') return; // the SSE reader relays pings as text, not as events
-      for (const h of dec.push(json, ev.event)) {
-        for (const e of enc.push(h)) {
-          out += encodeSse(e);
-          events++;
-          last = e.type;
-        }
-      }
+      for (const h of dec.push(json, ev.event)) out.write(enc.push(h));
     },
   });
   for (const f of frames) {
-    out = '';
     parser.feed(f.toString('utf8'));
-    chars += out.length;
+    out.flush();
   }
-  out = '';
-  for (const e of enc.end()) {
-    out += encodeSse(e);
-    events++;
-    last = e.type;
-  }
-  chars += out.length;
-  return { events, chars, last };
+  out.write(enc.end());
+  out.flush();
+  return out.result();
 }
 
 /**
@@ -348,31 +379,13 @@ function messagesContext(): () => ResponseContext {
  * `ResponsesEventEncoder.push`/`end` on pre-parsed events); encode = translate + `encodeSse` minus translate.
  * @throws Error when a stream does not end with `response.completed`.
  */
-export function measureMessagesStreamCosts(
-  specs: readonly MessagesStreamSpec[],
-  o: { samples?: number; minSampleMs?: number; breakdownFor?: (s: MessagesStreamSpec) => boolean } = {},
-): StreamCost[] {
+export function measureMessagesStreamCosts(specs: readonly MessagesStreamSpec[], o: StreamCostOptions<MessagesStreamSpec> = {}): StreamCost[] {
   const ctx = messagesContext();
-  for (const spec of specs) {
-    if (spec.events > 1000) continue;
-    const frames = messagesStreamFrames(spec);
-    warm(() => translateMessagesStream(frames, ctx()), SHAPE_WARMUP_MS);
-  }
-  const out: StreamCost[] = [];
-  for (const spec of specs) {
-    const frames = messagesStreamFrames(spec);
-    const check = translateMessagesStream(frames, ctx());
-    if (check.last !== 'response.completed') throw new Error(`messages ${spec.kind} x${spec.events}: the translated stream ended with ${check.last || 'nothing'}, not response.completed`);
-    const n = frames.length;
-    const so = { ...o, samples: n > 5000 ? Math.min(3, o.samples ?? 5) : o.samples };
-    const full = cpuCost(() => translateMessagesStream(frames, ctx()), so);
-    const cell = { ...spec, frames: n, upstreamBytes: frames.reduce((s, f) => s + f.length, 0), outEvents: check.events, outChars: check.chars };
-    const whole = { usPerEvent: full.us / n, minUsPerEvent: full.minUs / n, maxUsPerEvent: full.maxUs / n, wallUsPerEvent: full.wallUs / n };
-    if (o.breakdownFor && !o.breakdownFor(spec)) {
-      out.push({ ...cell, ...whole, parseUs: NaN, translateUs: NaN, encodeUs: NaN });
-      continue;
-    }
-    const parseAll = () => {
+  return measurePipeline(specs, o, {
+    label: 'messages ',
+    frames: messagesStreamFrames,
+    run: (frames) => translateMessagesStream(frames, ctx()),
+    parseAll(frames) {
       const evs: Array<{ json: any; event: string | undefined }> = [];
       const p = createParser({
         onEvent(ev) {
@@ -382,17 +395,15 @@ export function measureMessagesStreamCosts(
       });
       for (const f of frames) p.feed(f.toString('utf8'));
       return evs;
-    };
-    const parseOnly = cpuCost(parseAll, so);
-    const parsed = parseAll();
-    const translateOnly = cpuCost(() => {
+    },
+    translate(parsed) {
       const dec = new MessagesDecoder();
       const enc = new ResponsesEventEncoder(ctx());
       let k = enc.start().length;
       for (const e of parsed) for (const h of dec.push(e.json, e.event) as HubEvent[]) k += enc.push(h).length;
       return k + enc.end().length;
-    }, so);
-    const translateEncode = cpuCost(() => {
+    },
+    translateEncode(parsed) {
       const dec = new MessagesDecoder();
       const enc = new ResponsesEventEncoder(ctx());
       let s = '';
@@ -406,10 +417,8 @@ export function measureMessagesStreamCosts(
       s = '';
       for (const e of enc.end()) s += encodeSse(e);
       return k + s.length;
-    }, so);
-    out.push({ ...cell, ...whole, parseUs: parseOnly.us / n, translateUs: translateOnly.us / n, encodeUs: Math.max(0, translateEncode.us - translateOnly.us) / n });
-  }
-  return out;
+    },
+  });
 }
 
 /** One row of the request table. */
@@ -441,10 +450,12 @@ export interface RequestCost {
 }
 
 /**
- * Measures what the gateway does with a Responses request body before sending it to a chat upstream:
- * the body Buffer decoded and JSON-parsed (`readJsonBody`), translated (`responsesToChatRequest` with the
- * capture's options), and the upstream body JSON-stringified, for each target size.
+ * Measures what the gateway does with a Responses request body before sending it upstream: the body
+ * Buffer decoded and JSON-parsed (`readJsonBody`), translated (chat: `responsesToChatRequest` with the
+ * capture's options; messages: `buildMessagesRequest` with the Anthropic provider's), and the upstream
+ * body JSON-stringified, for each wire, shape and target size.
  * @param shapes name -> how the history grows.
+ * @param wires upstream wires to build for, one row set each [`chat`].
  */
 export function measureRequestCosts(
   capture: CodexCapture,

@@ -19,6 +19,7 @@ import { sample, socketKinds } from '../lib/self-sample';
 import { judgeStream, parseDuration, seededRandom } from '../lib/soak-check';
 import { barChartSvg, lineChartSvg, niceTicks, xmlEscape } from '../lib/svg';
 import { measureRequestCosts, measureStreamCosts, translateStream, type MicroResult } from '../lib/translate-cost';
+import { costCell } from './helpers';
 
 const GOLDEN = join(__dirname, '../../test/unit/translate/golden');
 
@@ -79,6 +80,18 @@ describe('bench: translation micro-benchmark harness', () => {
     const out = translateStream(frames, { responseId: 'resp_1', alias: 'a', createdAt: 1, tools: plan.tools, request: {} as never });
     assert.equal(out.last, 'response.completed');
     assert.ok(out.chars > 1000);
+  });
+
+  it('does not report a cut stream as completed, and skips a frame of garbage', () => {
+    const frames = chatStreamFrames({ kind: 'text', deltaChars: 5, events: 10 });
+    const ctx = () => ({ responseId: 'resp_1', alias: 'a', createdAt: 1, tools: responsesToChatRequest({ model: 'm', input: 'x' } as never, { model: 'm', provider: 'openai_compatible', dropParams: true, dropParamNames: new Set(), stream: true }).tools, request: {} as never });
+    const whole = translateStream(frames, ctx());
+    const garbled = translateStream([...frames.slice(0, 5), Buffer.from('data: {not json\n\n'), ...frames.slice(5)], ctx());
+    assert.deepEqual(garbled, whole);
+    // Cut before `data: [DONE]`: the measurement's check (last event is response.completed) fails.
+    const cut = translateStream(frames.slice(0, -1), ctx());
+    assert.notEqual(cut.last, 'response.completed');
+    assert.ok(cut.events < whole.events);
   });
 
   it('grows a real Codex capture to the asked size with fresh ids, and the translator accepts it', () => {
@@ -242,22 +255,7 @@ describe('bench: process self-sample', () => {
 
 describe('bench: micro-benchmark and open-streams report sections', () => {
   const mem = (rss: number) => ({ rssMiB: rss, anonMiB: rss - 40, fileMiB: 40, peakMiB: rss });
-  const cell = (kind: 'text' | 'custom_input', deltaChars: number, events: number, us: number) => ({
-    kind,
-    deltaChars,
-    events,
-    frames: events + 3,
-    upstreamBytes: 1,
-    outEvents: events + 8,
-    outChars: 1,
-    usPerEvent: us,
-    minUsPerEvent: us,
-    maxUsPerEvent: us,
-    wallUsPerEvent: us,
-    parseUs: events === 100 ? 1 : NaN,
-    translateUs: events === 100 ? 0.5 : NaN,
-    encodeUs: events === 100 ? 0.5 : NaN,
-  });
+  const cell = (kind: 'text' | 'custom_input', deltaChars: number, events: number, us: number) => costCell(kind, deltaChars, events, us, 3);
   const micro: MicroResult = {
     capture: 'test/unit/translate/golden/codex-x.json',
     captureProvider: 'groq/m',

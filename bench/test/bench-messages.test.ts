@@ -22,6 +22,7 @@ import { microVerdicts, renderMicro } from '../lib/report';
 import { measureMessagesStreamCosts, measureRequestCosts, translateMessagesStream, type MicroResult, type StreamCost } from '../lib/translate-cost';
 import { newResponseId } from '../../src/gateway/translate';
 import { parseResponsesRequest } from '../../src/gateway/wires/responses/door-request';
+import { costCell } from './helpers';
 
 const ROOT = resolve(__dirname, '../..');
 const GOLDEN = join(ROOT, 'test/unit/translate/golden');
@@ -179,22 +180,7 @@ describe('bench: synthetic Anthropic Messages streams', () => {
 });
 
 describe('bench: Messages micro-benchmark report', () => {
-  const cell = (kind: StreamCost['kind'], deltaChars: number, events: number, us: number): StreamCost => ({
-    kind,
-    deltaChars,
-    events,
-    frames: events + 6,
-    upstreamBytes: 1,
-    outEvents: events + 8,
-    outChars: 1,
-    usPerEvent: us,
-    minUsPerEvent: us,
-    maxUsPerEvent: us,
-    wallUsPerEvent: us,
-    parseUs: events === 100 ? 1 : NaN,
-    translateUs: events === 100 ? 0.5 : NaN,
-    encodeUs: events === 100 ? 0.5 : NaN,
-  });
+  const cell = (kind: StreamCost['kind'], deltaChars: number, events: number, us: number) => costCell(kind, deltaChars, events, us, 6);
   const micro: MicroResult = {
     capture: 'test/unit/translate/golden/codex-x.json',
     captureProvider: 'groq/m',

@@ -151,7 +151,11 @@ export class ClaudeCodeSync extends Disposable {
     } catch (e) {
       const msg = (e as Error).message;
       this.deps.log.error(`Could not restore Claude Code's settings: ${msg}`);
-      void vscode.window.showErrorMessage(`Codex Gateway could not restore Claude Code's settings: ${msg}`);
+      void vscode.window
+        .showErrorMessage(`Codex Gateway could not restore Claude Code's settings: ${msg}. Fix what it names (the file's permissions, or its JSON), then run "Codex Gateway: Restore Claude Code Settings" again.`, 'Open settings.json')
+        .then((b) => {
+          if (b) void vscode.window.showTextDocument(vscode.Uri.file(path.join(this.deps.claudeDir, SETTINGS_FILE)));
+        });
     }
     this.deps.changed();
   }

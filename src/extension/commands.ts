@@ -10,6 +10,7 @@ import { restoreCodexWiring } from './codex-wiring';
 import type { Controller } from './controller';
 import { openSettingsPanel, type PanelBackend } from './panel';
 import { patternHint, pickModelHint } from '../gateway/codex/config-block';
+import { isWildcard } from '../gateway/config/wildcard';
 import { extractLiteralKeys, parseImportedYaml, SECRET_NAME, SECTION, servedByWildcard, toLiteLLMYaml, DEFAULT_CONFIG, type MovedKey } from './settings';
 import { aliasPickItems, asksPickTarget, asPickTarget, missingKeys, PICK_TARGET_KEY, PICK_TARGETS, planModelPick, resolvedTiers, targetPickItems, type PickTarget } from './status-model';
 
@@ -169,8 +170,8 @@ async function selectModel(c: Controller, alias?: string, target?: string): Prom
   if (target !== undefined && !asPickTarget(target)) throw new Error(`"${target}" is not a target: use ${PICK_TARGETS.join(', ')}.`);
   const items = aliasPickItems(infos, c.currentDefault);
   // Wildcard model_name entries (`openai/*`) serve any matching name; the user types it.
-  const patterns = infos.map((i) => i.alias).filter((a) => a.includes('*'));
-  const wildcardPick = (name: string) => ({ alias: name, missing: missingKeys(infos.find((i) => i.alias.includes('*') && servedByWildcard(name, [i.alias]))) });
+  const patterns = infos.map((i) => i.alias).filter(isWildcard);
+  const wildcardPick = (name: string) => ({ alias: name, missing: missingKeys(infos.find((i) => isWildcard(i.alias) && servedByWildcard(name, [i.alias]))) });
   let chosen: { alias: string; missing: string[] } | undefined = alias !== undefined ? items.find((i) => i.alias === alias) : undefined;
   if (alias !== undefined && !chosen && servedByWildcard(alias, patterns)) chosen = wildcardPick(alias);
   if (alias !== undefined && !chosen) throw new Error(`"${alias}" is not an alias of codexGateway.config (aliases: ${items.map((i) => i.alias).join(', ')}${patterns.length > 0 ? `; or ${pickModelHint(patterns).replace('pick a model: ', '')}` : ''}).`);

@@ -266,14 +266,16 @@ export class Controller extends Disposable {
     this.settings = readSettings(this.getter());
     const s = this.settings;
     if (s.logLevel !== before.logLevel) this.host.setLogLevel(s.logLevel);
-    if (JSON.stringify(s.config) !== this.configJson) await this.loadConfig(false);
+    const configJson = JSON.stringify(s.config);
+    const configChanged = configJson !== JSON.stringify(before.config);
+    if (configJson !== this.configJson) await this.loadConfig(false);
     else if (s.defaultModel !== before.defaultModel) this.applyDefaultAlias();
     if (s.port !== before.port) {
       this.log.info(`Port changed from ${before.port} to ${s.port}: moving the gateway.`);
       await this.host.setPort(s.port);
     }
     if (s.port !== before.port || s.exportOpenAIEnv !== before.exportOpenAIEnv) this.updateTerminal();
-    if (s.port !== before.port || s.codexConfig !== before.codexConfig || JSON.stringify(s.config) !== JSON.stringify(before.config)) {
+    if (s.port !== before.port || s.codexConfig !== before.codexConfig || configChanged) {
       await this.codexConfig.sync(false);
     }
     if (s.port !== before.port || s.claudeCodeEnabled !== before.claudeCodeEnabled || JSON.stringify(s.claudeCodeModels) !== JSON.stringify(before.claudeCodeModels)) {

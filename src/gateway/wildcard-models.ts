@@ -279,7 +279,7 @@ export class WildcardModels {
     } catch (err) {
       // A missing key's message goes on with how to set it; its first clause names the variable.
       const why = (err as { upstreamCode?: string }).upstreamCode === 'missing_key' ? (err as Error).message.split(':')[0] : (err as Error).message;
-      const line = `wildcard "${e.route.pattern}" (model_list[${e.entry.index}]): could not list the provider's models (${why}); /v1/models lists no extra names for it.`;
+      const line = `wildcard "${e.route.pattern}" (model_list[${e.entry.index}]): could not list the provider's models (${why}); /v1/models lists no extra names for it. Check that entry's api_base and key, or set litellm_settings.check_provider_endpoint: false to stop asking.`;
       if (e.failures++ === 0) this.opts.logger.warn(line);
       else this.opts.logger.debug(line);
     } finally {

@@ -51,6 +51,7 @@ import { REPO_ROOT, makeTempDirs, type TempDirs } from '../helpers/codex';
 import { fakeKey } from '../helpers/gateway';
 import { MockUpstream, chatText, chatToolCalls, errorReply } from '../helpers/mock-upstream';
 import { RUN_TIMEOUT_MS, configYaml, deployment, startScenarioOver, type Scenario } from '../helpers/scenario';
+import { eventually } from '../helpers/wait';
 import { seeChat, seeMessages, type SeenRequest } from './wire-kits';
 
 /** Alias on the Anthropic deployment (relayed). */
@@ -61,16 +62,6 @@ const C_ALIAS = 'cc-deepseek';
 const A_MODEL = 'claude-sonnet-4-5';
 /** The chat deployment's upstream model name. */
 const C_MODEL = 'deepseek-chat';
-
-/** Polls `cond` every 50 ms until it holds or `ms` elapse; returns whether it held. */
-async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 /** Keys Anthropic uses that a Chat Completions upstream must never receive (shared/notes, "bridges" 7). */
 const ANTHROPIC_ONLY_KEYS = ['cache_control', 'defer_loading', 'context_management', 'output_config', 'eager_input_streaming', 'anthropic_beta'];
@@ -599,6 +590,18 @@ describe('Claude Code CLI end to end through the ChatGPT plan (real claude -p ->
   let auth: AuthFixture | undefined;
   let sc: Scenario<ChatgptBackendMock> | undefined;
 
+  /** A gateway process with `cc-plan` on chatgpt/PLAN_MODEL at `backend`; it reads the plan's sign-in from its CODEX_HOME, Claude Code gets none of it. */
+  const startPlanScenario = (backend: ChatgptBackendMock, a: AuthFixture) => {
+    const plan = ['  - model_name: cc-plan', '    litellm_params:', `      model: chatgpt/${PLAN_MODEL}`, `      api_base: ${backend.baseUrl}`].join('\n');
+    return startScenarioOver<ChatgptBackendMock>([backend], (token) => configYaml([plan], token, ['num_retries: 0']) + 'gateway_settings:\n  chatgpt_plan: true\n', { CODEX_HOME: a.codexHome });
+  };
+  /** Runs `claude -p` with `prompt` on PLAN_ALIAS through the scenario's gateway (gateway token as Bearer). */
+  const runPlan = (s: Scenario<ChatgptBackendMock>, prompt: string, allowedTools?: string[]) =>
+    runClaude({ home: s.dirs.home, workspace: s.dirs.workspace, tmpDir: s.dirs.root, baseUrl: s.gateway.origin, model: PLAN_ALIAS, auth: { kind: 'auth-token', token: s.token }, prompt, allowedTools, timeoutMs: RUN_TIMEOUT_MS });
+  /** The assertion context of a plan run: the run, the exchanges, the backend's requests (`upstream`) and refusals, the gateway log tail. */
+  const describePlanRun = (r: ClaudeResult, upstream: string, refused: string[], s: Scenario<ChatgptBackendMock>) =>
+    `${describeClaudeRun(r)}\n--- what passed between Claude Code and the gateway ---\n${describeExchanges(r.exchanges)}\n--- ChatGPT backend mock ---\n${upstream || '(no request)'}\nrefused: ${JSON.stringify(refused)}\n--- gateway (tail) ---\n${s.gateway.output().slice(-3000)}`;
+
   before(function () {
     if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run "npm run build" before the e2e tests.');
     if (!existsSync(CLAUDE_BIN)) throw new Error(`${CLAUDE_BIN} is missing: npm install (devDependency @anthropic-ai/claude-code).`);
@@ -619,27 +622,16 @@ describe('Claude Code CLI end to end through the ChatGPT plan (real claude -p ->
   it(`[chatgpt plan] streams a text answer from an alias on chatgpt/${PLAN_MODEL}; every backend request streamed, store false, with instructions; auth.json unchanged`, async () => {
     auth = await writeAuthFixture();
     const backend = await ChatgptBackendMock.start(auth);
-    const plan = ['  - model_name: cc-plan', '    litellm_params:', `      model: chatgpt/${PLAN_MODEL}`, `      api_base: ${backend.baseUrl}`].join('\n');
-    // The gateway process reads the plan's sign-in from its CODEX_HOME; Claude Code gets none of it.
-    sc = await startScenarioOver<ChatgptBackendMock>([backend], (token) => configYaml([plan], token, ['num_retries: 0']) + 'gateway_settings:\n  chatgpt_plan: true\n', { CODEX_HOME: auth.codexHome });
+    sc = await startPlanScenario(backend, auth);
     // Claude Code may ask the haiku tier (the same alias here) for background work: every answer is the text.
     for (let i = 0; i < 4; i++) backend.enqueue({ kind: 'text', text: TEXT_P });
-    const r = await runClaude({
-      home: sc.dirs.home,
-      workspace: sc.dirs.workspace,
-      tmpDir: sc.dirs.root,
-      baseUrl: sc.gateway.origin,
-      model: PLAN_ALIAS,
-      auth: { kind: 'auth-token', token: sc.token },
-      prompt: 'Say hello.',
-      timeoutMs: RUN_TIMEOUT_MS,
-    });
+    const r = await runPlan(sc, 'Say hello.');
     const requests = backend.requests.filter((q) => q.method === 'POST');
     const upstream = requests
       .map((q, i) => `chatgpt #${i + 1} ${q.method} ${q.path} stream=${q.body?.stream} store=${q.body?.store} instructions=${typeof q.body?.instructions === 'string' ? q.body.instructions.length : '-'} chars fields=${Object.keys(q.body ?? {}).join(',')}`)
       .join('\n');
     const refused = backend.rejected.map((x) => `${x.status} ${x.detail}`);
-    const why = `${describeClaudeRun(r)}\n--- what passed between Claude Code and the gateway ---\n${describeExchanges(r.exchanges)}\n--- ChatGPT backend mock ---\n${upstream || '(no request)'}\nrefused: ${JSON.stringify(refused)}\n--- gateway (tail) ---\n${sc.gateway.output().slice(-3000)}`;
+    const why = describePlanRun(r, upstream, refused, sc);
     assertAnswered(r, TEXT_P, why);
     assert.deepEqual(refused, [], `the backend mock refused a request the real backend would refuse\n${why}`);
     assert.ok(requests.length >= 1, `no request reached the ChatGPT backend\n${why}`);
@@ -673,8 +665,7 @@ describe('Claude Code CLI end to end through the ChatGPT plan (real claude -p ->
   it(`[chatgpt plan] Bash round trip on chatgpt/${PLAN_MODEL}: the backend's function_call runs, its real output comes back as function_call_output, the final text reaches Claude Code; auth.json unchanged`, async () => {
     auth = await writeAuthFixture();
     const backend = await ChatgptBackendMock.start(auth);
-    const plan = ['  - model_name: cc-plan', '    litellm_params:', `      model: chatgpt/${PLAN_MODEL}`, `      api_base: ${backend.baseUrl}`].join('\n');
-    sc = await startScenarioOver<ChatgptBackendMock>([backend], (token) => configYaml([plan], token, ['num_retries: 0']) + 'gateway_settings:\n  chatgpt_plan: true\n', { CODEX_HOME: auth.codexHome });
+    sc = await startPlanScenario(backend, auth);
     const CALL_ID = 'call_plan_e2e_1';
     const FINAL = `Wrote ${FILE} on the plan.`;
     const args = JSON.stringify({ command: BASH_COMMAND, description: `Write ${FILE}` });
@@ -687,23 +678,13 @@ describe('Claude Code CLI end to end through the ChatGPT plan (real claude -p ->
       if (Array.isArray(q.body?.tools) && q.body.tools.some((t: any) => t?.name === 'Bash')) return { kind: 'tool', name: 'Bash', arguments: args, callId: CALL_ID };
       return { kind: 'text', text: FINAL };
     };
-    const r = await runClaude({
-      home: sc.dirs.home,
-      workspace: sc.dirs.workspace,
-      tmpDir: sc.dirs.root,
-      baseUrl: sc.gateway.origin,
-      model: PLAN_ALIAS,
-      auth: { kind: 'auth-token', token: sc.token },
-      prompt: `Write ${FILE}.`,
-      allowedTools: ['Bash'],
-      timeoutMs: RUN_TIMEOUT_MS,
-    });
+    const r = await runPlan(sc, `Write ${FILE}.`, ['Bash']);
     const requests = backend.requests.filter((q) => q.method === 'POST');
     const upstream = requests
       .map((q, i) => `chatgpt #${i + 1} ${q.path} stream=${q.body?.stream} store=${q.body?.store} instructions=${typeof q.body?.instructions === 'string' ? q.body.instructions.length : '-'} chars input=${inputOf(q).map((x) => x?.type ?? x?.role).join(',')}`)
       .join('\n');
     const refused = backend.rejected.map((x) => `${x.status} ${x.detail}`);
-    const why = `${describeClaudeRun(r)}\n--- what passed between Claude Code and the gateway ---\n${describeExchanges(r.exchanges)}\n--- ChatGPT backend mock ---\n${upstream || '(no request)'}\nrefused: ${JSON.stringify(refused)}\n--- gateway (tail) ---\n${sc.gateway.output().slice(-3000)}`;
+    const why = describePlanRun(r, upstream, refused, sc);
     assertAnswered(r, FINAL, why);
     assert.deepEqual(refused, [], `the backend mock refused a request the real backend would refuse\n${why}`);
 

@@ -24,7 +24,8 @@ import { UPSTREAMS } from '../../src/gateway/wires/registry';
 import { REPO_ROOT, describeRun, testToken } from '../helpers/codex';
 import { fakeKey } from '../helpers/gateway';
 import { MockUpstream, chatText, chatToolCalls, errorReply, type Reply } from '../helpers/mock-upstream';
-import { RUN_TIMEOUT_MS, assertRan, configYaml, deployment, startScenario, startScenarioOver, type Closable, type Scenario } from '../helpers/scenario';
+import { RUN_TIMEOUT_MS, assertRan, assertStoppedMidStream, configYaml, deployment, startScenario, startScenarioOver, type Closable, type Scenario } from '../helpers/scenario';
+import { eventually } from '../helpers/wait';
 import { MESSAGES_KIT, RESPONSES_KIT, type WireMock } from './wire-kits';
 
 /** Text of a Chat Completions message's content (string or parts). */
@@ -97,16 +98,6 @@ function tinyPng(width: number, height: number): Buffer {
     chunk('IDAT', deflateSync(Buffer.concat(rows))),
     chunk('IEND', Buffer.alloc(0)),
   ]);
-}
-
-/** Polls `cond` every 50 ms until it holds or `ms` elapse; returns whether it held. */
-async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
 }
 
 describe('Codex CLI end to end, more features (real codex -> gateway process -> mock upstreams)', function () {
@@ -216,39 +207,7 @@ describe('Codex CLI end to end, more features (real codex -> gateway process -> 
       up.enqueue(chatStreamThenHang(pieces, () => sent()));
 
       const codex = await sc.start('slow', 'Tell me a long story.');
-      let waitTimer: NodeJS.Timeout | undefined;
-      try {
-        const first = await Promise.race([
-          deltasSent.then(() => 'sent' as const),
-          codex.done.then(() => 'exited' as const),
-          new Promise<'timeout'>((res) => (waitTimer = setTimeout(() => res('timeout'), 90_000))),
-        ]);
-        clearTimeout(waitTimer);
-        if (first !== 'sent') {
-          codex.kill();
-          assert.fail(`the upstream never got to stream (${first})\n${describeRun(await codex.done)}`);
-        }
-        // Let the deltas travel through the gateway into Codex, then signal Codex's whole process group.
-        await new Promise((res) => setTimeout(res, 1_500));
-        const [q] = up.requestsTo(endpoint);
-        assert.equal(q.aborted, false, 'the upstream request is still open before the signal');
-        codex.kill(signal);
-        const killedAt = Date.now();
-        const aborted = await eventually(() => q.aborted, 5_000);
-        assert.ok(aborted, `the upstream request was not aborted within 5 s of stopping Codex\n--- gateway ---\n${sc.gateway.output().slice(-3000)}`);
-        assert.ok(Date.now() - killedAt < 6_000);
-        const r = await codex.done;
-        assert.equal(r.timedOut, false, 'Codex exited after the signal');
-        // The gateway had started answering (status 200, first byte sent) and logs the request as a disconnect.
-        const logLine = new RegExp(`/v1/responses alias=slow deployment=\\S+ wire=${wire} status=200 .*error="client disconnected"`);
-        const logged = await eventually(() => logLine.test(sc!.gateway.output()), 5_000);
-        assert.ok(logged, `no "client disconnected" log line for the streamed request\n--- gateway ---\n${sc.gateway.output().slice(-3000)}`);
-        assert.equal(up.requestsTo(endpoint).length, 1, 'nothing retried the request after the client left');
-      } finally {
-        clearTimeout(waitTimer);
-        codex.kill();
-        await codex.done;
-      }
+      await assertStoppedMidStream({ sc, codex, deltasSent, waitMs: 90_000, signal, upstreamRequests: () => up.requestsTo(endpoint), alias: 'slow', wire });
     });
   }
 

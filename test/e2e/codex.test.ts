@@ -26,23 +26,14 @@ import { UPSTREAMS } from '../../src/gateway/wires/registry';
 import { REPO_ROOT, describeRun, type CodexResult } from '../helpers/codex';
 import { fakeKey } from '../helpers/gateway';
 import { MockUpstream, chatText } from '../helpers/mock-upstream';
-import { RUN_TIMEOUT_MS, assertRan, configYaml, deployment, startScenarioOver, type Closable, type Scenario } from '../helpers/scenario';
+import { RUN_TIMEOUT_MS, assertRan, assertStoppedMidStream, configYaml, deployment, startScenarioOver, type Closable, type Scenario } from '../helpers/scenario';
+import { eventually } from '../helpers/wait';
 import { WIRE_KITS, patchOf, type SeenRequest, type WireKit, type WireMock } from './wire-kits';
 
 /** The alias every cell asks Codex to use. */
 const ALIAS = 'model-under-test';
 /** `router_settings.num_retries` where a row sets it. */
 const NUM_RETRIES = 1;
-
-/** Polls `cond` every 50 ms until it holds or `ms` elapse; returns whether it held. */
-async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 /** What a row's cell gets: the wire's kit, and a way to start its scenario. */
 interface Cell {
@@ -325,39 +316,7 @@ const ROWS: Row[] = [
       const deltasSent = new Promise<void>((res) => (sent = res));
       up.streamThenHang(['The answer ', 'is coming ', 'slowly'], () => sent());
       const codex = await sc.start(ALIAS, 'Tell me a long story.');
-      let waitTimer: NodeJS.Timeout | undefined;
-      try {
-        const first = await Promise.race([
-          deltasSent.then(() => 'sent' as const),
-          codex.done.then(() => 'exited' as const),
-          new Promise<'timeout'>((res) => (waitTimer = setTimeout(() => res('timeout'), 60_000))),
-        ]);
-        clearTimeout(waitTimer);
-        if (first !== 'sent') {
-          codex.kill();
-          assert.fail(`the upstream never got to stream (${first})\n${describeRun(await codex.done)}`);
-        }
-        // Wait until the first delta reached Codex (its JSONL shows nothing before the item completes, so
-        // give the deltas a bounded moment to travel), then signal Codex's whole process group.
-        await new Promise((res) => setTimeout(res, 1_500));
-        const [q] = up.requests();
-        assert.equal(q!.aborted, false, 'the upstream request is still open before the signal');
-        codex.kill('SIGINT');
-        const killedAt = Date.now();
-        const aborted = await eventually(() => up.requests()[0]!.aborted, 5_000);
-        assert.ok(aborted, `the upstream request was not aborted within 5 s of stopping Codex\n--- gateway ---\n${sc.gateway.output().slice(-3000)}`);
-        assert.ok(Date.now() - killedAt < 6_000);
-        const r = await codex.done;
-        assert.equal(r.timedOut, false, 'Codex exited after the signal');
-        // The gateway had started answering (status 200, first byte sent) and logs the request as a disconnect.
-        const logLine = new RegExp(`/v1/responses alias=${ALIAS} deployment=\\S+ wire=${kit.wire} status=200 .*error="client disconnected"`);
-        assert.ok(await eventually(() => logLine.test(sc.gateway.output()), 5_000), `no "client disconnected" log line for the streamed request\n--- gateway ---\n${sc.gateway.output().slice(-3000)}`);
-        assert.equal(up.requests().length, 1, 'nothing retried the request after the client left');
-      } finally {
-        clearTimeout(waitTimer);
-        codex.kill();
-        await codex.done;
-      }
+      await assertStoppedMidStream({ sc, codex, deltasSent, waitMs: 60_000, signal: 'SIGINT', upstreamRequests: () => up.requests(), alias: ALIAS, wire: kit.wire });
     },
   },
 ];

@@ -30,9 +30,9 @@
  * await api.close();
  * ```
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type * as http from 'node:http';
 import type { RecordedRequest } from './mock-upstream';
+import { closeServer, listenLoopback, recordRequest, RequestLog, type BaseRecordedRequest } from './mock-server';
 import type { StreamPlan, WireCodec } from './fault-upstream';
 
 /* ================================================================================================
@@ -410,22 +410,11 @@ function checkDocument(w: string, b: Record<string, any>, p: string[]): void {
  * ============================================================================================== */
 
 /** One request as the mock received it. */
-export interface AnthropicRequest {
-  method: string;
-  /** Path without query, e.g. `/v1/messages`. */
-  path: string;
-  query: Record<string, string>;
-  /** Header names lower-cased. */
-  headers: Record<string, string>;
-  /** Parsed JSON body (raw text when not JSON; undefined when empty). */
-  body: any;
+export interface AnthropicRequest extends BaseRecordedRequest {
   /** What {@link validateMessagesRequest} found (empty for a valid request; also empty for non-POSTs). */
   problems: string[];
   /** Status the mock answered, once answered (400 / 401 for rejected requests). */
   status?: number;
-  /** True when the client closed the connection before the reply finished. */
-  aborted: boolean;
-  receivedAt: number;
 }
 
 /** Writes the answer to one valid request. */
@@ -444,7 +433,7 @@ export interface AnthropicMockOptions {
 /** The scripted Anthropic Messages API. Start with {@link AnthropicMock.start}; always {@link AnthropicMock.close} it. */
 export class AnthropicMock {
   /** Every request received, in arrival order (rejected ones included). */
-  readonly requests: AnthropicRequest[] = [];
+  readonly requests: AnthropicRequest[];
   /** Thinking signatures and redacted data this mock issued (checked when a request enables thinking). */
   readonly issuedSignatures = new Set<string>();
   /** `http://127.0.0.1:PORT`: Anthropic's base URL shape (the API path is `/v1/messages`), for `api_base`. */
@@ -452,33 +441,26 @@ export class AnthropicMock {
   readonly name: string;
   private readonly script: AnthropicReply[] = [];
   private fallback: AnthropicReply;
-  private waiters: { n: number; resolve: () => void }[] = [];
+  private readonly log = new RequestLog<AnthropicRequest>();
   private counter = 0;
 
   private constructor(
     private readonly server: http.Server,
+    origin: string,
     private readonly opts: AnthropicMockOptions,
   ) {
-    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.requests = this.log.requests;
+    this.origin = origin;
     this.name = opts.name ?? 'anthropic-mock';
     this.fallback = errorReply(500, 'api_error', `mock "${this.name}" has no scripted reply left (the test enqueued too few replies)`);
   }
 
   /** Starts a mock on 127.0.0.1 with an OS-assigned port. @throws if no port can be bound. */
-  static start(opts: AnthropicMockOptions): Promise<AnthropicMock> {
-    const server = http.createServer();
-    server.requestTimeout = 60_000;
-    server.headersTimeout = 30_000;
-    server.keepAliveTimeout = 5_000;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        const mock = new AnthropicMock(server, opts);
-        server.on('request', (req, res) => void mock.handle(req, res));
-        resolve(mock);
-      });
-    });
+  static async start(opts: AnthropicMockOptions): Promise<AnthropicMock> {
+    const { server, origin } = await listenLoopback(60_000);
+    const mock = new AnthropicMock(server, origin, opts);
+    server.on('request', (req, res) => void mock.handle(req, res));
+    return mock;
   }
 
   /** Appends replies to the script; each answers one valid POST (FIFO). */
@@ -512,51 +494,18 @@ export class AnthropicMock {
 
   /** Resolves once `n` requests arrived. @throws (rejects) after `timeoutMs` [5000]. */
   waitForRequests(n: number, timeoutMs = 5_000): Promise<void> {
-    if (this.requests.length >= n) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w = { n, resolve: () => (clearTimeout(timer), resolve()) };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`${this.name}: expected ${n} requests within ${timeoutMs} ms, got ${this.requests.length}`));
-      }, timeoutMs);
-      this.waiters.push(w);
-    });
+    return this.log.waitFor(n, timeoutMs, this.name);
   }
 
   /** Stops listening and destroys every open socket. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.origin);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    const rec: AnthropicRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers,
-      body: undefined,
-      problems: [],
-      aborted: false,
-      receivedAt: Date.now(),
-    };
-    res.on('close', () => {
-      if (!res.writableFinished) rec.aborted = true;
-    });
-    try {
-      rec.body = await readBody(req);
-    } catch {
-      rec.aborted = true;
-    }
-    this.requests.push(rec);
-    const ready = this.waiters.filter((w) => this.requests.length >= w.n);
-    this.waiters = this.waiters.filter((w) => this.requests.length < w.n);
-    for (const w of ready) w.resolve();
+    const rec = await recordRequest<AnthropicRequest>(req, res, this.origin, { problems: [] });
+    const headers = rec.headers;
+    this.log.add(rec);
     if (rec.aborted) return;
     const answer = (status: number, type: string, message: string) => {
       rec.status = status;
@@ -578,23 +527,6 @@ export class AnthropicMock {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('aborted')));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        resolve(text);
-      }
-    });
-  });
-}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

@@ -38,12 +38,12 @@
  * Claude Code's stream-json output is parsed into {@link ClaudeResult} (assistant texts, tool uses, tool
  * results, the result event, API errors with their status and type, retries).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { spawnGroup } from './child';
 
 /** Repository root (two levels above this file). */
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -85,9 +85,8 @@ export interface EgressTrap {
 }
 
 /** Starts an {@link EgressTrap} on 127.0.0.1 (an OS-assigned port). */
-export function startEgressTrap(): Promise<EgressTrap> {
+export async function startEgressTrap(): Promise<EgressTrap> {
   const attempts: string[] = [];
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     attempts.push(`${req.method} ${req.url}`);
     res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' });
@@ -98,6 +97,17 @@ export function startEgressTrap(): Promise<EgressTrap> {
     socket.on('error', () => undefined);
     socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
   });
+  const { origin: url, close } = await listenTracked(server);
+  return { url, attempts, close };
+}
+
+/**
+ * Listens on 127.0.0.1 (an OS-assigned port), tracking every socket so `close` destroys them all, CONNECTed
+ * ones included (`closeAllConnections` does not reach those).
+ * @throws (rejects) the listen error.
+ */
+function listenTracked(server: http.Server): Promise<{ origin: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -106,10 +116,8 @@ export function startEgressTrap(): Promise<EgressTrap> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       server.off('error', reject);
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       resolvePromise({
-        url,
-        attempts,
+        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         close: () =>
           new Promise<void>((r) => {
             for (const s of sockets) s.destroy();
@@ -180,11 +188,10 @@ function decodeBody(buf: Buffer, encoding: string | undefined): string {
  * Starts a {@link WireTap} on 127.0.0.1 passing every request on to `target` (an origin) unchanged but for
  * the `host` header and hop-by-hop headers, streaming the answer back as it comes, and recording both.
  */
-export function startWireTap(target: string, opts: { token?: string } = {}): Promise<WireTap> {
+export async function startWireTap(target: string, opts: { token?: string } = {}): Promise<WireTap> {
   const to = new URL(target);
   const exchanges: WireExchange[] = [];
   const creds = new WeakMap<WireExchange, { authorization: string | undefined; xApiKey: string | undefined }>();
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://tap');
     const headers: Record<string, string> = {};
@@ -284,26 +291,8 @@ export function startWireTap(target: string, opts: { token?: string } = {}): Pro
       up.end(raw);
     });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return new Promise((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolvePromise({
-        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        exchanges,
-        credentialsOf: (x) => creds.get(x) ?? { authorization: undefined, xApiKey: undefined },
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  const { origin, close } = await listenTracked(server);
+  return { origin, exchanges, credentialsOf: (x) => creds.get(x) ?? { authorization: undefined, xApiKey: undefined }, close };
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -444,19 +433,6 @@ export interface RunningClaude {
   done: Promise<ClaudeResult>;
 }
 
-/** Kills a child's whole process group (it was spawned `detached`), ignoring "already gone". */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already exited
-    }
-  }
-}
 
 /** Single-quotes `s` for a POSIX shell. */
 function shellQuote(s: string): string {
@@ -542,42 +518,15 @@ export async function startClaude(opts: ClaudeRunOptions): Promise<RunningClaude
     opts.prompt,
   ];
   const started = Date.now();
-  const child = spawn(CLAUDE_BIN, args, { cwd: opts.workspace, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  let timedOut = false;
-  let exited = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child, 'SIGKILL');
-  }, opts.timeoutMs ?? 120_000);
+  // Commands Claude Code started share its process group; spawnGroup makes sure none outlives the run.
+  const run = spawnGroup(CLAUDE_BIN, args, { cwd: opts.workspace, env, timeoutMs: opts.timeoutMs ?? 120_000 });
   const done = (async (): Promise<ClaudeResult> => {
-    const exitCode = await new Promise<number | null>((r) => {
-      child.once('error', (e) => {
-        stderr += `\nspawn error: ${e.message}`;
-        r(null);
-      });
-      child.once('close', (code) => r(code));
-    });
-    exited = true;
-    clearTimeout(timer);
-    // Commands Claude Code started share its process group; none may outlive the run.
-    killGroup(child, 'SIGKILL');
+    const { exitCode, timedOut } = await run.exited;
     await trap.close();
     await tap?.close();
-    return resultOf(exitCode, timedOut, stdout, stderr, trap.attempts.slice(), tap?.exchanges.slice() ?? [], Date.now() - started);
+    return resultOf(exitCode, timedOut, run.stdout(), run.stderr(), trap.attempts.slice(), tap?.exchanges.slice() ?? [], Date.now() - started);
   })();
-  return {
-    pid: child.pid,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    kill: (signal = 'SIGKILL') => {
-      if (!exited) killGroup(child, signal);
-    },
-    done,
-  };
+  return { pid: run.pid, stdout: run.stdout, stderr: run.stderr, kill: (signal = 'SIGKILL') => run.kill(signal), done };
 }
 
 /** Runs `claude -p` to the end ({@link startClaude}); never rejects for a failing run: inspect the result. */

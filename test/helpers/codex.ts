@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { killGroup, spawnGroup } from './child';
 
 /** Repository root (two levels above this file). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -69,18 +70,6 @@ function baseEnv(dirs: TempDirs, extra: Record<string, string> = {}): Record<str
 }
 
 /** Kills a child's whole process group (it was spawned `detached`), ignoring "already gone". */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already exited
-    }
-  }
-}
 
 /** Resolves when the child exits, or after `ms` (then false). */
 function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -265,35 +254,10 @@ export async function startCodexExec(opts: CodexRunOptions): Promise<RunningCode
     opts.prompt,
   ];
   const started = Date.now();
-  const child = spawn(process.execPath, args, {
-    cwd: opts.dirs.workspace,
-    env: baseEnv(opts.dirs, opts.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child, 'SIGKILL');
-  }, opts.timeoutMs ?? 120_000);
-  const done = (async (): Promise<CodexResult> => {
-    const exitCode = await new Promise<number | null>((resolve) => {
-      child.once('error', (e) => {
-        stderr += `\nspawn error: ${e.message}`;
-        resolve(null);
-      });
-      child.once('close', (code) => resolve(code));
-    });
-    clearTimeout(timer);
-    // Tool commands started by Codex share its process group; make sure none outlives the run.
-    killGroup(child, 'SIGKILL');
-    return resultOf(exitCode, timedOut, stdout, stderr, Date.now() - started);
-  })();
-  return { pid: child.pid, stdout: () => stdout, stderr: () => stderr, kill: (signal = 'SIGKILL') => killGroup(child, signal), done };
+  // Tool commands started by Codex share its process group; spawnGroup makes sure none outlives the run.
+  const run = spawnGroup(process.execPath, args, { cwd: opts.dirs.workspace, env: baseEnv(opts.dirs, opts.env), timeoutMs: opts.timeoutMs ?? 120_000 });
+  const done = run.exited.then(({ exitCode, timedOut }) => resultOf(exitCode, timedOut, run.stdout(), run.stderr(), Date.now() - started));
+  return { pid: run.pid, stdout: run.stdout, stderr: run.stderr, kill: (signal = 'SIGKILL') => run.kill(signal), done };
 }
 
 /** Parses the JSONL events of a finished run into a {@link CodexResult}. */

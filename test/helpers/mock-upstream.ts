@@ -27,27 +27,13 @@
  * await up.close();
  * ```
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type * as http from 'node:http';
+import { closeServer, listenLoopback, recordRequest, RequestLog, type BaseRecordedRequest } from './mock-server';
 
 /** One request as the mock received it. */
-export interface RecordedRequest {
-  /** HTTP method, upper case. */
-  method: string;
-  /** Path without query string, e.g. `/v1/chat/completions`. */
-  path: string;
-  /** Query parameters (last value wins). */
-  query: Record<string, string>;
-  /** Request headers, names lower-cased (Node's `IncomingMessage.headers`, arrays joined with ", "). */
-  headers: Record<string, string>;
-  /** Parsed JSON body, the raw text if it is not JSON, or undefined when empty. */
-  body: any;
-  /** True once the client closed the connection before the reply finished (abort / timeout). */
-  aborted: boolean;
+export interface RecordedRequest extends BaseRecordedRequest {
   /** Which mock received it ({@link MockUpstreamOptions.name}). */
   upstream: string;
-  /** Time the request head arrived (ms since epoch). */
-  receivedAt: number;
 }
 
 /**
@@ -81,7 +67,7 @@ export interface ChatUsage {
 /** A scripted local upstream. Start with {@link MockUpstream.start}; always {@link MockUpstream.close} it. */
 export class MockUpstream {
   /** Every request received, in arrival order (including `GET /models` and rejected ones). */
-  readonly requests: RecordedRequest[] = [];
+  readonly requests: RecordedRequest[];
   /** Base URL to configure as a deployment's `api_base`: `http://127.0.0.1:PORT/v1`. */
   readonly baseUrl: string;
   /** Origin without the `/v1` path: `http://127.0.0.1:PORT`. */
@@ -91,14 +77,15 @@ export class MockUpstream {
   private readonly script: Reply[] = [];
   private fallback: Reply;
   private modelsReply: Reply;
-  private waiters: { n: number; resolve: () => void }[] = [];
+  private readonly log = new RequestLog<RecordedRequest>();
 
   private constructor(
     private readonly server: http.Server,
+    origin: string,
     private readonly opts: MockUpstreamOptions,
   ) {
-    const port = (server.address() as AddressInfo).port;
-    this.origin = `http://127.0.0.1:${port}`;
+    this.requests = this.log.requests;
+    this.origin = origin;
     this.baseUrl = `${this.origin}/v1`;
     this.name = opts.name ?? 'mock';
     this.fallback = errorReply(500, {
@@ -116,21 +103,11 @@ export class MockUpstream {
    * Starts a mock on 127.0.0.1 with an OS-assigned port.
    * @throws if the port cannot be bound.
    */
-  static start(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
-    const server = http.createServer();
-    // Tests must never hang on a forgotten connection.
-    server.requestTimeout = 120_000;
-    server.headersTimeout = 30_000;
-    server.keepAliveTimeout = 5_000;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        const mock = new MockUpstream(server, opts);
-        server.on('request', (req, res) => void mock.handle(req, res));
-        resolve(mock);
-      });
-    });
+  static async start(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
+    const { server, origin } = await listenLoopback(120_000);
+    const mock = new MockUpstream(server, origin, opts);
+    server.on('request', (req, res) => void mock.handle(req, res));
+    return mock;
   }
 
   /** Appends replies to the script; each answers one incoming POST (FIFO). */
@@ -167,63 +144,21 @@ export class MockUpstream {
    * @throws Error (rejects) after `timeoutMs`, saying how many arrived.
    */
   waitForRequests(n: number, timeoutMs = 10_000): Promise<void> {
-    if (this.requests.length >= n) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w = {
-        n,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`mock upstream "${this.name}": expected ${n} requests within ${timeoutMs} ms, got ${this.requests.length}`));
-      }, timeoutMs);
-      this.waiters.push(w);
-    });
+    return this.log.waitFor(n, timeoutMs, `mock upstream "${this.name}"`);
   }
 
   /** Stops listening and destroys every open socket (including hung replies). */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.origin);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    }
-    const rec: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers,
-      body: undefined,
-      aborted: false,
-      upstream: this.name,
-      receivedAt: Date.now(),
-    };
-    res.on('close', () => {
-      if (!res.writableFinished) rec.aborted = true;
-    });
-    try {
-      rec.body = await readBody(req);
-    } catch {
-      rec.aborted = true;
-    }
-    this.requests.push(rec);
-    const ready = this.waiters.filter((w) => this.requests.length >= w.n);
-    this.waiters = this.waiters.filter((w) => this.requests.length < w.n);
-    for (const w of ready) w.resolve();
+    const rec = await recordRequest<RecordedRequest>(req, res, this.origin, { upstream: this.name });
+    this.log.add(rec);
     if (rec.aborted) return;
 
     let reply: Reply;
-    if (this.opts.apiKey !== undefined && headers['authorization'] !== `Bearer ${this.opts.apiKey}`) {
+    if (this.opts.apiKey !== undefined && rec.headers['authorization'] !== `Bearer ${this.opts.apiKey}`) {
       reply = errorReply(401, {
         error: {
           message: 'Incorrect API key provided (mock upstream).',
@@ -249,23 +184,6 @@ export class MockUpstream {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('aborted')));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        resolve(text);
-      }
-    });
-  });
-}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

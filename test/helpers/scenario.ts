@@ -22,6 +22,7 @@ import {
   type TempDirs,
 } from './codex';
 import { MockUpstream } from './mock-upstream';
+import { eventually } from './wait';
 
 /** Per-run bound: Codex start-up plus a few model round trips on a loaded 2-core machine. */
 export const RUN_TIMEOUT_MS = 120_000;
@@ -160,3 +161,55 @@ export function assertRan(r: CodexResult): void {
   assert.ok(r.events.some((e) => e.type === 'thread.started'), `codex exec did not start a thread\n${describeRun(r)}`);
 }
 
+
+/**
+ * The "Codex stopped mid-stream" check (SIGINT on every wire in codex.test.ts, SIGKILL in codex-more.test.ts):
+ * waits until the upstream sent its first deltas (bounded by `waitMs`, ms; fails if Codex exits or the bound
+ * passes first), gives them 1.5 s to travel into Codex (its JSONL shows nothing before the item completes, so
+ * there is no event to wait on), signals Codex's whole process group, then asserts that the gateway aborted
+ * the upstream request within 5 s, logged it as `status=200 ... error="client disconnected"`, and retried
+ * nothing. Kills Codex and waits for it whatever happens.
+ * @param upstreamRequests the live records of the deployment's requests (the first is the streamed one).
+ */
+export async function assertStoppedMidStream(o: {
+  sc: Pick<Scenario<Closable>, 'gateway'>;
+  codex: RunningCodex;
+  deltasSent: Promise<void>;
+  waitMs: number;
+  signal: NodeJS.Signals;
+  upstreamRequests: () => { aborted: boolean }[];
+  alias: string;
+  wire: string;
+}): Promise<void> {
+  const { sc, codex } = o;
+  let waitTimer: NodeJS.Timeout | undefined;
+  try {
+    const first = await Promise.race([
+      o.deltasSent.then(() => 'sent' as const),
+      codex.done.then(() => 'exited' as const),
+      new Promise<'timeout'>((res) => (waitTimer = setTimeout(() => res('timeout'), o.waitMs))),
+    ]);
+    clearTimeout(waitTimer);
+    if (first !== 'sent') {
+      codex.kill();
+      assert.fail(`the upstream never got to stream (${first})\n${describeRun(await codex.done)}`);
+    }
+    await new Promise((res) => setTimeout(res, 1_500));
+    assert.equal(o.upstreamRequests()[0]!.aborted, false, 'the upstream request is still open before the signal');
+    codex.kill(o.signal);
+    const killedAt = Date.now();
+    const aborted = await eventually(() => o.upstreamRequests()[0]!.aborted, 5_000);
+    assert.ok(aborted, `the upstream request was not aborted within 5 s of stopping Codex\n--- gateway ---\n${sc.gateway.output().slice(-3000)}`);
+    assert.ok(Date.now() - killedAt < 6_000);
+    const r = await codex.done;
+    assert.equal(r.timedOut, false, 'Codex exited after the signal');
+    // The gateway had started answering (status 200, first byte sent) and logs the request as a disconnect.
+    const logLine = new RegExp(`/v1/responses alias=${o.alias} deployment=\\S+ wire=${o.wire} status=200 .*error="client disconnected"`);
+    assert.ok(await eventually(() => logLine.test(sc.gateway.output()), 5_000), `no "client disconnected" log line for the streamed request\n--- gateway ---\n${sc.gateway.output().slice(-3000)}`);
+    assert.equal(o.upstreamRequests().length, 1, 'nothing retried the request after the client left');
+  } finally {
+    clearTimeout(waitTimer);
+    codex.kill();
+    await codex.done;
+  }
+}

@@ -40,3 +40,17 @@ export async function waitUntil(what: string, probe: () => true | string | Promi
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Polls `cond` every 50 ms until it holds or `ms` (milliseconds) elapse, for an assert with its own message:
+ * `assert.ok(await eventually(() => ..., 5_000), 'what did not happen')`. Never rejects.
+ * @returns whether `cond` held in time.
+ */
+export async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}

@@ -19,6 +19,7 @@ import { ChatgptAuthError, ChatgptCredentials } from '../../src/gateway/chatgpt/
 import { ChatgptAuthMock, CODEX_CLIENT_ID, fingerprint } from '../helpers/chatgpt-auth-mock';
 import { makeTempDirs, REPO_ROOT, startCodexExec, testCodexConfig, type TempDirs } from '../helpers/codex';
 import { codexAuthJson, simulatedCodexRefresh, writeAuthLikeCodex } from '../helpers/simulated-codex-auth';
+import { waitFor } from '../helpers/wait';
 
 const READER = join(REPO_ROOT, 'test', 'helpers', 'chatgpt-credentials-reader.ts');
 
@@ -27,15 +28,6 @@ async function hashOf(file: string): Promise<string> {
   return createHash('sha256').update(await fsp.readFile(file)).digest('hex');
 }
 
-/** Waits until `cond()` is true, checking every 20 ms, for at most `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A reader child (test/helpers/chatgpt-credentials-reader.ts) and its parsed output lines. */
 interface Reader {
@@ -112,7 +104,7 @@ describe('ChatGPT sign-in under concurrency (mock token endpoint, readers in sep
     await writeAuthLikeCodex(dirs.codexHome, codexAuthJson(expired));
     const authFile = join(dirs.codexHome, 'auth.json');
     readers.push(startReader(dirs.codexHome), startReader(dirs.codexHome));
-    await until(() => readers.every((r) => r.lines().some((l) => l.code === 'expired')), 20_000, 'both readers to report the expired sign-in');
+    await waitFor('both readers to report the expired sign-in', () => readers.every((r) => r.lines().some((l) => l.code === 'expired')), 20_000, 20);
 
     const written = new Set<string>();
     let lastBytes = '';
@@ -121,7 +113,7 @@ describe('ChatGPT sign-in under concurrency (mock token endpoint, readers in sep
       lastBytes = await fsp.readFile(authFile, 'utf8');
       written.add(fingerprint(JSON.parse(lastBytes).tokens.access_token));
       const fp = fingerprint(JSON.parse(lastBytes).tokens.access_token);
-      await until(() => readers.every((r) => r.lines().some((l) => l.fp === fp)), 20_000, `both readers to see refresh ${i + 1}`);
+      await waitFor(`both readers to see refresh ${i + 1}`, () => readers.every((r) => r.lines().some((l) => l.fp === fp)), 20_000, 20);
     }
     for (const r of readers.splice(0)) {
       await r.stop();
@@ -153,7 +145,7 @@ describe('ChatGPT sign-in under concurrency (mock token endpoint, readers in sep
     const inProcess = new ChatgptCredentials({ codexHome: dirs.codexHome });
     await assert.rejects(inProcess.current(), (e: unknown) => e instanceof ChatgptAuthError && e.code === 'expired' && /Start Codex once/.test(e.userMessage));
     readers.push(startReader(dirs.codexHome), startReader(dirs.codexHome));
-    await until(() => readers.every((r) => r.lines().some((l) => l.code === 'expired')), 20_000, 'both readers to report the expired sign-in');
+    await waitFor('both readers to report the expired sign-in', () => readers.every((r) => r.lines().some((l) => l.code === 'expired')), 20_000, 20);
     assert.equal(await hashOf(authFile), before, 'reading never wrote auth.json');
     assert.equal(mock.requests.length, 0, 'the gateway never refreshes');
 
@@ -166,7 +158,7 @@ describe('ChatGPT sign-in under concurrency (mock token endpoint, readers in sep
       env: { CODEX_REFRESH_TOKEN_URL_OVERRIDE: mock.tokenUrl },
     });
     try {
-      await until(async () => (await hashOf(authFile)) !== before, 45_000, 'Codex to write the renewed sign-in');
+      await waitFor('Codex to write the renewed sign-in', async () => (await hashOf(authFile)) !== before, 45_000, 20);
     } finally {
       codex.kill();
       await codex.done;
@@ -181,7 +173,7 @@ describe('ChatGPT sign-in under concurrency (mock token endpoint, readers in sep
     assert.equal(mock.family(1).invalidated, false);
     assert.equal(mock.family(1).currentFingerprint, fingerprint(renewed.tokens.refresh_token), 'auth.json holds the live refresh token');
 
-    await until(() => readers.every((r) => r.lines().some((l) => l.fp === fp)), 20_000, 'both readers to use the renewed token');
+    await waitFor('both readers to use the renewed token', () => readers.every((r) => r.lines().some((l) => l.fp === fp)), 20_000, 20);
     const now = await inProcess.current();
     assert.equal(fingerprint(now.accessToken), fp);
     assert.equal(now.accountId, 'acct-codex');

@@ -12,6 +12,7 @@ import OpenAI from 'openai';
 import { GATEWAY_BIN, makeTempDirs, type TempDirs } from '../helpers/codex';
 import { chatText, MockUpstream } from '../helpers/mock-upstream';
 import { fakeKey } from '../helpers/gateway';
+import { portFreed } from '../helpers/net';
 
 const toml = require('smol-toml') as typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
 
@@ -103,7 +104,7 @@ describe('codex-gateway command line', function () {
         if (!signalled) {
           signalled = true;
           s.child.kill('SIGTERM');
-          await new Promise((r) => setTimeout(r, 100));
+          assert.ok(await portFreed(Number(new URL(s.origin).port), 5_000), 'the gateway stopped listening within 5 s of SIGTERM');
           await assert.rejects(fetch(`${s.origin}/health/liveliness`), 'a new connection is refused while draining');
         }
       }

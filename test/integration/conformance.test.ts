@@ -230,6 +230,33 @@ function checkResponsesStream(a: Answer, label: string): Array<Record<string, an
   return frames.map((f) => JSON.parse(f.data));
 }
 
+/** Every event type a streamed turn with reasoning, text, a function call and a custom tool call emits. */
+const TURN_EVENT_TYPES = [
+  'response.created',
+  'response.in_progress',
+  'response.reasoning_summary_part.added',
+  'response.reasoning_summary_text.delta',
+  'response.reasoning_summary_text.done',
+  'response.reasoning_summary_part.done',
+  'response.content_part.added',
+  'response.output_text.delta',
+  'response.output_text.done',
+  'response.content_part.done',
+  'response.function_call_arguments.delta',
+  'response.function_call_arguments.done',
+  'response.custom_tool_call_input.delta',
+  'response.custom_tool_call_input.done',
+  'response.output_item.added',
+  'response.output_item.done',
+  'response.completed',
+];
+
+/** Asserts that `events` holds at least one event of each TURN_EVENT_TYPES type. */
+function assertHasEveryTurnEvent(events: ReadonlyArray<Record<string, any>>): void {
+  const types = new Set(events.map((e) => e.type));
+  for (const t of TURN_EVENT_TYPES) assert.ok(types.has(t), `no ${t} event`);
+}
+
 describe('OpenAI spec conformance (integration: gateway over HTTP)', function () {
   this.timeout(30_000);
   let chatUp: MockUpstream;
@@ -291,28 +318,7 @@ router_settings:
     it('streamed: every event, from response.created to response.completed', async () => {
       chatUp.enqueue(chatReply({ reasoning: 'Thinking it over.', text: 'Here goes.', calls: toolCalls }));
       const events = checkResponsesStream(await post(g, '/v1/responses', codex('via-chat', true)), 'translated stream');
-      const types = new Set(events.map((e) => e.type));
-      for (const t of [
-        'response.created',
-        'response.in_progress',
-        'response.reasoning_summary_part.added',
-        'response.reasoning_summary_text.delta',
-        'response.reasoning_summary_text.done',
-        'response.reasoning_summary_part.done',
-        'response.content_part.added',
-        'response.output_text.delta',
-        'response.output_text.done',
-        'response.content_part.done',
-        'response.function_call_arguments.delta',
-        'response.function_call_arguments.done',
-        'response.custom_tool_call_input.delta',
-        'response.custom_tool_call_input.done',
-        'response.output_item.added',
-        'response.output_item.done',
-        'response.completed',
-      ]) {
-        assert.ok(types.has(t), `no ${t} event`);
-      }
+      assertHasEveryTurnEvent(events);
     });
 
     it('streamed, output limit reached: response.incomplete', async () => {
@@ -534,28 +540,7 @@ router_settings:
       it('streamed: every event, from response.created to response.completed', async () => {
         claude.enqueue(codexAnswer({ chunkSize: 5 }));
         const events = checkResponsesStream(await post(mg, '/v1/responses', codex(true)), 'messages: stream');
-        const types = new Set(events.map((e) => e.type));
-        for (const t of [
-          'response.created',
-          'response.in_progress',
-          'response.reasoning_summary_part.added',
-          'response.reasoning_summary_text.delta',
-          'response.reasoning_summary_text.done',
-          'response.reasoning_summary_part.done',
-          'response.content_part.added',
-          'response.output_text.delta',
-          'response.output_text.done',
-          'response.content_part.done',
-          'response.function_call_arguments.delta',
-          'response.function_call_arguments.done',
-          'response.custom_tool_call_input.delta',
-          'response.custom_tool_call_input.done',
-          'response.output_item.added',
-          'response.output_item.done',
-          'response.completed',
-        ]) {
-          assert.ok(types.has(t), `no ${t} event`);
-        }
+        assertHasEveryTurnEvent(events);
         const done = events.filter((e) => e.type === 'response.output_item.done').map((e) => e.item);
         assert.deepEqual(done.filter((i) => i.call_id).map((i) => i.call_id), CALL_IDS);
         assert.ok(done.filter((i) => i.type === 'reasoning').every((i) => /^cgw2:/.test(i.encrypted_content)), 'signed and redacted thinking come back as cgw2: reasoning');

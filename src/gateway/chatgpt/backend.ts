@@ -32,6 +32,7 @@ import { stripForeignReasoning } from '../translate/reasoning';
 import type { Deployment } from '../types';
 import type { ChatgptAuth } from './credentials';
 import { version as packageVersion } from '../../../package.json';
+import { isObject } from '../translate/safe';
 
 /** Body fields the backend accepts (what Codex's own `ResponsesApiRequest` sends it). */
 export const BACKEND_BODY_FIELDS: ReadonlySet<string> = new Set([
@@ -87,10 +88,6 @@ export function chatgptHeaders(d: Pick<Deployment, 'extraHeaders'>, auth: Chatgp
   h.originator = CHATGPT_ORIGINATOR;
   h['user-agent'] = chatgptUserAgent();
   return h;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The text of a `message` input item (string content, or its `input_text` / `text` parts joined). */

@@ -11,10 +11,7 @@
  */
 import { UpstreamError } from '../errors';
 import { errorObjectFailure, MAX_WHOLE_BYTES, type Secrets, type SseReader } from '../upstream-answer';
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isObject } from '../translate/safe';
 
 /** Folds Responses stream events into the whole response object (see the module notes). */
 export class ResponseCollector {

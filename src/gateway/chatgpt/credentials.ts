@@ -45,12 +45,11 @@ export interface ChatgptAuth {
 }
 
 /** Why the user's ChatGPT sign-in cannot be used. */
-export type ChatgptAuthErrorCode = 'not_signed_in' | 'api_key_mode' | 'keyring' | 'expired' | 'refresh_failed' | 'unreadable';
+export type ChatgptAuthErrorCode = 'not_signed_in' | 'api_key_mode' | 'keyring' | 'expired' | 'unreadable';
 
 /**
  * Why the user's ChatGPT sign-in cannot be used. `userMessage` (also `message`) says what happened and what
- * to do next; it never contains a token. `refresh_failed` is never produced by this module (it does not
- * refresh); the code exists for callers that share the union.
+ * to do next; it never contains a token.
  */
 export class ChatgptAuthError extends Error {
   constructor(

@@ -8,6 +8,7 @@
  *   "resets_at": <unix s>, "resets_in_seconds": <s>}}` (upstream.ts turns it into a rate-limit failure whose
  *   Retry-After is the reset time; the router cools the deployment down until then).
  */
+import { MAX_RATE_LIMIT_COOLDOWN_MS } from '../router/router';
 
 /** One usage window of the plan. */
 export interface PlanWindow {
@@ -108,7 +109,8 @@ export class PlanUsageState {
 
   /**
    * Records that the plan's limit is reached.
-   * @param resetInMs time until the reset, in ms (undefined when the backend gave none).
+   * @param resetInMs time until the reset, in ms (undefined when the backend gave none: then the router's
+   *   default usage-limit cooldown, MAX_RATE_LIMIT_COOLDOWN_MS, as the router applies it).
    * @param headers the limit answer's headers: the usage windows they report (e.g. 100% used) replace the
    *   last successful answer's, so the tooltip does not show stale "left" figures under the limit.
    */
@@ -117,8 +119,8 @@ export class PlanUsageState {
     const prev = this.get();
     const windows = headers ? planWindowsFromHeaders(headers, now) : undefined;
     const next: PlanUsage = { ...prev, ...windows, observedAt: now };
-    if (resetInMs !== undefined && resetInMs >= 0) next.limitResetsAt = now + resetInMs;
-    else next.limitResetsAt = now;
+    // No reset named: the router cools the plan down for MAX_RATE_LIMIT_COOLDOWN_MS, so the panel says the same.
+    next.limitResetsAt = now + (resetInMs !== undefined && resetInMs >= 0 ? resetInMs : MAX_RATE_LIMIT_COOLDOWN_MS);
     this.set(next);
   }
 

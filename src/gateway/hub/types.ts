@@ -67,6 +67,12 @@ export type HubMessage =
       isError?: boolean;
     };
 
+/**
+ * Text of the tool output that answers a call nobody answered: the doors put it in the hub's `tool`
+ * message, the Messages builder in the `tool_result` it adds (every call needs an answer right after it).
+ */
+export const NO_OUTPUT_TEXT = 'No output was recorded for this tool call.';
+
 /** A tool the model may call: a flat function (JSON Schema parameters). */
 export interface HubTool {
   name: string;

@@ -10,7 +10,8 @@
  *   of kind rate_limit, server, bad_response, timeout, connection or auth within the last 60 s is skipped for
  *   `cooldownTimeMs`. A 429 cools it down at once, for max(cooldownTimeMs, the upstream's Retry-After up to
  *   5 min), as LiteLLM's router cools down a deployment on a rate-limit error without waiting for
- *   allowed_fails. Single-deployment groups are cooled down too (as LiteLLM does): while that deployment
+ *   allowed_fails; a plan's usage limit (429 `usage_limit_reached`, the ChatGPT backend) cools it down until
+ *   the reset it names, however far (5 min when it names none). Single-deployment groups are cooled down too (as LiteLLM does): while that deployment
  *   cools down, requests for the group go straight to its fallbacks, or fail with 429 + Retry-After.
  *   `cooldownTimeMs <= 0` turns cooldowns off. A cooldown is never slept out: when every deployment of a
  *   group cools down, the group counts as failed for this request.
@@ -315,26 +316,14 @@ export class Router {
     all.sort((a, b) => a.deployment.index - b.deployment.index);
     this.allStates = all;
 
-    const max = Math.max(0, Math.floor(s.maxFallbacks ?? 5));
-    const resolve = (alias: string, names: readonly string[] | undefined, setting: string): GroupPlan[] => {
-      const out: GroupPlan[] = [];
-      for (const name of names ?? []) {
-        const p = this.plans.get(name) ?? this.wildcardGroupOrUndefined(name);
-        if (!p) {
-          this.warnings.push(
-            `router_settings.${setting} for '${alias}' names '${name}', which no model_list entry defines; it is skipped. Add a model_list entry with model_name: ${name}, or remove '${name}' from ${setting}.`,
-          );
-          continue;
-        }
-        if (name === alias || out.includes(p)) continue;
-        if (out.length < max) out.push(p);
-      }
-      return out;
-    };
     for (const plan of this.plans.values()) {
       const own = s.fallbacks[plan.alias];
-      plan.fallbacks = resolve(plan.alias, own ?? s.defaultFallbacks, own ? 'fallbacks' : 'default_fallbacks');
-      plan.cwFallbacks = resolve(plan.alias, s.contextWindowFallbacks[plan.alias], 'context_window_fallbacks');
+      const warn = (setting: string) => (name: string) =>
+        this.warnings.push(
+          `router_settings.${setting} for '${plan.alias}' names '${name}', which no model_list entry defines; it is skipped. Add a model_list entry with model_name: ${name}, or remove '${name}' from ${setting}.`,
+        );
+      plan.fallbacks = this.fallbackPlans(plan, own ?? s.defaultFallbacks, warn(own ? 'fallbacks' : 'default_fallbacks'));
+      plan.cwFallbacks = this.fallbackPlans(plan, s.contextWindowFallbacks[plan.alias], warn('context_window_fallbacks'));
     }
   }
 
@@ -454,18 +443,25 @@ export class Router {
     if (this.wildcardGroups.size >= WILDCARD_GROUPS_MAX) this.wildcardGroups.delete(this.wildcardGroups.keys().next().value!);
     this.wildcardGroups.set(name, plan);
     const s = this.settings;
-    const max = Math.max(0, Math.floor(s.maxFallbacks ?? 5));
-    const resolve = (names: readonly string[] | undefined): GroupPlan[] => {
-      const out: GroupPlan[] = [];
-      for (const n of names ?? []) {
-        const p = this.plans.get(n) ?? this.wildcardGroupOrUndefined(n);
-        if (p && p !== plan && !out.includes(p) && out.length < max) out.push(p);
-      }
-      return out;
-    };
-    plan.fallbacks = resolve(s.fallbacks[name] ?? s.fallbacks[m.route.pattern] ?? s.defaultFallbacks);
-    plan.cwFallbacks = resolve(s.contextWindowFallbacks[name] ?? s.contextWindowFallbacks[m.route.pattern]);
+    plan.fallbacks = this.fallbackPlans(plan, s.fallbacks[name] ?? s.fallbacks[m.route.pattern] ?? s.defaultFallbacks);
+    plan.cwFallbacks = this.fallbackPlans(plan, s.contextWindowFallbacks[name] ?? s.contextWindowFallbacks[m.route.pattern]);
     return plan;
+  }
+
+  /**
+   * The groups a fallback list names, for `plan`: each an alias or a name a wildcard route serves, in list
+   * order, without `plan` itself or repeats, at most `router_settings.max_fallbacks` (default 5).
+   * @param unknown called with each name that no alias or wildcard route serves (it is skipped).
+   */
+  private fallbackPlans(plan: GroupPlan, names: readonly string[] | undefined, unknown?: (name: string) => void): GroupPlan[] {
+    const max = Math.max(0, Math.floor(this.settings.maxFallbacks ?? 5));
+    const out: GroupPlan[] = [];
+    for (const name of names ?? []) {
+      const p = this.plans.get(name) ?? this.wildcardGroupOrUndefined(name);
+      if (!p) unknown?.(name);
+      else if (p !== plan && !out.includes(p) && out.length < max) out.push(p);
+    }
+    return out;
   }
 
   /** Per-deployment state for the health view, in model_list order. */

@@ -5,6 +5,11 @@
  */
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../request-check';
 
+/** True for a plain JSON object (not null, not an array): the shape of a request or answer member. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /**
  * A short label for a `type` (or similar) value, for `dropped` lists and messages: the string itself, or
  * `null`, `undefined`, `array`, `object`, or the number/boolean as text.

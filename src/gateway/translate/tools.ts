@@ -27,7 +27,7 @@ import type {
   ResponsesTool,
   ResponsesToolSearchTool,
 } from './types';
-import { typeLabel } from './safe';
+import { typeLabel, isObject } from './safe';
 
 /** What an upstream function name stands for on the Responses side. */
 export interface ToolTarget {
@@ -65,8 +65,8 @@ const CUSTOM_TOOL_PARAMETERS: Record<string, unknown> = {
 
 const EMPTY_PARAMETERS: Record<string, unknown> = { type: 'object', properties: {} };
 
-/** 32-bit FNV-1a of a string, as 8 hex digits (for shortening over-long names deterministically). */
-function fnv1a(s: string): string {
+/** 32-bit FNV-1a of a string's UTF-16 code units, as 8 hex digits (stable, short name and id suffixes). */
+export function fnv1a(s: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
@@ -197,10 +197,6 @@ export class ToolRegistry implements ToolNameMap {
     this.offered.add(up);
     this.chatTools.push({ type: 'function', function: withDescription(up, prefixed(label, customDescription(t)), CUSTOM_TOOL_PARAMETERS) });
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A description as sent upstream: strings only (a client's non-string description is left out). */

@@ -11,7 +11,6 @@
  */
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { request as undiciRequest } from 'undici';
 import type { HubEvent } from '../../../src/gateway/hub/types';
@@ -20,44 +19,13 @@ import { ChatEncoder, foldChatCompletion, newChatCompletionId, parseChatRequest 
 import { ResponsesDecoder, buildResponsesRequest, responsesJsonToEvents } from '../../../src/gateway/wires/responses/upstream';
 import type { EncodeContext } from '../../../src/gateway/wires/types';
 import { fakeKey } from '../../helpers/gateway';
+import { startJsonServer, type JsonHandler, type JsonServer } from '../../helpers/json-server';
 import { MockUpstream, responsesText } from '../../helpers/mock-upstream';
 
-/** What the test server does with one parsed Chat request. */
-type Handler = (body: Record<string, unknown>, res: http.ServerResponse) => Promise<void> | void;
-
-/** A loopback server whose handler is swapped per test. */
-class DoorServer {
-  handler: Handler = () => undefined;
-  readonly bodies: Array<Record<string, unknown>> = [];
-  private constructor(private readonly server: http.Server) {}
-
-  static async start(): Promise<DoorServer> {
-    let self: DoorServer | undefined;
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-        self!.bodies.push(body);
-        Promise.resolve(self!.handler(body, res)).catch((e) => {
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: String((e as Error)?.message ?? e), type: 'test_error', code: null, param: null } }));
-        });
-      });
-    });
-    self = new DoorServer(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return self;
-  }
-
-  get baseURL(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
+/** The Chat wire's error body for a test server that failed (the SDK must throw an APIError). */
+function serverError(e: unknown, res: http.ServerResponse): void {
+  if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { message: String((e as Error)?.message ?? e), type: 'test_error', code: null, param: null } }));
 }
 
 function contextFor(body: Record<string, unknown>, toolMap: EncodeContext['tools']): EncodeContext {
@@ -65,7 +33,7 @@ function contextFor(body: Record<string, unknown>, toolMap: EncodeContext['tools
 }
 
 /** Answers a Chat request with the given hub events: streamed (one write per event) or folded. */
-function scripted(events: HubEvent[], failWith?: string): Handler {
+function scripted(events: HubEvent[], failWith?: string): JsonHandler {
   return async (body, res) => {
     const hub = parseChatRequest(body);
     const ctx = contextFor(body, hub.toolMap);
@@ -105,17 +73,19 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
 
 describe('wires/chat door: read by the openai SDK', function () {
   this.timeout(10000);
-  let door: DoorServer;
+  let door: JsonServer;
   let client: OpenAI;
+  /** What the door does with the next request; each test sets it. */
+  let handler: JsonHandler = () => undefined;
 
   before(async () => {
-    door = await DoorServer.start();
-    client = new OpenAI({ apiKey: fakeKey('chat-door'), baseURL: door.baseURL, maxRetries: 0, timeout: 5000 });
+    door = await startJsonServer((body, res) => handler(body, res), serverError);
+    client = new OpenAI({ apiKey: fakeKey('chat-door'), baseURL: `${door.origin}/v1`, maxRetries: 0, timeout: 5000 });
   });
   after(() => door.close());
 
   it('the SDK stream reader assembles text, reasoning_content, parallel tool calls (client names) and usage', async () => {
-    door.handler = scripted(EVENTS);
+    handler = scripted(EVENTS);
     const stream = await client.chat.completions.create({
       model: 'alias-x',
       messages: [{ role: 'user', content: 'read a.txt and b.txt' }],
@@ -164,7 +134,7 @@ describe('wires/chat door: read by the openai SDK', function () {
   });
 
   it("the SDK's stream() helper builds the same final message", async () => {
-    door.handler = scripted(EVENTS);
+    handler = scripted(EVENTS);
     const runner = client.chat.completions.stream({ model: 'alias-x', messages: [{ role: 'user', content: 'go' }], tools: TOOLS });
     const done = await runner.finalChatCompletion();
     const msg = done.choices[0].message;
@@ -180,7 +150,7 @@ describe('wires/chat door: read by the openai SDK', function () {
   });
 
   it('a folded (non-streamed) completion parses with the tool calls and usage', async () => {
-    door.handler = scripted(EVENTS);
+    handler = scripted(EVENTS);
     const done = await client.chat.completions.create({ model: 'alias-x', messages: [{ role: 'user', content: 'go' }], tools: TOOLS });
     assert.equal(done.object, 'chat.completion');
     const msg = done.choices[0].message;
@@ -191,7 +161,7 @@ describe('wires/chat door: read by the openai SDK', function () {
   });
 
   it('fail() makes the SDK throw an APIError carrying the message', async () => {
-    door.handler = scripted([{ type: 'text', text: 'partial ' }], 'deepseek failed mid-answer for model alias-x. Send the request again.');
+    handler = scripted([{ type: 'text', text: 'partial ' }], 'deepseek failed mid-answer for model alias-x. Send the request again.');
     const stream = await client.chat.completions.create({ model: 'alias-x', messages: [{ role: 'user', content: 'go' }], stream: true });
     let text = '';
     await assert.rejects(
@@ -214,7 +184,7 @@ describe('wires/chat door: read by the openai SDK', function () {
     before(async () => {
       upstreamKey = fakeKey('responses-upstream');
       up = await MockUpstream.start({ name: 'responses', apiKey: upstreamKey });
-      door.handler = async (body, res) => {
+      handler = async (body, res) => {
         const hub = parseChatRequest(body);
         const built = buildResponsesRequest(hub, { model: 'gpt-up', provider: 'openai', dropParams: false, dropParamNames: new Set(), stream: hub.stream });
         const ctrl = new AbortController();

@@ -8,13 +8,13 @@
  */
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { UpstreamError } from '../../../src/gateway/errors';
 import type { HubEvent, HubMessage, HubRequest } from '../../../src/gateway/hub/types';
 import { estimateInputTokens, foldMessage, MESSAGES_PING_FRAME, MessagesEncoder, newMessageId, parseMessagesRequest } from '../../../src/gateway/wires/messages/door';
 import type { EncodeContext } from '../../../src/gateway/wires/types';
 import { fakeKey } from '../../helpers/gateway';
+import { startJsonServer, type JsonServer } from '../../helpers/json-server';
 
 /** What the server answers for one parsed request. */
 interface Script {
@@ -27,25 +27,17 @@ interface Script {
 class DoorServer {
   script: Script = { events: [] };
   readonly hubs: HubRequest[] = [];
-  private constructor(private readonly server: http.Server) {}
+  private server!: JsonServer;
 
   static async start(): Promise<DoorServer> {
-    let self: DoorServer | undefined;
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-          self!.answer(body, res);
-        } catch (e) {
-          res.writeHead(400, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: String((e as Error).message) } }));
-        }
-      });
-    });
-    self = new DoorServer(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const self = new DoorServer();
+    self.server = await startJsonServer(
+      (body, res) => self.answer(body, res),
+      (e, res) => {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: String((e as Error).message) } }));
+      },
+    );
     return self;
   }
 
@@ -75,12 +67,11 @@ class DoorServer {
   }
 
   get baseURL(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.origin;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.server.close();
   }
 }
 

@@ -43,14 +43,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../../errors';
-import type { HubMedia, HubMessage, HubPart, HubReasoning, HubRequest, HubResponseFormat, HubSettings, HubTool, HubToolCall, HubToolChoice } from '../../hub/types';
-import { jsonText, typeLabel } from '../../translate/safe';
+import { NO_OUTPUT_TEXT, type HubMedia, type HubMessage, type HubPart, type HubReasoning, type HubRequest, type HubResponseFormat, type HubSettings, type HubTool, type HubToolCall, type HubToolChoice } from '../../hub/types';
+import { jsonText, typeLabel, isObject } from '../../translate/safe';
 import { ToolRegistry, flatToolName } from '../../translate/tools';
 
 export { ChatEncoder, foldChatCompletion, chatFinishReason, chatUsage, isLegacyFunctions } from './encoder';
 
-/** Text of the tool message that answers a call the client never answered. */
-export const NO_OUTPUT_TEXT = 'No output was recorded for this tool call.';
+export { NO_OUTPUT_TEXT };
 
 /** The parameter schema of a tool declared without one (an object with no properties). */
 const EMPTY_PARAMETERS: Record<string, unknown> = { type: 'object', properties: {} };
@@ -88,10 +87,6 @@ export function newChatCompletionId(): string {
 
 function bad(message: string, param: string, code: string = 'invalid_value'): GatewayError {
   return new GatewayError(400, message, 'invalid_request_error', code, param);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A call of an assistant message before pairing, with where its answers are. */

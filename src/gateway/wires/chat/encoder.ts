@@ -35,6 +35,7 @@ import type { UpstreamError } from '../../errors';
 import type { HubEvent, HubFinishReason, HubUsage } from '../../hub/types';
 import { targetOf } from '../../translate/output';
 import type { DoorEncoder, EncodeContext } from '../types';
+import { isObject } from '../../translate/safe';
 
 /** Chat's `finish_reason` values the door sends. */
 export type ChatFinish = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
@@ -46,10 +47,6 @@ export interface ChatUsageOut {
   total_tokens: number;
   prompt_tokens_details: { cached_tokens: number };
   completion_tokens_details: { reasoning_tokens: number };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

@@ -27,6 +27,7 @@
  * Points are applied in order; a block already marked is skipped; application stops at 4.
  */
 import type { MessagesCacheControl, MessagesMessage, MessagesTextBlock, MessagesTool } from './types';
+import { isObject } from '../../translate/safe';
 
 /** Anthropic's limit of blocks with `cache_control` per request (docs, "Prompt caching": "up to 4 cache breakpoints"). */
 export const MAX_CACHE_BREAKPOINTS = 4;
@@ -44,10 +45,6 @@ export interface CacheTargets {
   system: MessagesTextBlock[];
   systemIndex: number;
   messages: MessagesMessage[];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

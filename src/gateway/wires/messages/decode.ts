@@ -19,7 +19,7 @@
  *   each the whole usage so far (a later one replaces an earlier one): at `message_start` and at
  *   `message_delta`.
  */
-import { jsonText } from '../../translate/safe';
+import { jsonText, isObject } from '../../translate/safe';
 import { messagesErrorFailure } from '../../upstream-answer';
 import type { HubEvent, HubFinishReason, HubUsage } from '../../hub/types';
 import type { UpstreamDecoder } from '../types';
@@ -76,10 +76,6 @@ interface Block {
   args?: boolean;
   /** The whole input came in the start event (deltas ignored). */
   wholeInput?: boolean;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

@@ -59,9 +59,9 @@
  */
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../../errors';
-import type { HubMedia, HubMessage, HubPart, HubReasoning, HubRequest, HubResponseFormat, HubSettings, HubTool, HubToolCall, HubToolChoice } from '../../hub/types';
+import { NO_OUTPUT_TEXT, type HubMedia, type HubMessage, type HubPart, type HubReasoning, type HubRequest, type HubResponseFormat, type HubSettings, type HubTool, type HubToolCall, type HubToolChoice } from '../../hub/types';
 import { decodeReasoningBlock } from '../../translate/reasoning';
-import { jsonText, typeLabel } from '../../translate/safe';
+import { jsonText, typeLabel, isObject } from '../../translate/safe';
 import { ToolRegistry } from '../../translate/tools';
 import type { DoorAdapter, EncodeContext } from '../types';
 import { foldMessage, hubCallIdOf, MessagesEncoder, newMessageId } from './door-encoder';
@@ -79,8 +79,7 @@ export {
 } from './door-encoder';
 export { MessagesRelay } from './relay';
 
-/** Text of the tool message that answers a call the client never answered. */
-export const NO_OUTPUT_TEXT = 'No output was recorded for this tool call.';
+export { NO_OUTPUT_TEXT };
 
 /** Claude Code's per-request attribution line in `system` (notes, "Body"). */
 const BILLING_HEADER = /^\s*x-anthropic-billing-header:/i;
@@ -179,10 +178,6 @@ const EMPTY_PARAMETERS: Record<string, unknown> = { type: 'object', properties: 
 
 function bad(message: string, param: string, code: string = 'invalid_value'): GatewayError {
   return new GatewayError(400, message, 'invalid_request_error', code, param);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A received value for a "(got …)" message: a string quoted as JSON, anything else by its {@link typeLabel} (absent -> `null`). */

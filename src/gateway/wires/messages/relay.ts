@@ -14,10 +14,7 @@ import { OWN_BLOCK_PREFIX, OWN_REASONING_PREFIX } from '../../translate/reasonin
 import { MESSAGES_USAGE_KEYS, messagesUsage } from './decode';
 import { messagesErrorFrame } from './door-encoder';
 import type { MessagesUsage } from './types';
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isObject } from '../../translate/safe';
 
 /** Observer of a relayed Messages answer (see the module notes). */
 export class MessagesRelay implements RelayObserver {

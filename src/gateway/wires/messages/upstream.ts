@@ -75,7 +75,8 @@
  * - `stream: true` when `opts.stream`.
  */
 import { GatewayError } from '../../errors';
-import type { HubMedia, HubMessage, HubPart, HubReasoning, HubRequest, HubToolCall } from '../../hub/types';
+import { NO_OUTPUT_TEXT, type HubMedia, type HubMessage, type HubPart, type HubReasoning, type HubRequest, type HubToolCall } from '../../hub/types';
+import { fnv1a } from '../../translate/tools';
 import { dropRejected } from '../policy';
 import type { BuildOptions, BuiltRequest } from '../types';
 import { parseCacheInjectionPoints, placeCacheBreakpoints, type CacheInjectionPoint } from './cache';
@@ -93,6 +94,7 @@ import type {
   MessagesToolUseBlock,
   MessagesUserBlock,
 } from './types';
+import { isObject } from '../../translate/safe';
 
 export { MessagesDecoder, messagesJsonToEvents, mapStopReason, messagesUsage } from './decode';
 
@@ -112,8 +114,7 @@ export const NON_STREAM_DEFAULT_CAP = 16384;
 /** Text of the user turn put first when the conversation starts with an assistant turn. */
 export const LEADING_USER_TEXT = '(The conversation so far follows.)';
 
-/** Result text of a tool call that has no result in the conversation. */
-export const NO_OUTPUT_TEXT = 'No output was recorded for this tool call.';
+export { NO_OUTPUT_TEXT };
 
 /**
  * `max_tokens` (tokens) sent when neither the client nor the deployment sets one. Anthropic requires it,
@@ -193,22 +194,8 @@ const OWNED_BODY_KEYS = new Set([
 const VALID_ID = /^[a-zA-Z0-9_-]+$/;
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function unsupported(message: string, param: string | null = null): GatewayError {
   return new GatewayError(400, message, 'invalid_request_error', 'unsupported_value', param);
-}
-
-/** 32-bit FNV-1a of a string as 8 hex digits (stable id rewriting). */
-function fnv1a(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /**

@@ -37,9 +37,9 @@
  * given only by `file_id`.
  */
 import { GatewayError } from '../../errors';
-import type { HubMedia, HubMessage, HubPart, HubReasoning, HubRequest, HubResponseFormat, HubSettings, HubTool, HubToolCall, HubToolChoice } from '../../hub/types';
+import { NO_OUTPUT_TEXT, type HubMedia, type HubMessage, type HubPart, type HubReasoning, type HubRequest, type HubResponseFormat, type HubSettings, type HubTool, type HubToolCall, type HubToolChoice } from '../../hub/types';
 import { decodeReasoningBlock, reasoningText } from '../../translate/reasoning';
-import { typeLabel, jsonText } from '../../translate/safe';
+import { typeLabel, jsonText, isObject } from '../../translate/safe';
 import { ToolRegistry } from '../../translate/tools';
 import type {
   ResponsesContentPart,
@@ -56,14 +56,9 @@ import type {
 } from '../../translate/types';
 
 const CHAT_DETAIL = new Set(['auto', 'low', 'high']);
-const NO_OUTPUT_TEXT = 'No output was recorded for this tool call.';
 
 function bad(message: string, param: string, code: string | null = 'invalid_value'): GatewayError {
   return new GatewayError(400, message, 'invalid_request_error', code, param);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 type AssistantMessage = Extract<HubMessage, { role: 'assistant' }>;

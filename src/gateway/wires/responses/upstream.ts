@@ -48,6 +48,7 @@ import { errorObjectFailure } from '../../upstream-answer';
 import { dropRejected } from '../policy';
 import { BUILDER_PARAMS } from '../types';
 import type { BuildOptions, BuiltRequest, UpstreamDecoder } from '../types';
+import { isObject } from '../../translate/safe';
 
 /**
  * The smallest `max_output_tokens` the Responses API accepts, in tokens (below it OpenAI answers 400 "integer
@@ -69,10 +70,6 @@ const SHOWN_NAME: Record<string, string> = { max_output_tokens: 'max_tokens', re
 const RESERVED_BODY_KEYS = new Set(['model', 'input', 'instructions', 'stream', 'tools', 'tool_choice', 'messages', 'functions']);
 /** Chat-only extraBody keys the Responses API rejects. */
 const CHAT_ONLY_KEYS = new Set(['stop', 'n', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'stream_options', 'response_format', 'logprobs']);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** A Responses input part for a hub part (user message or tool output). */
 function inputPart(p: HubPart): Record<string, unknown> {
