@@ -250,6 +250,8 @@ describe('Codex Gateway inside VS Code', () => {
   it("while the gateway runs, config.toml's auth command prints the token; once it is gone, the command shows the notice and frees the port, and the gateway takes its port back", async function () {
     this.timeout(90_000);
     const gw = await api();
+    // An earlier test's settings change may still be restarting the gateway: start once it serves on PORT.
+    await waitFor('the gateway to serve on its port', async () => gw.status().port === PORT && gw.status().phase === 'running' && !(await refused(PORT)));
     const cfgPath = join(CODEX_HOME, 'config.toml');
     const auth = authCommandOf(await readFile(cfgPath, 'utf8'));
     const up1 = await runAuth(auth);
